@@ -1,0 +1,354 @@
+//! The one error type of cltv. Every variant maps to a PostgreSQL SQLSTATE so
+//! the SQL layer can `ereport` it without a translation table of its own.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// No model of that name (or no such version) in the catalog. `known_versions` lists
+    /// the versions the model does have, if the name exists.
+    UnknownModel { model: String, known_versions: Vec<i32> },
+    /// A column named in a model spec does not exist in the relation; `suggestion` is a
+    /// column whose name differs only in case.
+    UndefinedColumn {
+        relation: String,
+        column: String,
+        suggestion: Option<String>,
+    },
+    /// A feature or target column whose type cannot be read as float8.
+    NonNumericColumn { column: String, type_name: String },
+    /// Rows with NULL in a used column, while missing-value policy is "error".
+    /// `column` is `None` when the rows were only counted, not attributed.
+    NullValues {
+        column: Option<String>,
+        rows: u64,
+        detail: Option<String>,
+    },
+    /// A row being scored has NULL in a feature of a model trained with "missing": "error".
+    NullFeature { model: String, feature: String },
+    /// NaN or ±Infinity in a used column; `value` is an example, when one is known.
+    NonFinite {
+        column: String,
+        value: Option<f64>,
+        rows: u64,
+    },
+    /// The input produced no usable rows.
+    EmptyInput { source: String },
+    /// Not enough rows to estimate the model: `n` rows for `p` features,
+    /// `needed` is the minimum.
+    TooFewRows { n: u64, p: usize, needed: u64 },
+    /// A feature with (numerically) zero variance.
+    ConstantFeature { feature: String },
+    /// A feature that is (numerically) a linear combination of others.
+    Collinear {
+        feature: String,
+        depends_on: Vec<String>,
+    },
+    /// An array argument (a feature array, feature names) of the wrong length.
+    WrongArrayLength { expected: usize, got: usize },
+    /// A bad key or value in an options object.
+    InvalidOption { key: String, reason: String },
+    /// An aggregate state array that fails validation.
+    CorruptState { reason: String },
+    /// A stored model that fails validation when it is loaded.
+    CorruptModel { reason: String },
+    /// Any other bad argument value.
+    InvalidArgument { what: String, reason: String },
+    /// The data overflowed double precision (e.g. squares of values near 1e200).
+    NumericOverflow { what: String },
+    /// A failure that is not the caller's input: a catalog query that failed.
+    Internal { reason: String },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// Five-character SQLSTATE.
+    pub fn sqlstate(&self) -> &'static str {
+        match self {
+            Error::UnknownModel { .. } => "42704",     // undefined_object
+            Error::UndefinedColumn { .. } => "42703",  // undefined_column
+            Error::NonNumericColumn { .. } => "42804", // datatype_mismatch
+            Error::NullValues { .. } | Error::NullFeature { .. } => "22004", // null_value_not_allowed
+            Error::NonFinite { .. }
+            | Error::EmptyInput { .. }
+            | Error::TooFewRows { .. }
+            | Error::ConstantFeature { .. }
+            | Error::Collinear { .. } => "22000", // data_exception
+            Error::WrongArrayLength { .. } => "2202E", // array_subscript_error
+            Error::InvalidOption { .. } | Error::InvalidArgument { .. } => "22023", // invalid_parameter_value
+            // A state array reaches us as an ordinary float8[] argument, so a
+            // bad one is a bad argument value (class 22), not an internal
+            // error: XX000 would tell the DBA the server itself is broken.
+            Error::CorruptState { .. } => "22023",
+            // The model catalog is an ordinary table a user can edit, so a
+            // bad row is bad data, not a server fault.
+            Error::CorruptModel { .. } => "22000",
+            Error::NumericOverflow { .. } => "22003", // numeric_value_out_of_range
+            Error::Internal { .. } => "XX000",        // internal_error
+        }
+    }
+
+    /// Primary message; names the offending model, column or value.
+    pub fn message(&self) -> String {
+        match self {
+            Error::UnknownModel { model, .. } => format!("model \"{model}\" does not exist"),
+            Error::UndefinedColumn { relation, column, .. } => {
+                format!("column \"{column}\" of relation \"{relation}\" does not exist")
+            }
+            Error::NonNumericColumn { column, type_name } => {
+                format!("column \"{column}\" is of type {type_name}, which is not numeric")
+            }
+            Error::NullValues {
+                column: Some(column),
+                rows,
+                ..
+            } => format!("column \"{column}\" has NULL values in {rows} row(s)"),
+            Error::NullValues {
+                column: None, rows, ..
+            } => {
+                format!("{rows} input row(s) have NULL values")
+            }
+            Error::NullFeature { model, feature } => {
+                format!("feature \"{feature}\" is NULL in a row scored with model \"{model}\"")
+            }
+            Error::NonFinite { column, value, rows } => format!(
+                "column \"{column}\" has non-finite values ({}) in {rows} row(s)",
+                value.map_or_else(|| "NaN or Infinity".to_string(), float_name)
+            ),
+            Error::EmptyInput { source } => format!("no input rows in {source}"),
+            Error::TooFewRows { n, p, needed } => {
+                format!("too few rows: {n} row(s) for {p} feature(s), at least {needed} are needed")
+            }
+            Error::ConstantFeature { feature } => format!("feature \"{feature}\" is constant"),
+            Error::Collinear { feature, depends_on } => format!(
+                "feature \"{feature}\" is a linear combination of {}",
+                quoted_list(depends_on)
+            ),
+            Error::WrongArrayLength { expected, got } => {
+                format!("array has {got} element(s), expected {expected} (one per feature)")
+            }
+            Error::InvalidOption { key, reason } => format!("invalid option \"{key}\": {reason}"),
+            Error::CorruptState { reason } => format!("corrupt aggregate state: {reason}"),
+            Error::CorruptModel { reason } => format!("stored model is corrupt: {reason}"),
+            Error::InvalidArgument { what, reason } => format!("invalid {what}: {reason}"),
+            Error::NumericOverflow { what } => format!("{what} overflows double precision"),
+            Error::Internal { reason } => format!("internal error: {reason}"),
+        }
+    }
+
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            Error::UnknownModel { model, known_versions } if !known_versions.is_empty() => {
+                let name = model.split('@').next().unwrap_or(model);
+                let versions: Vec<String> = known_versions.iter().map(|v| v.to_string()).collect();
+                Some(format!("Model \"{name}\" has version(s) {}.", versions.join(", ")))
+            }
+            Error::NullValues { detail, .. } => detail.clone(),
+            Error::TooFewRows { p, .. } => Some(format!(
+                "A regression with an intercept and {p} feature(s) needs at least one residual degree of freedom."
+            )),
+            Error::ConstantFeature { .. } => Some(format!(
+                "Its standard deviation is zero or at most {:e} of its mean, so its coefficient is not identifiable.",
+                crate::ols::CONSTANT_REL_TOL
+            )),
+            Error::Collinear { .. } => Some(format!(
+                "Less than {:e} of its variance is left after regressing it on the features before it, so its coefficient cannot be estimated reliably.",
+                crate::ols::COLLINEAR_TOL
+            )),
+            Error::CorruptState { .. } => Some(
+                "The array was not produced by this version of the cltv aggregate functions.".to_string(),
+            ),
+            _ => None,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::NullValues { .. } => Some(
+                "Filter the NULL rows out, or pass the option \"missing\": \"drop\" to skip them."
+                    .to_string(),
+            ),
+            Error::NonFinite { .. } => {
+                Some("Filter out rows with NaN or Infinity before fitting.".to_string())
+            }
+            Error::TooFewRows { .. } => Some("Use more rows or fewer features.".to_string()),
+            Error::ConstantFeature { feature } => Some(format!(
+                "Drop \"{feature}\" from the features, or fit with an \"l2\" penalty."
+            )),
+            Error::Collinear { feature, .. } => Some(format!(
+                "Drop \"{feature}\" (or one of the features it depends on), or fit with an \"l2\" penalty."
+            )),
+            Error::UnknownModel { known_versions, .. } if known_versions.is_empty() => {
+                Some("The trained models are listed in cltv.models.".to_string())
+            }
+            Error::UndefinedColumn {
+                suggestion: Some(near),
+                ..
+            } => Some(format!(
+                "Column names are case-sensitive: did you mean \"{near}\"?"
+            )),
+            Error::NullFeature { .. } => Some(
+                "The model was trained with \"missing\": \"error\". Filter the NULL rows out, or train \
+                 with \"missing\": \"drop\" to score them as NULL."
+                    .to_string(),
+            ),
+            Error::CorruptModel { .. } => Some("Train the model again.".to_string()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn quoted_list(names: &[String]) -> String {
+    match names {
+        [] => "other features".to_string(),
+        [only] => format!("\"{only}\""),
+        _ => names
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// PostgreSQL's spelling of float8 specials, so messages read like SQL.
+fn float_name(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".to_string()
+    } else if v == f64::INFINITY {
+        "Infinity".to_string()
+    } else if v == f64::NEG_INFINITY {
+        "-Infinity".to_string()
+    } else {
+        v.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlstates_are_five_characters() {
+        let all = [
+            Error::UnknownModel {
+                model: "m".into(),
+                known_versions: vec![],
+            },
+            Error::UndefinedColumn {
+                relation: "r".into(),
+                column: "c".into(),
+                suggestion: None,
+            },
+            Error::NonNumericColumn {
+                column: "c".into(),
+                type_name: "text".into(),
+            },
+            Error::NullValues {
+                column: None,
+                rows: 1,
+                detail: None,
+            },
+            Error::NullFeature {
+                model: "m".into(),
+                feature: "f".into(),
+            },
+            Error::Internal { reason: "r".into() },
+            Error::NonFinite {
+                column: "c".into(),
+                value: Some(f64::NAN),
+                rows: 1,
+            },
+            Error::EmptyInput { source: "s".into() },
+            Error::TooFewRows {
+                n: 1,
+                p: 1,
+                needed: 3,
+            },
+            Error::ConstantFeature { feature: "f".into() },
+            Error::Collinear {
+                feature: "f".into(),
+                depends_on: vec![],
+            },
+            Error::WrongArrayLength { expected: 1, got: 2 },
+            Error::CorruptModel { reason: "r".into() },
+            Error::InvalidOption {
+                key: "k".into(),
+                reason: "r".into(),
+            },
+            Error::CorruptState { reason: "r".into() },
+            Error::InvalidArgument {
+                what: "w".into(),
+                reason: "r".into(),
+            },
+            Error::NumericOverflow { what: "w".into() },
+        ];
+        for e in &all {
+            let code = e.sqlstate();
+            assert_eq!(code.len(), 5, "{e:?}");
+            assert!(code.chars().all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()));
+            assert!(!e.message().is_empty());
+            assert_eq!(e.to_string(), e.message());
+        }
+    }
+
+    #[test]
+    fn collinear_message_names_feature_and_dependencies() {
+        let e = Error::Collinear {
+            feature: "x3".into(),
+            depends_on: vec!["x1".into(), "x2".into()],
+        };
+        assert_eq!(
+            e.message(),
+            "feature \"x3\" is a linear combination of \"x1\", \"x2\""
+        );
+        assert_eq!(e.sqlstate(), "22000");
+        assert!(e.hint().unwrap().contains("l2"));
+    }
+
+    #[test]
+    fn null_hint_mentions_missing_drop() {
+        let e = Error::NullValues {
+            column: Some("spend".into()),
+            rows: 3,
+            detail: None,
+        };
+        assert_eq!(e.sqlstate(), "22004");
+        assert_eq!(e.message(), "column \"spend\" has NULL values in 3 row(s)");
+        assert!(e.hint().unwrap().contains("\"missing\": \"drop\""));
+    }
+
+    #[test]
+    fn non_finite_uses_postgres_spelling() {
+        let e = Error::NonFinite {
+            column: "x".into(),
+            value: Some(f64::NEG_INFINITY),
+            rows: 2,
+        };
+        assert_eq!(
+            e.message(),
+            "column \"x\" has non-finite values (-Infinity) in 2 row(s)"
+        );
+    }
+
+    #[test]
+    fn too_few_rows_says_how_many_are_needed() {
+        let e = Error::TooFewRows {
+            n: 3,
+            p: 4,
+            needed: 6,
+        };
+        assert_eq!(
+            e.message(),
+            "too few rows: 3 row(s) for 4 feature(s), at least 6 are needed"
+        );
+    }
+}

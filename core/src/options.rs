@@ -1,0 +1,165 @@
+//! The `options jsonb` of `cltv_train`, parsed strictly: an unknown key or a wrong type is
+//! an error that names it, never silently ignored.
+
+use crate::error::{Error, Result};
+use serde_json::{Map, Value};
+
+/// What to do with a training row whose target or a feature is NULL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingPolicy {
+    /// Refuse to train, and say which column has how many NULLs (the default).
+    Error,
+    /// Leave such rows out of training and count them; scoring such a row gives NULL.
+    Drop,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainOptions {
+    /// Ridge penalty (scikit-learn `Ridge(alpha)`): intercept not penalised, no 1/n factor.
+    pub l2: f64,
+    /// Share of rows held out for the test metrics, chosen by a hash of `split_key`.
+    pub test_fraction: f64,
+    /// Column whose hash decides the split; `None` hashes the whole row.
+    pub split_key: Option<String>,
+    /// Seed of the split hash, so a different split can be drawn on purpose; `None`
+    /// takes the `cltv.split_seed` setting.
+    pub split_seed: Option<i64>,
+    pub missing: MissingPolicy,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            l2: 0.0,
+            test_fraction: 0.2,
+            split_key: None,
+            split_seed: None,
+            missing: MissingPolicy::Error,
+        }
+    }
+}
+
+pub const KNOWN_KEYS: &[&str] = &["l2", "test_fraction", "split_key", "split_seed", "missing"];
+
+impl TrainOptions {
+    /// Parse `options`; `Value::Null` means all defaults.
+    pub fn parse(options: &Value) -> Result<TrainOptions> {
+        let mut parsed = TrainOptions::default();
+        let map: &Map<String, Value> = match options {
+            Value::Null => return Ok(parsed),
+            Value::Object(map) => map,
+            other => {
+                return Err(Error::InvalidOption {
+                    key: "options".into(),
+                    reason: format!("must be a JSON object, got {other}"),
+                })
+            }
+        };
+        for (key, value) in map {
+            match key.as_str() {
+                "l2" => {
+                    let l2 = number(key, value)?;
+                    if !(l2 >= 0.0 && l2.is_finite()) {
+                        return Err(invalid(key, format!("must be a finite number >= 0, got {value}")));
+                    }
+                    parsed.l2 = l2;
+                }
+                "test_fraction" => {
+                    let f = number(key, value)?;
+                    if !(0.0..1.0).contains(&f) {
+                        return Err(invalid(key, format!("must be in [0, 1), got {value}")));
+                    }
+                    parsed.test_fraction = f;
+                }
+                "split_key" => parsed.split_key = Some(string(key, value)?.to_string()),
+                "split_seed" => {
+                    parsed.split_seed = Some(
+                        value
+                            .as_i64()
+                            .ok_or_else(|| invalid(key, format!("must be an integer, got {value}")))?,
+                    );
+                }
+                "missing" => {
+                    parsed.missing = match string(key, value)? {
+                        "error" => MissingPolicy::Error,
+                        "drop" => MissingPolicy::Drop,
+                        other => {
+                            return Err(invalid(
+                                key,
+                                format!("must be \"error\" or \"drop\", got \"{other}\""),
+                            ))
+                        }
+                    }
+                }
+                _ => {
+                    return Err(Error::InvalidOption {
+                        key: key.clone(),
+                        reason: format!("is not a known option; known options: {}", KNOWN_KEYS.join(", ")),
+                    })
+                }
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+fn invalid(key: &str, reason: String) -> Error {
+    Error::InvalidOption {
+        key: key.to_string(),
+        reason,
+    }
+}
+
+fn number(key: &str, value: &Value) -> Result<f64> {
+    value
+        .as_f64()
+        .ok_or_else(|| invalid(key, format!("must be a number, got {value}")))
+}
+
+fn string<'a>(key: &str, value: &'a Value) -> Result<&'a str> {
+    value
+        .as_str()
+        .ok_or_else(|| invalid(key, format!("must be a string, got {value}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn defaults_when_null_or_empty() {
+        assert_eq!(
+            TrainOptions::parse(&Value::Null).unwrap(),
+            TrainOptions::default()
+        );
+        assert_eq!(TrainOptions::parse(&json!({})).unwrap(), TrainOptions::default());
+    }
+
+    #[test]
+    fn parses_every_key() {
+        let o = TrainOptions::parse(&json!({
+            "l2": 0.5, "test_fraction": 0, "split_key": "customer_id", "split_seed": 7, "missing": "drop"
+        }))
+        .unwrap();
+        assert_eq!(o.l2, 0.5);
+        assert_eq!(o.test_fraction, 0.0);
+        assert_eq!(o.split_key.as_deref(), Some("customer_id"));
+        assert_eq!(o.split_seed, Some(7));
+        assert_eq!(o.missing, MissingPolicy::Drop);
+    }
+
+    #[test]
+    fn rejects_unknown_keys_and_wrong_types() {
+        let e = TrainOptions::parse(&json!({"l3": 1})).unwrap_err();
+        assert!(e.message().contains("l3"), "{}", e.message());
+        assert_eq!(e.sqlstate(), "22023");
+        let e = TrainOptions::parse(&json!({"l2": "big"})).unwrap_err();
+        assert!(e.message().contains("l2"));
+        assert!(TrainOptions::parse(&json!({"l2": -1})).is_err());
+        assert!(TrainOptions::parse(&json!({"test_fraction": 1.0})).is_err());
+        assert!(TrainOptions::parse(&json!({"missing": "mean"})).is_err());
+        assert!(TrainOptions::parse(&json!([1])).is_err());
+    }
+}
