@@ -1,0 +1,214 @@
+//! `cltv_linreg(y, x)`: exact linear regression as one parallel aggregate pass.
+//!
+//! The state is a `float8[]` of centred sufficient statistics (layout in
+//! `cltv_core::suffstats`), updated in place. With a combine function and no `internal`
+//! state, PostgreSQL's parallel workers and Citus workers can both compute partial states.
+
+use super::v1_function_info;
+use crate::error::{raise, OrRaise};
+use crate::float8_array::{Float8Array, Float8ArrayIssue};
+use cltv_core::error::Error;
+use cltv_core::ols::{fit_ols, OlsOptions};
+use cltv_core::suffstats::{self, StateMut, SuffStats};
+use pgrx::prelude::*;
+use pgrx::JsonB;
+
+/// The aggregate's memory context, or `None` when called as a plain function.
+unsafe fn aggregate_context(fcinfo: pg_sys::FunctionCallInfo) -> Option<pg_sys::MemoryContext> {
+    let mut context: pg_sys::MemoryContext = std::ptr::null_mut();
+    if pg_sys::AggCheckCallContext(fcinfo, &mut context) != 0 {
+        Some(context)
+    } else {
+        None
+    }
+}
+
+unsafe fn arg(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> Option<pg_sys::Datum> {
+    let arg = *(*fcinfo).args.as_ptr().add(n);
+    (!arg.isnull).then_some(arg.value)
+}
+
+/// A state we may write: in the aggregate's context it is ours; outside an aggregate it
+/// is copied first, because a direct caller's array must not change under it.
+unsafe fn writable_state(datum: pg_sys::Datum, context: Option<pg_sys::MemoryContext>) -> Float8Array {
+    let state = read_state(datum);
+    match context {
+        Some(_) => state,
+        None => copy_state(state.as_slice(), pg_sys::CurrentMemoryContext),
+    }
+}
+
+unsafe fn read_state(datum: pg_sys::Datum) -> Float8Array {
+    Float8Array::from_datum(datum).unwrap_or_else(|_| {
+        raise(Error::CorruptState {
+            reason: "the state is not a one-dimensional float8[] without NULLs".into(),
+        })
+    })
+}
+
+unsafe fn copy_state(values: &[f64], context: pg_sys::MemoryContext) -> Float8Array {
+    let mut copy = Float8Array::alloc_in(context, values.len());
+    copy.as_mut_slice().copy_from_slice(values);
+    copy
+}
+
+unsafe fn new_state(p: usize, context: pg_sys::MemoryContext) -> Float8Array {
+    copy_state(&suffstats::new_state(p), context)
+}
+
+/// Make `state` hold `p` features. A state that has seen no complete row yet (it may have
+/// been created by a leading NULL row, before `p` was known) is re-made with its counters.
+unsafe fn state_for_width(mut state: Float8Array, p: usize, context: pg_sys::MemoryContext) -> Float8Array {
+    let current = StateMut::new(state.as_mut_slice()).or_raise();
+    if current.p() == p {
+        return state;
+    }
+    if current.n() > 0 {
+        raise(Error::WrongArrayLength {
+            expected: current.p(),
+            got: p,
+        });
+    }
+    let mut wider = new_state(p, context);
+    StateMut::new(wider.as_mut_slice())
+        .or_raise()
+        .merge(state.as_slice())
+        .or_raise();
+    wider
+}
+
+v1_function_info!(pg_finfo_cltv_linreg_sfunc);
+
+/// Transition: fold one row `(y, x)` into the state.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_linreg_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let agg_context = aggregate_context(fcinfo);
+    let context = agg_context.unwrap_or(pg_sys::CurrentMemoryContext);
+    let y = arg(fcinfo, 1).map(|d| f64::from_bits(d.value() as u64));
+    let x = arg(fcinfo, 2).map(|d| Float8Array::from_datum(d));
+    let p = match &x {
+        Some(Ok(x)) => x.len(),
+        _ => 0,
+    };
+    let state = match arg(fcinfo, 0) {
+        None => new_state(p, context),
+        Some(datum) => writable_state(datum, agg_context),
+    };
+    let mut state = match (&x, y) {
+        (Some(Ok(_)), Some(_)) => state_for_width(state, p, context),
+        _ => state,
+    };
+    let mut stats = StateMut::new(state.as_mut_slice()).or_raise();
+    match (x, y) {
+        (Some(Ok(x)), Some(y)) => {
+            let x = x.as_slice();
+            if y.is_finite() && x.iter().all(|v| v.is_finite()) {
+                stats.push(y, x);
+            } else {
+                stats.note_nonfinite_row();
+            }
+        }
+        (Some(Err(Float8ArrayIssue::NotOneDimensional)), _) => raise(Error::InvalidArgument {
+            what: "x".into(),
+            reason: "must be a one-dimensional float8[]".into(),
+        }),
+        // A NULL y, a NULL x or a NULL element: the row is skipped, as aggregates skip
+        // NULLs, and counted so that cltv_train can enforce its missing-data policy.
+        _ => stats.note_null_row(),
+    }
+    state.into_datum()
+}
+
+v1_function_info!(pg_finfo_cltv_linreg_combine);
+
+/// Combine: merge the partial state of a parallel worker into ours.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_linreg_combine(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let agg_context = aggregate_context(fcinfo);
+    let context = agg_context.unwrap_or(pg_sys::CurrentMemoryContext);
+    match (arg(fcinfo, 0), arg(fcinfo, 1)) {
+        (None, None) => {
+            (*fcinfo).isnull = true;
+            pg_sys::Datum::from(0usize)
+        }
+        (Some(ours), None) => ours,
+        (None, Some(theirs)) => copy_state(read_state(theirs).as_slice(), context).into_datum(),
+        (Some(ours), Some(theirs)) => {
+            let theirs = read_state(theirs);
+            let their_stats = SuffStats::from_state(theirs.as_slice()).or_raise();
+            let ours = writable_state(ours, agg_context);
+            let mut ours = if their_stats.n > 0 {
+                state_for_width(ours, their_stats.p, context)
+            } else {
+                ours
+            };
+            StateMut::new(ours.as_mut_slice())
+                .or_raise()
+                .merge(theirs.as_slice())
+                .or_raise();
+            ours.into_datum()
+        }
+    }
+}
+
+/// Names for the low-level aggregate's features: `x[1]`, `x[2]`, … as they are indexed in SQL.
+fn positional_names(p: usize) -> Vec<String> {
+    (1..=p).map(|i| format!("x[{i}]")).collect()
+}
+
+/// Final: solve and report the model, with a statistician's summary, as `jsonb`.
+#[pg_extern(immutable, parallel_safe)]
+fn cltv_linreg_final(state: Vec<f64>) -> JsonB {
+    let stats = SuffStats::from_state(&state).or_raise();
+    if stats.rows_nonfinite > 0 {
+        raise(Error::NonFinite {
+            column: "y or x".into(),
+            value: None,
+            rows: stats.rows_nonfinite,
+        });
+    }
+    let fit = fit_ols(&stats, &positional_names(stats.p), &OlsOptions { l2: 0.0 }).or_raise();
+    let mut json = serde_json::to_value(&fit).expect("an OLS fit serialises");
+    json["kind"] = "linear".into();
+    json["rows_skipped_null"] = stats.rows_skipped_null.into();
+    JsonB(json)
+}
+
+extension_sql!(
+    r#"
+CREATE FUNCTION cltv_linreg_sfunc(state float8[], y float8, x float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_linreg_sfunc';
+COMMENT ON FUNCTION cltv_linreg_sfunc(float8[], float8, float8[]) IS
+    'Transition function of cltv_linreg: folds one row into centred sufficient statistics';
+
+CREATE FUNCTION cltv_linreg_combine(state float8[], partial float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_linreg_combine';
+COMMENT ON FUNCTION cltv_linreg_combine(float8[], float8[]) IS
+    'Combine function of cltv_linreg: merges partial sufficient statistics (Chan et al.)';
+
+CREATE AGGREGATE cltv_linreg(y float8, x float8[]) (
+    SFUNC = cltv_linreg_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_linreg_combine,
+    FINALFUNC = cltv_linreg_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cltv_linreg(float8, float8[]) IS
+    'Ordinary least squares of y on x with an intercept, in one parallel pass; returns the fit as jsonb';
+
+CREATE AGGREGATE cltv_linreg_state(y float8, x float8[]) (
+    SFUNC = cltv_linreg_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_linreg_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cltv_linreg_state(float8, float8[]) IS
+    'The sufficient statistics of cltv_linreg, unsolved: what cltv_train reads';
+"#,
+    name = "linreg_aggregate",
+    requires = [cltv_linreg_final],
+);

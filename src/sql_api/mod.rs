@@ -1,0 +1,20 @@
+//! The SQL surface: thin wrappers that convert types, call the core and raise its errors.
+
+mod coefficients;
+mod linreg;
+mod predict;
+mod train;
+
+/// PG_FUNCTION_INFO_V1 for the few functions written against the raw calling convention
+/// (the in-place aggregate transition functions).
+macro_rules! v1_function_info {
+    ($finfo:ident) => {
+        #[unsafe(no_mangle)]
+        #[doc(hidden)]
+        pub extern "C" fn $finfo() -> &'static ::pgrx::pg_sys::Pg_finfo_record {
+            const V1: ::pgrx::pg_sys::Pg_finfo_record = ::pgrx::pg_sys::Pg_finfo_record { api_version: 1 };
+            &V1
+        }
+    };
+}
+pub(crate) use v1_function_info;

@@ -1,0 +1,326 @@
+//! `cltv_predict`: score inside any query.
+//!
+//! The model, and the mapping from the row's columns to the model's features, are
+//! resolved once per call site (`fn_extra`), not once per row.
+
+use super::v1_function_info;
+use crate::catalog::{self, LoadedModel};
+use crate::error::{raise, OrRaise};
+use crate::float8_array::{Float8Array, Float8ArrayIssue};
+use cltv_core::error::Error;
+use cltv_core::model::{LinearScorer, ModelRef};
+use cltv_core::options::MissingPolicy;
+use pgrx::prelude::*;
+use pgrx::{FromDatum, JsonB};
+use std::rc::Rc;
+
+/// How one input value becomes a double.
+#[derive(Debug, Clone, Copy)]
+enum Conversion {
+    Float8,
+    Float4,
+    Int2,
+    Int4,
+    Int8,
+    Numeric,
+    Bool,
+}
+
+impl Conversion {
+    fn for_type(typid: pg_sys::Oid) -> Option<Conversion> {
+        Some(match typid {
+            pg_sys::FLOAT8OID => Conversion::Float8,
+            pg_sys::FLOAT4OID => Conversion::Float4,
+            pg_sys::INT2OID => Conversion::Int2,
+            pg_sys::INT4OID => Conversion::Int4,
+            pg_sys::INT8OID => Conversion::Int8,
+            pg_sys::NUMERICOID => Conversion::Numeric,
+            pg_sys::BOOLOID => Conversion::Bool,
+            _ => return None,
+        })
+    }
+
+    #[inline]
+    unsafe fn apply(self, datum: pg_sys::Datum) -> f64 {
+        match self {
+            Conversion::Float8 => f64::from_bits(datum.value() as u64),
+            Conversion::Float4 => f32::from_bits(datum.value() as u32) as f64,
+            Conversion::Int2 => datum.value() as i16 as f64,
+            Conversion::Int4 => datum.value() as i32 as f64,
+            Conversion::Int8 => datum.value() as i64 as f64,
+            Conversion::Bool => (datum.value() != 0) as u8 as f64,
+            Conversion::Numeric => {
+                pgrx::direct_function_call::<f64>(pg_sys::numeric_float8, &[Some(datum)]).unwrap_or(f64::NAN)
+            }
+        }
+    }
+}
+
+/// The row type's columns bound to the model's features, by name.
+struct RowBinding {
+    typid: pg_sys::Oid,
+    typmod: i32,
+    tupdesc: pg_sys::TupleDesc,
+    /// (attribute number, conversion), in feature order.
+    columns: Vec<(i32, Conversion)>,
+}
+
+/// What a call site keeps between rows.
+struct CallSite {
+    spec: String,
+    model: Rc<LoadedModel>,
+    row: Option<RowBinding>,
+    values: Vec<f64>,
+}
+
+unsafe fn call_site<'a>(fcinfo: pg_sys::FunctionCallInfo, spec: &str) -> &'a mut CallSite {
+    let extra = pgrx::pg_func_extra(fcinfo, || None::<CallSite>);
+    // fn_extra lives in fn_mcxt, as long as the call site: longer than any one call.
+    let slot: &'a mut Option<CallSite> = &mut *extra.as_ptr();
+    if slot.as_ref().is_none_or(|site| site.spec != spec) {
+        let model = catalog::resolve(&ModelRef::parse(spec).or_raise());
+        let n = model.features.len();
+        *slot = Some(CallSite {
+            spec: spec.to_string(),
+            model,
+            row: None,
+            values: vec![0.0; n],
+        });
+    }
+    slot.as_mut().expect("just set")
+}
+
+impl CallSite {
+    /// Bind (once) the composite type of `row` to the model's features.
+    unsafe fn bind_row(
+        &mut self,
+        header: pg_sys::HeapTupleHeader,
+        fn_mcxt: pg_sys::MemoryContext,
+    ) -> &RowBinding {
+        let typid = pgrx::heap_tuple_header_get_type_id(header);
+        let typmod = pgrx::heap_tuple_header_get_typmod(header);
+        if self
+            .row
+            .as_ref()
+            .is_some_and(|b| b.typid == typid && b.typmod == typmod)
+        {
+            return self.row.as_ref().unwrap();
+        }
+        let shared = pg_sys::lookup_rowtype_tupdesc(typid, typmod);
+        let tupdesc = {
+            let _guard = pgrx::PgMemoryContexts::For(fn_mcxt).set_as_current();
+            pg_sys::CreateTupleDescCopy(shared)
+        };
+        pg_sys::DecrTupleDescRefCount(shared);
+        let natts = (*tupdesc).natts as usize;
+        let attrs = (*tupdesc).attrs.as_slice(natts);
+        let columns = self
+            .model
+            .features
+            .iter()
+            .map(|feature| {
+                let found = attrs.iter().enumerate().find(|(_, a)| {
+                    !a.attisdropped
+                        && std::ffi::CStr::from_ptr(a.attname.data.as_ptr()).to_str() == Ok(feature)
+                });
+                let Some((i, attr)) = found else {
+                    raise(Error::UndefinedColumn {
+                        relation: type_name(typid),
+                        column: feature.clone(),
+                        suggestion: None,
+                    })
+                };
+                let conversion = Conversion::for_type(attr.atttypid).unwrap_or_else(|| {
+                    raise(Error::NonNumericColumn {
+                        column: feature.clone(),
+                        type_name: type_name(attr.atttypid),
+                    })
+                });
+                (i as i32 + 1, conversion)
+            })
+            .collect();
+        self.row = Some(RowBinding {
+            typid,
+            typmod,
+            tupdesc,
+            columns,
+        });
+        self.row.as_ref().unwrap()
+    }
+
+    #[inline]
+    fn score(&self) -> f64 {
+        self.model.scorer.predict(&self.values)
+    }
+
+    /// Apply the model's missing-data policy to a NULL feature: `None` means "score NULL".
+    fn on_null(&self, feature: usize) -> Option<()> {
+        match self.model.missing {
+            MissingPolicy::Drop => None,
+            MissingPolicy::Error => raise(Error::NullFeature {
+                model: self.model.display_name(),
+                feature: self.model.features[feature].clone(),
+            }),
+        }
+    }
+
+    fn check_finite(&self) {
+        if let Some(i) = self.values.iter().position(|v| !v.is_finite()) {
+            raise(Error::NonFinite {
+                column: self.model.features[i].clone(),
+                value: Some(self.values[i]),
+                rows: 1,
+            })
+        }
+    }
+}
+
+fn type_name(typid: pg_sys::Oid) -> String {
+    unsafe { std::ffi::CStr::from_ptr(pg_sys::format_type_be(typid)) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+v1_function_info!(pg_finfo_cltv_predict_row);
+
+/// Score a row with a catalog model, binding its columns to the model's features by name.
+///
+/// Declared over `record` (not `anyelement`), so that arrays of any numeric type resolve
+/// unambiguously to the positional `cltv_predict(text, float8[])`.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_predict_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let args = (*fcinfo).args.as_slice(2);
+    let spec = pgrx::varlena::text_to_rust_str(pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr()))
+        .unwrap_or_else(|_| {
+            raise(Error::InvalidArgument {
+                what: "model reference".into(),
+                reason: "is not valid UTF-8".into(),
+            })
+        });
+    let site = call_site(fcinfo, spec);
+    let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+    let binding = site.bind_row(header, (*(*fcinfo).flinfo).fn_mcxt) as *const RowBinding;
+    let binding = &*binding;
+    let mut tuple = pg_sys::HeapTupleData {
+        t_len: pgrx::heap_tuple_header_get_datum_length(header) as u32,
+        t_data: header,
+        ..Default::default()
+    };
+    for (i, (attnum, conversion)) in binding.columns.iter().enumerate() {
+        let mut isnull = false;
+        let datum = pg_sys::heap_getattr(&mut tuple, *attnum, binding.tupdesc, &mut isnull);
+        if isnull && site.on_null(i).is_none() {
+            (*fcinfo).isnull = true;
+            return pg_sys::Datum::from(0usize);
+        }
+        site.values[i] = conversion.apply(datum);
+    }
+    site.check_finite();
+    pg_sys::Datum::from(site.score().to_bits() as usize)
+}
+
+extension_sql!(
+    r#"
+CREATE FUNCTION cltv_predict(model text, "row" record) RETURNS float8
+    LANGUAGE c STRICT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_predict_row';
+COMMENT ON FUNCTION cltv_predict(text, record) IS
+    'Score a row with model ''name'' (deployed version) or ''name@N''; columns bind to features by name';
+"#,
+    name = "predict_row"
+);
+
+fn not_a_vector() -> Error {
+    Error::InvalidArgument {
+        what: "the feature array".into(),
+        reason: "must be one-dimensional".into(),
+    }
+}
+
+/// Positional scoring with a catalog model: `x` in the model's feature order.
+#[pg_extern(stable, parallel_safe, name = "cltv_predict")]
+fn cltv_predict_array(model: &str, x: Vec<Option<f64>>, fcinfo: pg_sys::FunctionCallInfo) -> Option<f64> {
+    let site = unsafe { call_site(fcinfo, model) };
+    site.model.scorer.check_len(x.len()).or_raise();
+    for (i, v) in x.into_iter().enumerate() {
+        match v {
+            Some(v) => site.values[i] = v,
+            None => site.on_null(i)?,
+        }
+    }
+    site.check_finite();
+    Some(site.score())
+}
+
+v1_function_info!(pg_finfo_cltv_predict_fit);
+
+/// Score with the result of the `cltv_linreg` aggregate (no catalog involved).
+///
+/// Written against the raw calling convention so that the jsonb is compared as bytes per
+/// row and parsed only when it changes (e.g. once per group), not converted every row.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_predict_fit(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let args = (*fcinfo).args.as_slice(2);
+    if args[0].isnull || args[1].isnull {
+        (*fcinfo).isnull = true;
+        return pg_sys::Datum::from(0usize);
+    }
+    let fit = pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr());
+    let fit_bytes = pgrx::varlena::varlena_to_byte_slice(fit);
+    let extra = pgrx::pg_func_extra(fcinfo, || None::<(Vec<u8>, LinearScorer)>);
+    let cached = &mut *extra.as_ptr();
+    if cached
+        .as_ref()
+        .is_none_or(|(bytes, _)| bytes.as_slice() != fit_bytes)
+    {
+        let json =
+            JsonB::from_polymorphic_datum(args[0].value, false, pg_sys::JSONBOID).expect("non-NULL jsonb");
+        *cached = Some((fit_bytes.to_vec(), scorer_from_fit(&json.0)));
+    }
+    let scorer = &cached.as_ref().expect("just set").1;
+    let x = match Float8Array::from_datum(args[1].value) {
+        Ok(x) => x,
+        Err(Float8ArrayIssue::NotOneDimensional) => raise(not_a_vector()),
+        Err(Float8ArrayIssue::HasNulls) => {
+            (*fcinfo).isnull = true;
+            return pg_sys::Datum::from(0usize);
+        }
+    };
+    let x = x.as_slice();
+    scorer.check_len(x.len()).or_raise();
+    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+        raise(Error::NonFinite {
+            column: format!("x[{}]", i + 1),
+            value: Some(x[i]),
+            rows: 1,
+        })
+    }
+    pg_sys::Datum::from(scorer.predict(x).to_bits() as usize)
+}
+
+extension_sql!(
+    r#"
+CREATE FUNCTION cltv_predict(fit jsonb, x float8[]) RETURNS float8
+    LANGUAGE c STRICT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_predict_fit';
+COMMENT ON FUNCTION cltv_predict(jsonb, float8[]) IS
+    'Score x (in the fit''s feature order) with a fit returned by cltv_linreg';
+"#,
+    name = "predict_fit"
+);
+
+fn scorer_from_fit(fit: &serde_json::Value) -> LinearScorer {
+    let estimate: Option<Vec<f64>> = fit
+        .get("estimate")
+        .and_then(|e| serde_json::from_value(e.clone()).ok());
+    match (fit.get("kind").and_then(|k| k.as_str()), estimate) {
+        (Some("linear"), Some(estimate)) => LinearScorer::from_coefficients(&estimate).or_raise(),
+        _ => raise(Error::InvalidArgument {
+            what: "fit".into(),
+            reason: "is not a result of cltv_linreg (needs \"kind\": \"linear\" and an \"estimate\" array)"
+                .into(),
+        }),
+    }
+}
