@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Start (creating it the first time) the PostgreSQL 15 cluster the demo, the golden tests
+# and the benchmark use. It runs as `postgres` on a private socket and port.
+# Usage: scripts/cluster.sh start|stop|status
+source "$(dirname "$0")/common.sh"
+
+start() {
+    as_root install -d -o postgres -g postgres -m 0755 "$CLTV_VAR" "$CLTV_SOCKET_DIR"
+    if [ ! -s "$CLTV_PGDATA/PG_VERSION" ]; then
+        step "initdb $CLTV_PGDATA"
+        as_root install -d -o postgres -g postgres -m 0700 "$CLTV_PGDATA"
+        as_postgres "$PG_BIN/initdb" -D "$CLTV_PGDATA" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+        cat <<CONF | as_postgres tee -a "$CLTV_PGDATA/postgresql.conf" >/dev/null
+# cltv test and demo cluster
+port = $CLTV_PGPORT
+unix_socket_directories = '$CLTV_SOCKET_DIR'
+listen_addresses = ''
+max_worker_processes = 8
+max_parallel_workers = 4
+max_parallel_workers_per_gather = 2
+shared_buffers = 512MB
+work_mem = 64MB
+CONF
+    fi
+    if as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" status >/dev/null 2>&1; then
+        return 0
+    fi
+    step "starting PostgreSQL 15 on $CLTV_SOCKET_DIR port $CLTV_PGPORT"
+    as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" -l "$CLTV_VAR/postgresql.log" -w start >/dev/null
+}
+
+case "${1:-start}" in
+    start) start ;;
+    stop) as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" -m fast -w stop ;;
+    status) as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" status ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac
