@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Start (creating it the first time) the PostgreSQL 15 cluster the demo, the golden tests
 # and the benchmark use. It runs as `postgres` on a private socket and port.
-# Usage: scripts/cluster.sh start|stop|status
+# Usage: scripts/cluster.sh start|restart|stop|status
 source "$(dirname "$0")/common.sh"
 
 start() {
@@ -31,7 +31,11 @@ CONF
 
 case "${1:-start}" in
     start) start ;;
+    restart)
+        start
+        as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" -m fast -w restart >/dev/null
+        ;;
     stop) as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" -m fast -w stop ;;
     status) as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" status ;;
-    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+    *) echo "usage: $0 start|restart|stop|status" >&2; exit 2 ;;
 esac

@@ -1,45 +1,51 @@
 #!/usr/bin/env bash
-# Every test of cltv: the core's unit tests, the pgrx tests and the golden SQL tests.
-# Prints one closing line: "N passed, M failed".
+# Every test of cltv: lint, the core's unit tests, the pgrx tests and the golden SQL tests.
+# Closes with one line counting every test run: "N passed, M failed".
 source "$(dirname "$0")/common.sh"
 cd "$CLTV_ROOT"
 
 "$CLTV_ROOT/scripts/setup.sh"
-
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
 passed=0
 failed=0
-record() { # record <name> <exit status>
-    if [ "$2" -eq 0 ]; then passed=$((passed + 1)); echo "PASS: $1"; else failed=$((failed + 1)); echo "FAIL: $1"; fi
+
+# run_counted <name> <command...>: run, show output, add its test counts to the totals.
+# cargo prints "test result: ok. N passed; M failed"; pg_regress (PostgreSQL 15) prints
+# "test NAME ... ok" or "... FAILED" per test (newer releases: "ok N - NAME" / "not ok").
+run_counted() {
+    local name="$1"
+    shift
+    step "$name"
+    set +e
+    "$@" 2>&1 | tee "$log"
+    local status=${PIPESTATUS[0]}
+    set -e
+    local p f
+    p=$(grep -oE '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
+    f=$(grep -oE '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
+    p=$((p + $(grep -cE '^test .* \.\.\. ok|^ok [0-9]+ ' "$log" || true)))
+    f=$((f + $(grep -cE '^test .* \.\.\. FAILED|^not ok [0-9]+ ' "$log" || true)))
+    # A step that fails without reporting a failed test (a build or lint error) counts as one.
+    if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p))
+    failed=$((failed + f))
 }
 
-step "cargo fmt --check"
-cargo fmt --all -- --check; record "cargo fmt" $?
-
-step "cargo clippy -D warnings"
-set +e
-cargo clippy --workspace --all-targets --features "pg15 pg_test" --no-default-features -- -D warnings
-record "cargo clippy" $?
-
-step "core unit tests (no PostgreSQL)"
-cargo test -p cltv-core
-record "core unit tests" $?
-
-step "pgrx tests (as the postgres user)"
+run_counted "cargo fmt --check" cargo fmt --all -- --check
+run_counted "cargo clippy -D warnings" \
+    cargo clippy --workspace --all-targets --no-default-features --features "pg15 pg_test" -- -D warnings
+run_counted "core unit tests (no PostgreSQL)" cargo test -p cltv-core
 as_root install -d -o postgres -g postgres "$CLTV_VAR" "$CLTV_VAR/pgrx-test"
-cargo pgrx test pg15 --runas postgres --pgdata "$CLTV_VAR/pgrx-test"
-record "pgrx tests" $?
-set -e
+run_counted "pgrx tests (as the postgres user)" \
+    cargo pgrx test pg15 --runas postgres --pgdata "$CLTV_VAR/pgrx-test"
 
-# `cargo pgrx test` installed its test build; the golden tests run against a normal one.
+# `cargo pgrx test` installed its test build; the golden tests run against a normal one,
+# in fresh backends.
 step "cargo pgrx install"
 cargo pgrx install --pg-config "$PG_CONFIG" >/dev/null
-"$CLTV_ROOT/scripts/cluster.sh" start
-
-step "golden SQL tests (pg_regress)"
-set +e
-"$CLTV_ROOT/tests/pg_regress/run.sh"
-record "golden SQL tests" $?
-set -e
+"$CLTV_ROOT/scripts/cluster.sh" restart
+run_counted "golden SQL tests (pg_regress)" "$CLTV_ROOT/tests/pg_regress/run.sh"
 
 echo
 echo "$passed passed, $failed failed"

@@ -24,8 +24,7 @@ pub extern "C-unwind" fn _PG_init() {
 }
 
 #[cfg(any(test, feature = "pg_test"))]
-#[pg_schema]
-mod tests;
+mod tests; // inner `#[pg_schema] mod tests`: pgrx calls the tests in SQL schema "tests"
 
 /// Required by `cargo pgrx test`.
 #[cfg(test)]

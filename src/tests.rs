@@ -1,164 +1,168 @@
 //! Wiring tests: run inside PostgreSQL by `cargo pgrx test`. The numbers themselves are
 //! checked against independent references in the core's tests and the golden SQL tests.
 
-use pgrx::prelude::*;
-use pgrx::JsonB;
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+    use pgrx::JsonB;
 
-/// 200,000 rows of a known linear model with deterministic noise.
-fn make_table() {
-    Spi::run(
-        "CREATE TABLE lr AS
-         SELECT i AS id, (i % 7)::text AS grp,
-                sin(i)::float8 * 10 AS x1, cos(i * 0.7)::float8 * 3 AS x2, ((i * 37) % 101)::float8 AS x3,
-                0 AS y
-           FROM generate_series(1, 200000) AS i;
-         UPDATE lr SET y = 5 + 2 * x1 - 3 * x2 + 0.5 * x3 + sin(id * 1.3) * 2;
-         ANALYZE lr;",
-    )
-    .unwrap();
-}
-
-fn estimates(fit: &serde_json::Value) -> Vec<f64> {
-    serde_json::from_value(fit["estimate"].clone()).unwrap()
-}
-
-fn fit_query() -> &'static str {
-    "SELECT cltv_linreg(y, ARRAY[x1, x2, x3]) FROM lr"
-}
-
-#[pg_test]
-fn parallel_fit_equals_serial_fit() {
-    make_table();
-    Spi::run("SET max_parallel_workers_per_gather = 0").unwrap();
-    let serial = Spi::get_one::<JsonB>(fit_query()).unwrap().unwrap().0;
-
-    Spi::run(
-        "SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0;
-         SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;",
-    )
-    .unwrap();
-    let plan = Spi::explain(fit_query()).unwrap().0.to_string();
-    assert!(
-        plan.contains("\"Partial Mode\":\"Partial\""),
-        "no partial aggregate: {plan}"
-    );
-    assert!(
-        plan.contains("\"Partial Mode\":\"Finalize\""),
-        "no finalize aggregate: {plan}"
-    );
-    let parallel = Spi::get_one::<JsonB>(fit_query()).unwrap().unwrap().0;
-
-    assert_eq!(serial["n"], parallel["n"]);
-    for key in ["estimate", "std_error"] {
-        let (a, b): (Vec<f64>, Vec<f64>) = (
-            serde_json::from_value(serial[key].clone()).unwrap(),
-            serde_json::from_value(parallel[key].clone()).unwrap(),
-        );
-        for (a, b) in a.iter().zip(&b) {
-            assert!(((a - b) / a).abs() < 1e-12, "{key}: serial {a} vs parallel {b}");
-        }
+    /// 200,000 rows of a known linear model with deterministic noise.
+    fn make_table() {
+        Spi::run(
+            "CREATE TABLE lr AS
+             SELECT i AS id, (i % 7)::text AS grp,
+                    sin(i)::float8 * 10 AS x1, cos(i * 0.7)::float8 * 3 AS x2, ((i * 37) % 101)::float8 AS x3,
+                    0 AS y
+               FROM generate_series(1, 200000) AS i;
+             UPDATE lr SET y = 5 + 2 * x1 - 3 * x2 + 0.5 * x3 + sin(id * 1.3) * 2;
+             ANALYZE lr;",
+        )
+        .unwrap();
     }
-    // The generating model, recovered: noise is small and uncorrelated with x.
-    let beta = estimates(&serial);
-    assert!(
-        (beta[1] - 2.0).abs() < 0.01 && (beta[2] + 3.0).abs() < 0.01,
-        "{beta:?}"
-    );
-}
 
-#[pg_test]
-fn one_model_per_group_equals_a_filtered_fit() {
-    make_table();
-    let grouped = Spi::get_one::<JsonB>(
-        "SELECT fit FROM (SELECT grp, cltv_linreg(y, ARRAY[x1, x2, x3]) AS fit FROM lr GROUP BY grp) g
-          WHERE grp = '3'",
-    )
-    .unwrap()
-    .unwrap()
-    .0;
-    let filtered = Spi::get_one::<JsonB>("SELECT cltv_linreg(y, ARRAY[x1, x2, x3]) FROM lr WHERE grp = '3'")
+    fn estimates(fit: &serde_json::Value) -> Vec<f64> {
+        serde_json::from_value(fit["estimate"].clone()).unwrap()
+    }
+
+    fn fit_query() -> &'static str {
+        "SELECT cltv_linreg(y, ARRAY[x1, x2, x3]) FROM lr"
+    }
+
+    #[pg_test]
+    fn parallel_fit_equals_serial_fit() {
+        make_table();
+        Spi::run("SET max_parallel_workers_per_gather = 0").unwrap();
+        let serial = Spi::get_one::<JsonB>(fit_query()).unwrap().unwrap().0;
+
+        Spi::run(
+            "SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0;
+             SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;",
+        )
+        .unwrap();
+        let plan = Spi::explain(fit_query()).unwrap().0.to_string();
+        assert!(
+            plan.contains("\"Partial Mode\":\"Partial\""),
+            "no partial aggregate: {plan}"
+        );
+        assert!(
+            plan.contains("\"Partial Mode\":\"Finalize\""),
+            "no finalize aggregate: {plan}"
+        );
+        let parallel = Spi::get_one::<JsonB>(fit_query()).unwrap().unwrap().0;
+
+        assert_eq!(serial["n"], parallel["n"]);
+        for key in ["estimate", "std_error"] {
+            let (a, b): (Vec<f64>, Vec<f64>) = (
+                serde_json::from_value(serial[key].clone()).unwrap(),
+                serde_json::from_value(parallel[key].clone()).unwrap(),
+            );
+            for (a, b) in a.iter().zip(&b) {
+                assert!(((a - b) / a).abs() < 1e-12, "{key}: serial {a} vs parallel {b}");
+            }
+        }
+        // The generating model, recovered: noise is small and uncorrelated with x.
+        let beta = estimates(&serial);
+        assert!(
+            (beta[1] - 2.0).abs() < 0.01 && (beta[2] + 3.0).abs() < 0.01,
+            "{beta:?}"
+        );
+    }
+
+    #[pg_test]
+    fn one_model_per_group_equals_a_filtered_fit() {
+        make_table();
+        let grouped = Spi::get_one::<JsonB>(
+            "SELECT fit FROM (SELECT grp, cltv_linreg(y, ARRAY[x1, x2, x3]) AS fit FROM lr GROUP BY grp) g
+              WHERE grp = '3'",
+        )
         .unwrap()
         .unwrap()
         .0;
-    assert_eq!(estimates(&grouped), estimates(&filtered));
-}
+        let filtered =
+            Spi::get_one::<JsonB>("SELECT cltv_linreg(y, ARRAY[x1, x2, x3]) FROM lr WHERE grp = '3'")
+                .unwrap()
+                .unwrap()
+                .0;
+        assert_eq!(estimates(&grouped), estimates(&filtered));
+    }
 
-#[pg_test]
-fn empty_input_gives_null_and_nulls_are_counted() {
-    make_table();
-    let empty = Spi::get_one::<JsonB>("SELECT cltv_linreg(y, ARRAY[x1]) FROM lr WHERE false").unwrap();
-    assert!(empty.is_none());
-    let fit = Spi::get_one::<JsonB>(
-        "SELECT cltv_linreg(CASE WHEN id <= 10 THEN NULL ELSE y END, ARRAY[x1, x2, x3]) FROM lr",
-    )
-    .unwrap()
-    .unwrap()
-    .0;
-    assert_eq!(fit["rows_skipped_null"], 10);
-    assert_eq!(fit["n"], 199_990);
-}
+    #[pg_test]
+    fn empty_input_gives_null_and_nulls_are_counted() {
+        make_table();
+        let empty = Spi::get_one::<JsonB>("SELECT cltv_linreg(y, ARRAY[x1]) FROM lr WHERE false").unwrap();
+        assert!(empty.is_none());
+        let fit = Spi::get_one::<JsonB>(
+            "SELECT cltv_linreg(CASE WHEN id <= 10 THEN NULL ELSE y END, ARRAY[x1, x2, x3]) FROM lr",
+        )
+        .unwrap()
+        .unwrap()
+        .0;
+        assert_eq!(fit["rows_skipped_null"], 10);
+        assert_eq!(fit["n"], 199_990);
+    }
 
-#[pg_test]
-fn train_predict_by_name_by_position_and_by_fit_agree() {
-    make_table();
-    let version = Spi::get_one::<i32>(
-        "SELECT version FROM cltv_train('m', 'lr', 'y', ARRAY['x1', 'x2', 'x3'],
-                                        options => '{\"split_key\": \"id\"}')",
-    )
-    .unwrap()
-    .unwrap();
-    assert_eq!(version, 1);
-    let max_disagreement = Spi::get_one::<f64>(
-        "SELECT max(greatest(abs(by_name - by_position), abs(by_name - by_fit), abs(by_name - by_sql)))
-           FROM (SELECT cltv_predict('m', lr) AS by_name,
-                        cltv_predict('m@1', ARRAY[x1, x2, x3]) AS by_position,
-                        cltv_predict(f.fit, ARRAY[x1, x2, x3]) AS by_fit,
-                        c[1] + c[2] * x1 + c[3] * x2 + c[4] * x3 AS by_sql
-                   FROM lr,
-                        (SELECT fit, coefficients AS c FROM cltv.model_versions WHERE model = 'm') f) s",
-    )
-    .unwrap()
-    .unwrap();
-    assert!(max_disagreement < 1e-9, "{max_disagreement}");
-}
+    #[pg_test]
+    fn train_predict_by_name_by_position_and_by_fit_agree() {
+        make_table();
+        let version = Spi::get_one::<i32>(
+            "SELECT version FROM cltv_train('m', 'lr', 'y', ARRAY['x1', 'x2', 'x3'],
+                                            options => '{\"split_key\": \"id\"}')",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(version, 1);
+        let max_disagreement = Spi::get_one::<f64>(
+            "SELECT max(greatest(abs(by_name - by_position), abs(by_name - by_fit), abs(by_name - by_sql)))
+               FROM (SELECT cltv_predict('m', lr) AS by_name,
+                            cltv_predict('m@1', ARRAY[x1, x2, x3]) AS by_position,
+                            cltv_predict(f.fit, ARRAY[x1, x2, x3]) AS by_fit,
+                            c[1] + c[2] * x1 + c[3] * x2 + c[4] * x3 AS by_sql
+                       FROM lr,
+                            (SELECT fit, coefficients AS c FROM cltv.model_versions WHERE model = 'm') f) s",
+        )
+        .unwrap()
+        .unwrap();
+        assert!(max_disagreement < 1e-9, "{max_disagreement}");
+    }
 
-#[pg_test]
-fn a_new_version_is_served_to_the_next_statement_and_versions_can_be_pinned() {
-    make_table();
-    Spi::run("SELECT cltv_train('m', 'lr', 'y', ARRAY['x1'])").unwrap();
-    let first = Spi::get_one::<f64>("SELECT cltv_predict('m', ARRAY[1.0])")
-        .unwrap()
-        .unwrap();
-    Spi::run("SELECT cltv_train('m', 'lr', 'y', ARRAY['x1'], options => '{\"l2\": 1e6}')").unwrap();
-    let second = Spi::get_one::<f64>("SELECT cltv_predict('m', ARRAY[1.0])")
-        .unwrap()
-        .unwrap();
-    let pinned = Spi::get_one::<f64>("SELECT cltv_predict('m@1', ARRAY[1.0])")
-        .unwrap()
-        .unwrap();
-    assert_ne!(first, second);
-    assert_eq!(first, pinned);
-    let deployed = Spi::get_one::<i32>("SELECT deployed_version FROM cltv.models WHERE name = 'm'")
-        .unwrap()
-        .unwrap();
-    assert_eq!(deployed, 2);
-}
+    #[pg_test]
+    fn a_new_version_is_served_to_the_next_statement_and_versions_can_be_pinned() {
+        make_table();
+        Spi::run("SELECT cltv_train('m', 'lr', 'y', ARRAY['x1'])").unwrap();
+        let first = Spi::get_one::<f64>("SELECT cltv_predict('m', ARRAY[1.0])")
+            .unwrap()
+            .unwrap();
+        Spi::run("SELECT cltv_train('m', 'lr', 'y', ARRAY['x1'], options => '{\"l2\": 1e6}')").unwrap();
+        let second = Spi::get_one::<f64>("SELECT cltv_predict('m', ARRAY[1.0])")
+            .unwrap()
+            .unwrap();
+        let pinned = Spi::get_one::<f64>("SELECT cltv_predict('m@1', ARRAY[1.0])")
+            .unwrap()
+            .unwrap();
+        assert_ne!(first, second);
+        assert_eq!(first, pinned);
+        let deployed = Spi::get_one::<i32>("SELECT deployed_version FROM cltv.models WHERE name = 'm'")
+            .unwrap()
+            .unwrap();
+        assert_eq!(deployed, 2);
+    }
 
-#[pg_test]
-fn training_rows_dropped_under_missing_drop_are_counted() {
-    make_table();
-    Spi::run("UPDATE lr SET x2 = NULL WHERE id <= 100").unwrap();
-    let (n_train, n_test) = Spi::get_two::<i64, i64>(
-        "SELECT n_train, n_test FROM cltv_train('m', 'lr', 'y', ARRAY['x1', 'x2'],
-                                                 options => '{\"missing\": \"drop\"}')",
-    )
-    .unwrap();
-    assert_eq!(n_train.unwrap() + n_test.unwrap(), 200_000 - 100);
-    let dropped = Spi::get_one::<i64>("SELECT n_dropped FROM cltv.model_versions WHERE model = 'm'")
-        .unwrap()
+    #[pg_test]
+    fn training_rows_dropped_under_missing_drop_are_counted() {
+        make_table();
+        Spi::run("UPDATE lr SET x2 = NULL WHERE id <= 100").unwrap();
+        let (n_train, n_test) = Spi::get_two::<i64, i64>(
+            "SELECT n_train, n_test FROM cltv_train('m', 'lr', 'y', ARRAY['x1', 'x2'],
+                                                     options => '{\"missing\": \"drop\"}')",
+        )
         .unwrap();
-    assert_eq!(dropped, 100);
-    // Scoring a row with the NULL feature gives NULL under the same policy.
-    let scored = Spi::get_one::<f64>("SELECT cltv_predict('m', lr) FROM lr WHERE id = 1").unwrap();
-    assert!(scored.is_none());
+        assert_eq!(n_train.unwrap() + n_test.unwrap(), 200_000 - 100);
+        let dropped = Spi::get_one::<i64>("SELECT n_dropped FROM cltv.model_versions WHERE model = 'm'")
+            .unwrap()
+            .unwrap();
+        assert_eq!(dropped, 100);
+        // Scoring a row with the NULL feature gives NULL under the same policy.
+        let scored = Spi::get_one::<f64>("SELECT cltv_predict('m', lr) FROM lr WHERE id = 1").unwrap();
+        assert!(scored.is_none());
+    }
 }
