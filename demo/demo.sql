@@ -1,10 +1,11 @@
 -- cltv demo on CDNOW: real purchases of 23,570 customers, January 1997 to June 1998.
 -- Calibration window: 1997-01-01 .. 1997-09-30. Holdout: the next 39 weeks, to 1998-06-30.
 \pset footer off
+SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS cltv CASCADE;
 CREATE EXTENSION cltv;
-
 DROP SCHEMA IF EXISTS demo CASCADE;
+RESET client_min_messages;
 CREATE SCHEMA demo;
 CREATE TABLE demo.orders (customer_id int, order_date date, cds int, dollars numeric(10, 2));
 \copy demo.orders FROM 'data/cdnow/cdnow_master_transactions.csv' WITH (FORMAT csv, HEADER)

@@ -50,6 +50,13 @@ pub fn packed_index(d: usize, i: usize, j: usize) -> usize {
 }
 
 /// Length of the state array for `p` features.
+/// The feature count a state was made for, read without validating it: the transition
+/// function's per-row check before the (validating) [`StateMut::new`].
+#[inline]
+pub fn width_of(buf: &[f64]) -> Option<usize> {
+    buf.get(P_IDX).map(|p| *p as usize)
+}
+
 pub const fn state_len(p: usize) -> usize {
     comoment_offset(p) + packed_len(p + 1)
 }

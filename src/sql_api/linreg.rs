@@ -59,10 +59,10 @@ unsafe fn new_state(p: usize, context: pg_sys::MemoryContext) -> Float8Array {
 /// Make `state` hold `p` features. A state that has seen no complete row yet (it may have
 /// been created by a leading NULL row, before `p` was known) is re-made with its counters.
 unsafe fn state_for_width(mut state: Float8Array, p: usize, context: pg_sys::MemoryContext) -> Float8Array {
-    let current = StateMut::new(state.as_mut_slice()).or_raise();
-    if current.p() == p {
+    if suffstats::width_of(state.as_slice()) == Some(p) {
         return state;
     }
+    let current = StateMut::new(state.as_mut_slice()).or_raise();
     if current.n() > 0 {
         raise(Error::WrongArrayLength {
             expected: current.p(),

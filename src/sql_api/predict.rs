@@ -73,11 +73,18 @@ struct CallSite {
     values: Vec<f64>,
 }
 
-unsafe fn call_site<'a>(fcinfo: pg_sys::FunctionCallInfo, spec: &str) -> &'a mut CallSite {
+unsafe fn call_site<'a>(fcinfo: pg_sys::FunctionCallInfo, spec: &[u8]) -> &'a mut CallSite {
     let extra = pgrx::pg_func_extra(fcinfo, || None::<CallSite>);
     // fn_extra lives in fn_mcxt, as long as the call site: longer than any one call.
     let slot: &'a mut Option<CallSite> = &mut *extra.as_ptr();
-    if slot.as_ref().is_none_or(|site| site.spec != spec) {
+    // Per row only a byte comparison: the model argument is almost always a constant.
+    if slot.as_ref().is_none_or(|site| site.spec.as_bytes() != spec) {
+        let spec = std::str::from_utf8(spec).unwrap_or_else(|_| {
+            raise(Error::InvalidArgument {
+                what: "model reference".into(),
+                reason: "is not valid UTF-8".into(),
+            })
+        });
         let model = catalog::resolve(&ModelRef::parse(spec).or_raise());
         let n = model.features.len();
         *slot = Some(CallSite {
@@ -191,13 +198,8 @@ v1_function_info!(pg_finfo_cltv_predict_row);
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_predict_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     let args = (*fcinfo).args.as_slice(2);
-    let spec = pgrx::varlena::text_to_rust_str(pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr()))
-        .unwrap_or_else(|_| {
-            raise(Error::InvalidArgument {
-                what: "model reference".into(),
-                reason: "is not valid UTF-8".into(),
-            })
-        });
+    let spec =
+        pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr()));
     let site = call_site(fcinfo, spec);
     let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
     let binding = site.bind_row(header, (*(*fcinfo).flinfo).fn_mcxt) as *const RowBinding;
@@ -241,7 +243,7 @@ fn not_a_vector() -> Error {
 /// Positional scoring with a catalog model: `x` in the model's feature order.
 #[pg_extern(stable, parallel_safe, name = "cltv_predict")]
 fn cltv_predict_array(model: &str, x: Vec<Option<f64>>, fcinfo: pg_sys::FunctionCallInfo) -> Option<f64> {
-    let site = unsafe { call_site(fcinfo, model) };
+    let site = unsafe { call_site(fcinfo, model.as_bytes()) };
     site.model.scorer.check_len(x.len()).or_raise();
     for (i, v) in x.into_iter().enumerate() {
         match v {
@@ -262,11 +264,8 @@ v1_function_info!(pg_finfo_cltv_predict_fit);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_predict_fit(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // Declared STRICT: neither argument is NULL here.
     let args = (*fcinfo).args.as_slice(2);
-    if args[0].isnull || args[1].isnull {
-        (*fcinfo).isnull = true;
-        return pg_sys::Datum::from(0usize);
-    }
     let fit = pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr());
     let fit_bytes = pgrx::varlena::varlena_to_byte_slice(fit);
     let extra = pgrx::pg_func_extra(fcinfo, || None::<(Vec<u8>, LinearScorer)>);
