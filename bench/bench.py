@@ -60,8 +60,11 @@ def main():
 
     bare_sql = f"SELECT {', '.join(f'sum({c})' for c in FEATURES + ['y'])} FROM bench_rows"
     fit_sql = f"SELECT cltv_linreg(y, ARRAY[{xs}]) FROM bench_rows"
+    array_sql = f"SELECT count(ARRAY[{xs}]), sum(y) FROM bench_rows"
     t_bare, _ = best_of(args.repeat, lambda: conn.execute(bare_sql).fetchone())
     t_fit, fit = best_of(args.repeat, lambda: conn.execute(fit_sql).fetchone()[0])
+    # Diagnostic: what building the ARRAY[...] argument alone costs per scan.
+    t_array, _ = best_of(args.repeat, lambda: conn.execute(array_sql).fetchone())
 
     def python_route():
         with conn.cursor() as cur:
@@ -84,6 +87,8 @@ def main():
     inline_sql = f"SELECT sum({inline}) FROM bench_rows b"
     t_inline, s_inline = best_of(args.repeat, lambda: conn.execute(inline_sql).fetchone()[0])
     t_score, s_score = best_of(args.repeat, lambda: conn.execute(score_sql).fetchone()[0])
+    # Diagnostic: what forming the whole-row value `b` alone costs per scan.
+    t_row, _ = best_of(args.repeat, lambda: conn.execute("SELECT count(b) FROM bench_rows b").fetchone())
 
     print()
     print(f"rows: {args.rows:,}   features: 10   max_parallel_workers_per_gather: {workers}")
@@ -93,9 +98,11 @@ def main():
     for name, t in [
         ("bare scan: sum(x1..x10), sum(y)", t_bare),
         ("cltv_linreg(y, ARRAY[x1..x10])", t_fit),
+        ("  diagnostic: count(ARRAY[x1..x10]), sum(y)", t_array),
         ("psycopg + pandas + scikit-learn LinearRegression", t_python),
         ("inline SQL expression b0 + b1*x1 + ... (sum over rows)", t_inline),
         ("cltv_predict('bench_lin', row) (sum over rows)", t_score),
+        ("  diagnostic: count(b), forming the whole-row value", t_row),
     ]:
         print(f"{name:<58}{t:>10.3f}")
     print()

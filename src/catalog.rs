@@ -3,7 +3,7 @@
 use crate::cache::{self, VersionKey};
 use crate::error::raise;
 use cltv_core::error::Error;
-use cltv_core::model::{LinearScorer, ModelRef};
+use cltv_core::model::{ModelKind, ModelRef, Scorer};
 use cltv_core::options::MissingPolicy;
 use pgrx::prelude::*;
 use pgrx::JsonB;
@@ -15,7 +15,7 @@ pub struct LoadedModel {
     pub name: String,
     pub version: i32,
     pub features: Vec<String>,
-    pub scorer: LinearScorer,
+    pub scorer: Scorer,
     pub missing: MissingPolicy,
 }
 
@@ -101,46 +101,35 @@ fn versions_of(name: &str) -> Vec<i32> {
 }
 
 fn load_version(name: &str, version: i32) -> LoadedModel {
-    let (features, coefficients, preprocessing) = Spi::connect(|client| {
+    let (kind, features, coefficients, preprocessing) = Spi::connect(|client| {
         let row = client
             .select(
-                "SELECT features, coefficients, preprocessing
+                "SELECT kind, features, coefficients, preprocessing
                    FROM cltv.model_versions WHERE model = $1 AND version = $2",
                 Some(1),
                 &[name.into(), version.into()],
             )?
             .first();
         Ok::<_, pgrx::spi::SpiError>((
-            row.get::<Vec<String>>(1)?.unwrap_or_default(),
-            row.get::<Vec<f64>>(2)?.unwrap_or_default(),
-            row.get::<JsonB>(3)?.map(|j| j.0).unwrap_or_default(),
+            row.get::<String>(1)?.unwrap_or_default(),
+            row.get::<Vec<String>>(2)?.unwrap_or_default(),
+            row.get::<Vec<f64>>(3)?.unwrap_or_default(),
+            row.get::<JsonB>(4)?.map(|j| j.0).unwrap_or_default(),
         ))
     })
     .unwrap_or_else(|e| spi_failed(e));
-    let corrupt = |reason: String| Error::CorruptModel {
-        reason: format!("{name}@{version}: {reason}"),
-    };
-    let scorer =
-        LinearScorer::from_coefficients(&coefficients).unwrap_or_else(|e| raise(corrupt(e.message())));
-    if scorer.n_features() != features.len() {
-        raise(corrupt(format!(
-            "{} coefficients for {} features",
-            coefficients.len(),
-            features.len()
-        )));
+    let corrupt = |reason: String| Error::CorruptModel { reason: format!("{name}@{version}: {reason}") };
+    let kind = ModelKind::parse(&kind).unwrap_or_else(|e| raise(corrupt(e.message())));
+    let scorer = Scorer::new(kind, &coefficients).unwrap_or_else(|e| raise(corrupt(e.message())));
+    if scorer.linear.n_features() != features.len() {
+        raise(corrupt(format!("{} coefficients for {} features", coefficients.len(), features.len())));
     }
     let missing = match preprocessing.get("missing") {
         None => MissingPolicy::Error,
         Some(v) => serde_json::from_value(v.clone())
             .unwrap_or_else(|e| raise(corrupt(format!("preprocessing.missing: {e}")))),
     };
-    LoadedModel {
-        name: name.to_string(),
-        version,
-        features,
-        scorer,
-        missing,
-    }
+    LoadedModel { name: name.to_string(), version, features, scorer, missing }
 }
 
 /// The stored statistics of a version (`fit` jsonb), for cltv_coefficients.

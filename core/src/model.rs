@@ -39,6 +39,68 @@ impl ModelRef {
     }
 }
 
+/// The kinds of model cltv trains and scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    Linear,
+    Logistic,
+}
+
+impl ModelKind {
+    pub const ALL: [ModelKind; 2] = [ModelKind::Linear, ModelKind::Logistic];
+
+    pub fn parse(kind: &str) -> Result<ModelKind> {
+        ModelKind::ALL.into_iter().find(|k| k.as_str() == kind).ok_or_else(|| {
+            let known: Vec<&str> = ModelKind::ALL.iter().map(|k| k.as_str()).collect();
+            Error::InvalidArgument {
+                what: format!("kind \"{kind}\""),
+                reason: format!("is not a model kind cltv can train; supported: {}", known.join(", ")),
+            }
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelKind::Linear => "linear",
+            ModelKind::Logistic => "logistic",
+        }
+    }
+}
+
+/// Scores on the response scale: the linear predictor through the kind's link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scorer {
+    pub kind: ModelKind,
+    pub linear: LinearScorer,
+}
+
+impl Scorer {
+    pub fn new(kind: ModelKind, coefficients: &[f64]) -> Result<Scorer> {
+        Ok(Scorer { kind, linear: LinearScorer::from_coefficients(coefficients)? })
+    }
+
+    /// The prediction: the value for a linear model, P(y = 1) for a logistic one.
+    #[inline]
+    pub fn predict(&self, x: &[f64]) -> f64 {
+        let eta = self.linear.predict(x);
+        match self.kind {
+            ModelKind::Linear => eta,
+            ModelKind::Logistic => sigmoid(eta),
+        }
+    }
+}
+
+/// 1 / (1 + e^-η), without overflow for large |η|.
+#[inline]
+pub fn sigmoid(eta: f64) -> f64 {
+    if eta >= 0.0 {
+        1.0 / (1.0 + (-eta).exp())
+    } else {
+        let e = eta.exp();
+        e / (1.0 + e)
+    }
+}
+
 /// A fitted linear predictor: `intercept + coefficients · x`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LinearScorer {
@@ -113,6 +175,19 @@ mod tests {
         assert!(ModelRef::parse("ltv@x").is_err());
         assert!(ModelRef::parse("@2").is_err());
         assert!(ModelRef::parse("").is_err());
+    }
+
+    #[test]
+    fn kinds_parse_and_logistic_scores_probabilities() {
+        assert_eq!(ModelKind::parse("logistic").unwrap(), ModelKind::Logistic);
+        let e = ModelKind::parse("forest").unwrap_err();
+        assert!(e.message().contains("linear, logistic"), "{}", e.message());
+        let s = Scorer::new(ModelKind::Logistic, &[0.0, 1.0]).unwrap();
+        // σ(0) = 1/2 and σ(ln 3) = 3/4 exactly, by hand.
+        assert_eq!(s.predict(&[0.0]), 0.5);
+        assert!((s.predict(&[3f64.ln()]) - 0.75).abs() < 1e-15);
+        assert_eq!(sigmoid(-800.0), 0.0);
+        assert_eq!(sigmoid(800.0), 1.0);
     }
 
     #[test]

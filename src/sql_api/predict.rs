@@ -8,7 +8,7 @@ use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
 use cltv_core::error::Error;
-use cltv_core::model::{LinearScorer, ModelRef};
+use cltv_core::model::{ModelKind, ModelRef, Scorer};
 use cltv_core::options::MissingPolicy;
 use pgrx::prelude::*;
 use pgrx::{FromDatum, JsonB};
@@ -188,18 +188,11 @@ fn type_name(typid: pg_sys::Oid) -> String {
         .into_owned()
 }
 
-v1_function_info!(pg_finfo_cltv_predict_row);
-
-/// Score a row with a catalog model, binding its columns to the model's features by name.
-///
-/// Declared over `record` (not `anyelement`), so that arrays of any numeric type resolve
-/// unambiguously to the positional `cltv_predict(text, float8[])`.
-#[pg_guard]
-#[unsafe(no_mangle)]
-pub unsafe extern "C-unwind" fn cltv_predict_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+/// Bind the row argument (number 1) of a call by name and score it with the call site's
+/// model; `None` when a NULL feature scores NULL under the model's missing-data policy.
+unsafe fn score_row<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<(f64, &'a CallSite)> {
     let args = (*fcinfo).args.as_slice(2);
-    let spec =
-        pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr()));
+    let spec = pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr()));
     let site = call_site(fcinfo, spec);
     let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
     let binding = site.bind_row(header, (*(*fcinfo).flinfo).fn_mcxt) as *const RowBinding;
@@ -212,14 +205,64 @@ pub unsafe extern "C-unwind" fn cltv_predict_row(fcinfo: pg_sys::FunctionCallInf
     for (i, (attnum, conversion)) in binding.columns.iter().enumerate() {
         let mut isnull = false;
         let datum = pg_sys::heap_getattr(&mut tuple, *attnum, binding.tupdesc, &mut isnull);
-        if isnull && site.on_null(i).is_none() {
-            (*fcinfo).isnull = true;
-            return pg_sys::Datum::from(0usize);
+        if isnull {
+            site.on_null(i)?;
         }
         site.values[i] = conversion.apply(datum);
     }
     site.check_finite();
-    pg_sys::Datum::from(site.score().to_bits() as usize)
+    Some((site.score(), site))
+}
+
+unsafe fn set_null(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    (*fcinfo).isnull = true;
+    pg_sys::Datum::from(0usize)
+}
+
+v1_function_info!(pg_finfo_cltv_predict_row);
+
+/// Score a row with a catalog model, binding its columns to the model's features by name.
+///
+/// Declared over `record` (not `anyelement`), so that arrays of any numeric type resolve
+/// unambiguously to the positional `cltv_predict(text, float8[])`.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_predict_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    match score_row(fcinfo) {
+        Some((score, _)) => pg_sys::Datum::from(score.to_bits() as usize),
+        None => set_null(fcinfo),
+    }
+}
+
+/// The class of a probability: an error for models that do not predict one.
+fn classify(score: f64, site: &CallSite, threshold: f64) -> bool {
+    let kind = site.model.scorer.kind;
+    if kind != ModelKind::Logistic {
+        raise(Error::InvalidArgument {
+            what: format!("model \"{}\"", site.model.display_name()),
+            reason: format!("is a {} model; cltv_predict_class needs a logistic one", kind.as_str()),
+        })
+    }
+    if !(0.0..=1.0).contains(&threshold) {
+        raise(Error::InvalidArgument {
+            what: format!("threshold {threshold}"),
+            reason: "must be between 0 and 1".into(),
+        })
+    }
+    score >= threshold
+}
+
+v1_function_info!(pg_finfo_cltv_predict_class_row);
+
+/// `cltv_predict_class(model, row, threshold)`: P(y = 1) >= threshold.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_predict_class_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let threshold = f64::from_bits((*fcinfo).args.as_slice(3)[2].value.value() as u64);
+    match score_row(fcinfo) {
+        Some((score, site)) => pg_sys::Datum::from(classify(score, site, threshold)),
+        None => set_null(fcinfo),
+    }
 }
 
 extension_sql!(
@@ -228,7 +271,13 @@ CREATE FUNCTION cltv_predict(model text, "row" record) RETURNS float8
     LANGUAGE c STRICT STABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_predict_row';
 COMMENT ON FUNCTION cltv_predict(text, record) IS
-    'Score a row with model ''name'' (deployed version) or ''name@N''; columns bind to features by name';
+    'Score a row with model ''name'' (deployed version) or ''name@N''; columns bind to features by name. Linear: the value; logistic: P(y = 1)';
+
+CREATE FUNCTION cltv_predict_class(model text, "row" record, threshold float8 DEFAULT 0.5) RETURNS boolean
+    LANGUAGE c STRICT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_predict_class_row';
+COMMENT ON FUNCTION cltv_predict_class(text, record, float8) IS
+    'The class a logistic model predicts for a row: P(y = 1) >= threshold';
 "#,
     name = "predict_row"
 );
@@ -243,8 +292,27 @@ fn not_a_vector() -> Error {
 /// Positional scoring with a catalog model: `x` in the model's feature order.
 #[pg_extern(stable, parallel_safe, name = "cltv_predict")]
 fn cltv_predict_array(model: &str, x: Vec<Option<f64>>, fcinfo: pg_sys::FunctionCallInfo) -> Option<f64> {
+    score_array(model, x, fcinfo).map(|(score, _)| score)
+}
+
+/// Positional `cltv_predict_class`.
+#[pg_extern(stable, parallel_safe, name = "cltv_predict_class")]
+fn cltv_predict_class_array(
+    model: &str,
+    x: Vec<Option<f64>>,
+    threshold: default!(f64, 0.5),
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Option<bool> {
+    score_array(model, x, fcinfo).map(|(score, site)| classify(score, site, threshold))
+}
+
+fn score_array<'a>(
+    model: &str,
+    x: Vec<Option<f64>>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Option<(f64, &'a CallSite)> {
     let site = unsafe { call_site(fcinfo, model.as_bytes()) };
-    site.model.scorer.check_len(x.len()).or_raise();
+    site.model.scorer.linear.check_len(x.len()).or_raise();
     for (i, v) in x.into_iter().enumerate() {
         match v {
             Some(v) => site.values[i] = v,
@@ -252,7 +320,7 @@ fn cltv_predict_array(model: &str, x: Vec<Option<f64>>, fcinfo: pg_sys::Function
         }
     }
     site.check_finite();
-    Some(site.score())
+    Some((site.score(), site))
 }
 
 v1_function_info!(pg_finfo_cltv_predict_fit);
@@ -268,7 +336,7 @@ pub unsafe extern "C-unwind" fn cltv_predict_fit(fcinfo: pg_sys::FunctionCallInf
     let args = (*fcinfo).args.as_slice(2);
     let fit = pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr());
     let fit_bytes = pgrx::varlena::varlena_to_byte_slice(fit);
-    let extra = pgrx::pg_func_extra(fcinfo, || None::<(Vec<u8>, LinearScorer)>);
+    let extra = pgrx::pg_func_extra(fcinfo, || None::<(Vec<u8>, Scorer)>);
     let cached = &mut *extra.as_ptr();
     if cached
         .as_ref()
@@ -288,7 +356,7 @@ pub unsafe extern "C-unwind" fn cltv_predict_fit(fcinfo: pg_sys::FunctionCallInf
         }
     };
     let x = x.as_slice();
-    scorer.check_len(x.len()).or_raise();
+    scorer.linear.check_len(x.len()).or_raise();
     if let Some(i) = x.iter().position(|v| !v.is_finite()) {
         raise(Error::NonFinite {
             column: format!("x[{}]", i + 1),
@@ -310,16 +378,14 @@ COMMENT ON FUNCTION cltv_predict(jsonb, float8[]) IS
     name = "predict_fit"
 );
 
-fn scorer_from_fit(fit: &serde_json::Value) -> LinearScorer {
-    let estimate: Option<Vec<f64>> = fit
-        .get("estimate")
-        .and_then(|e| serde_json::from_value(e.clone()).ok());
-    match (fit.get("kind").and_then(|k| k.as_str()), estimate) {
-        (Some("linear"), Some(estimate)) => LinearScorer::from_coefficients(&estimate).or_raise(),
+fn scorer_from_fit(fit: &serde_json::Value) -> Scorer {
+    let estimate: Option<Vec<f64>> = fit.get("estimate").and_then(|e| serde_json::from_value(e.clone()).ok());
+    let kind = fit.get("kind").and_then(|k| k.as_str()).map(ModelKind::parse);
+    match (kind, estimate) {
+        (Some(Ok(kind)), Some(estimate)) => Scorer::new(kind, &estimate).or_raise(),
         _ => raise(Error::InvalidArgument {
             what: "fit".into(),
-            reason: "is not a result of cltv_linreg (needs \"kind\": \"linear\" and an \"estimate\" array)"
-                .into(),
+            reason: "is not a fit returned by a cltv aggregate (needs \"kind\" and an \"estimate\" array)".into(),
         }),
     }
 }
