@@ -22,8 +22,8 @@ run_counted() {
     local status=${PIPESTATUS[0]}
     set -e
     local p f
-    p=$(grep -oE '[0-9]+ passed' "$log" | awk '{s += $1} END {print s + 0}')
-    f=$(grep -oE '[0-9]+ failed' "$log" | awk '{s += $1} END {print s + 0}')
+    p=$( (grep -oE '[0-9]+ passed' "$log" || true) | awk '{s += $1} END {print s + 0}')
+    f=$( (grep -oE '[0-9]+ failed' "$log" || true) | awk '{s += $1} END {print s + 0}')
     p=$((p + $(grep -cE '^test .* \.\.\. ok +[0-9]+ ms|^ok [0-9]+ ' "$log" || true)))
     f=$((f + $(grep -cE '^test .* \.\.\. FAILED +[0-9]+ ms|^not ok [0-9]+ ' "$log" || true)))
     # A step that fails without reporting a failed test (a build or lint error) counts as one.

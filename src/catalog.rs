@@ -118,18 +118,30 @@ fn load_version(name: &str, version: i32) -> LoadedModel {
         ))
     })
     .unwrap_or_else(|e| spi_failed(e));
-    let corrupt = |reason: String| Error::CorruptModel { reason: format!("{name}@{version}: {reason}") };
+    let corrupt = |reason: String| Error::CorruptModel {
+        reason: format!("{name}@{version}: {reason}"),
+    };
     let kind = ModelKind::parse(&kind).unwrap_or_else(|e| raise(corrupt(e.message())));
     let scorer = Scorer::new(kind, &coefficients).unwrap_or_else(|e| raise(corrupt(e.message())));
     if scorer.linear.n_features() != features.len() {
-        raise(corrupt(format!("{} coefficients for {} features", coefficients.len(), features.len())));
+        raise(corrupt(format!(
+            "{} coefficients for {} features",
+            coefficients.len(),
+            features.len()
+        )));
     }
     let missing = match preprocessing.get("missing") {
         None => MissingPolicy::Error,
         Some(v) => serde_json::from_value(v.clone())
             .unwrap_or_else(|e| raise(corrupt(format!("preprocessing.missing: {e}")))),
     };
-    LoadedModel { name: name.to_string(), version, features, scorer, missing }
+    LoadedModel {
+        name: name.to_string(),
+        version,
+        features,
+        scorer,
+        missing,
+    }
 }
 
 /// The stored statistics of a version (`fit` jsonb), for cltv_coefficients.

@@ -50,13 +50,19 @@ impl ModelKind {
     pub const ALL: [ModelKind; 2] = [ModelKind::Linear, ModelKind::Logistic];
 
     pub fn parse(kind: &str) -> Result<ModelKind> {
-        ModelKind::ALL.into_iter().find(|k| k.as_str() == kind).ok_or_else(|| {
-            let known: Vec<&str> = ModelKind::ALL.iter().map(|k| k.as_str()).collect();
-            Error::InvalidArgument {
-                what: format!("kind \"{kind}\""),
-                reason: format!("is not a model kind cltv can train; supported: {}", known.join(", ")),
-            }
-        })
+        ModelKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == kind)
+            .ok_or_else(|| {
+                let known: Vec<&str> = ModelKind::ALL.iter().map(|k| k.as_str()).collect();
+                Error::InvalidArgument {
+                    what: format!("kind \"{kind}\""),
+                    reason: format!(
+                        "is not a model kind cltv can train; supported: {}",
+                        known.join(", ")
+                    ),
+                }
+            })
     }
 
     pub fn as_str(self) -> &'static str {
@@ -76,7 +82,10 @@ pub struct Scorer {
 
 impl Scorer {
     pub fn new(kind: ModelKind, coefficients: &[f64]) -> Result<Scorer> {
-        Ok(Scorer { kind, linear: LinearScorer::from_coefficients(coefficients)? })
+        Ok(Scorer {
+            kind,
+            linear: LinearScorer::from_coefficients(coefficients)?,
+        })
     }
 
     /// The prediction: the value for a linear model, P(y = 1) for a logistic one.

@@ -192,7 +192,8 @@ fn type_name(typid: pg_sys::Oid) -> String {
 /// model; `None` when a NULL feature scores NULL under the model's missing-data policy.
 unsafe fn score_row<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<(f64, &'a CallSite)> {
     let args = (*fcinfo).args.as_slice(2);
-    let spec = pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr()));
+    let spec =
+        pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr()));
     let site = call_site(fcinfo, spec);
     let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
     let binding = site.bind_row(header, (*(*fcinfo).flinfo).fn_mcxt) as *const RowBinding;
@@ -240,7 +241,10 @@ fn classify(score: f64, site: &CallSite, threshold: f64) -> bool {
     if kind != ModelKind::Logistic {
         raise(Error::InvalidArgument {
             what: format!("model \"{}\"", site.model.display_name()),
-            reason: format!("is a {} model; cltv_predict_class needs a logistic one", kind.as_str()),
+            reason: format!(
+                "is a {} model; cltv_predict_class needs a logistic one",
+                kind.as_str()
+            ),
         })
     }
     if !(0.0..=1.0).contains(&threshold) {
@@ -379,13 +383,16 @@ COMMENT ON FUNCTION cltv_predict(jsonb, float8[]) IS
 );
 
 fn scorer_from_fit(fit: &serde_json::Value) -> Scorer {
-    let estimate: Option<Vec<f64>> = fit.get("estimate").and_then(|e| serde_json::from_value(e.clone()).ok());
+    let estimate: Option<Vec<f64>> = fit
+        .get("estimate")
+        .and_then(|e| serde_json::from_value(e.clone()).ok());
     let kind = fit.get("kind").and_then(|k| k.as_str()).map(ModelKind::parse);
     match (kind, estimate) {
         (Some(Ok(kind)), Some(estimate)) => Scorer::new(kind, &estimate).or_raise(),
         _ => raise(Error::InvalidArgument {
             what: "fit".into(),
-            reason: "is not a fit returned by a cltv aggregate (needs \"kind\" and an \"estimate\" array)".into(),
+            reason: "is not a fit returned by a cltv aggregate (needs \"kind\" and an \"estimate\" array)"
+                .into(),
         }),
     }
 }
