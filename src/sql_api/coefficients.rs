@@ -58,6 +58,8 @@ fn rows_of(fit: &serde_json::Value) -> Vec<CoefficientRow> {
 }
 
 /// The coefficients of a catalog model (`name` or `name@N`).
+// pgrx's name!() needs the row tuple spelled out in the signature.
+#[allow(clippy::type_complexity)]
 #[pg_extern(stable, parallel_safe, name = "cltv_coefficients")]
 fn cltv_coefficients_model(
     model: &str,
@@ -78,6 +80,7 @@ fn cltv_coefficients_model(
 }
 
 /// The coefficients of a `cltv_linreg` result.
+#[allow(clippy::type_complexity)]
 #[pg_extern(immutable, parallel_safe, name = "cltv_coefficients")]
 fn cltv_coefficients_fit(
     fit: JsonB,
