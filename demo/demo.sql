@@ -86,3 +86,42 @@ SELECT cohort, customers,
        round((fit -> 'estimate' ->> 2)::numeric, 3) AS per_dollar_of_order_value
   FROM per_cohort
  ORDER BY cohort;
+
+\echo
+\echo '6. Churn: will a customer make no purchase in the 39 holdout weeks? Logistic regression,'
+\echo '   fitted by Newton/IRLS with one parallel pass over the table per iteration.'
+ALTER TABLE demo.customer_features ADD COLUMN churned boolean;
+UPDATE demo.customer_features SET churned = (spend_next_39w = 0);
+SELECT model, version, kind, n_train, n_test,
+       (metrics -> 'test' ->> 'base_rate')::numeric(6, 3) AS churn_rate,
+       (metrics -> 'test' ->> 'auc')::numeric(6, 4) AS test_auc,
+       (metrics -> 'test' ->> 'log_loss')::numeric(6, 4) AS test_log_loss,
+       (metrics -> 'test' ->> 'accuracy')::numeric(6, 4) AS test_accuracy
+  FROM cltv_train(
+           model    => 'churn_39w',
+           source   => 'demo.customer_features',
+           target   => 'churned',
+           features => ARRAY['recency_days', 'frequency', 'avg_order_value', 'tenure_days'],
+           kind     => 'logistic',
+           options  => '{"test_fraction": 0.2, "split_key": "customer_id"}');
+
+SELECT term, round(estimate::numeric, 5) AS estimate, round(std_error::numeric, 5) AS std_error,
+       round(z_value::numeric, 2) AS z, round(odds_ratio::numeric, 4) AS odds_ratio
+  FROM cltv_coefficients('churn_39w');
+
+SELECT round((fit ->> 'log_likelihood')::numeric, 2) AS log_likelihood,
+       round((fit ->> 'null_log_likelihood')::numeric, 2) AS null_log_likelihood,
+       round((fit ->> 'pseudo_r_squared')::numeric, 4) AS mcfadden_r2,
+       fit ->> 'iterations' AS iterations, fit ->> 'converged' AS converged
+  FROM cltv.model_versions WHERE model = 'churn_39w';
+
+\echo
+\echo '7. The customers most at risk among those who bought often (5+ purchase days).'
+SELECT customer_id, frequency, recency_days,
+       round(cltv_predict('churn_39w', c)::numeric, 3) AS p_churn,
+       cltv_predict_class('churn_39w', c) AS predicted_churn,
+       churned AS actually_churned
+  FROM demo.customer_features c
+ WHERE frequency >= 5
+ ORDER BY p_churn DESC, customer_id
+ LIMIT 10;

@@ -165,4 +165,40 @@ mod tests {
         let scored = Spi::get_one::<f64>("SELECT cltv_predict('m', lr) FROM lr WHERE id = 1").unwrap();
         assert!(scored.is_none());
     }
+
+    #[pg_test]
+    fn parallel_irls_passes_equal_serial_ones() {
+        make_table();
+        Spi::run(
+            "ALTER TABLE lr ADD COLUMN churned boolean; UPDATE lr SET churned = y + sin(id * 3.1) * 8 > 30;",
+        )
+        .unwrap();
+        let train = "SELECT cltv_train('churn', 'lr', 'churned', ARRAY['x1', 'x2', 'x3'], kind => 'logistic',
+                                        options => '{\"test_fraction\": 0}')";
+        Spi::run("SET max_parallel_workers_per_gather = 0").unwrap();
+        Spi::run(train).unwrap();
+        Spi::run(
+            "SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0;
+             SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;",
+        )
+        .unwrap();
+        let plan = Spi::explain(
+            "SELECT cltv_logreg_state(churned, ARRAY[x1, x2, x3], ARRAY[0, 0, 0, 0]::float8[]) FROM lr",
+        )
+        .unwrap()
+        .0
+        .to_string();
+        assert!(
+            plan.contains("\"Partial Mode\":\"Partial\""),
+            "no partial aggregate: {plan}"
+        );
+        Spi::run(train).unwrap();
+        let worst = Spi::get_one::<f64>(
+            "SELECT max(abs(a.estimate / b.estimate - 1))
+               FROM cltv_coefficients('churn@1') a JOIN cltv_coefficients('churn@2') b USING (term)",
+        )
+        .unwrap()
+        .unwrap();
+        assert!(worst < 1e-10, "serial and parallel IRLS differ by {worst}");
+    }
 }

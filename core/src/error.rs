@@ -56,8 +56,49 @@ pub enum Error {
     InvalidArgument { what: String, reason: String },
     /// The data overflowed double precision (e.g. squares of values near 1e200).
     NumericOverflow { what: String },
+    /// A customer summary a BTYD model cannot take (negative recency, recency > T, a
+    /// non-integer frequency, a non-positive mean spend, …); `values` are the offending
+    /// summary's fields and values, in the order the model reads them.
+    InvalidCustomerSummary {
+        model: String,
+        values: Vec<(String, f64)>,
+        reason: String,
+    },
+    /// No customer of the input made a repeat purchase (every frequency is 0), so the model
+    /// has nothing to estimate from. `customers` is the (weighted) number of customers.
+    NoRepeatPurchases { model: String, customers: f64 },
+    /// Fewer distinct customer summaries than the model has parameters.
+    TooFewCustomers {
+        model: String,
+        distinct: u64,
+        needed: u64,
+    },
+    /// The likelihood keeps increasing as a parameter runs off to 0 or infinity: there is
+    /// no finite maximum-likelihood estimate. `value` is where the parameter was when the
+    /// fit gave up.
+    ModelNotIdentified {
+        model: String,
+        parameter: String,
+        value: f64,
+    },
     /// A failure that is not the caller's input: a catalog query that failed.
     Internal { reason: String },
+    /// Logistic regression: every training row has the same target value `class`.
+    SingleClass { class: bool, n: u64 },
+    /// Logistic regression: the classes are (quasi-)completely separated, so the
+    /// maximum-likelihood estimate does not exist (coefficients diverge). `feature` is a
+    /// single feature that separates them on its own, when one does; `quasi` when its
+    /// values among the two classes touch at one value instead of not overlapping at all.
+    Separation {
+        feature: Option<String>,
+        quasi: bool,
+        detail: Option<String>,
+    },
+    /// An iterative fit stopped at its iteration limit; `last_change` is the last change
+    /// in the (penalised) log-likelihood, NaN if unknown.
+    NotConverged { iterations: u32, last_change: f64 },
+    /// Logistic regression: the target has values other than 0 and 1 (`example` is one).
+    NonBinaryTarget { column: String, example: f64, rows: u64 },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -74,7 +115,11 @@ impl Error {
             | Error::EmptyInput { .. }
             | Error::TooFewRows { .. }
             | Error::ConstantFeature { .. }
-            | Error::Collinear { .. } => "22000", // data_exception
+            | Error::Collinear { .. }
+            | Error::SingleClass { .. }
+            | Error::Separation { .. }
+            | Error::NotConverged { .. }
+            | Error::NonBinaryTarget { .. } => "22000", // data_exception
             Error::WrongArrayLength { .. } => "2202E", // array_subscript_error
             Error::InvalidOption { .. } | Error::InvalidArgument { .. } => "22023", // invalid_parameter_value
             // A state array reaches us as an ordinary float8[] argument, so a
@@ -85,6 +130,10 @@ impl Error {
             // bad row is bad data, not a server fault.
             Error::CorruptModel { .. } => "22000",
             Error::NumericOverflow { .. } => "22003", // numeric_value_out_of_range
+            Error::InvalidCustomerSummary { .. } => "22023", // invalid_parameter_value
+            Error::NoRepeatPurchases { .. }
+            | Error::TooFewCustomers { .. }
+            | Error::ModelNotIdentified { .. } => "22000", // data_exception
             Error::Internal { .. } => "XX000",        // internal_error
         }
     }
@@ -133,12 +182,79 @@ impl Error {
             Error::CorruptModel { reason } => format!("stored model is corrupt: {reason}"),
             Error::InvalidArgument { what, reason } => format!("invalid {what}: {reason}"),
             Error::NumericOverflow { what } => format!("{what} overflows double precision"),
+            Error::InvalidCustomerSummary { model, values, reason } => {
+                let fields: Vec<String> = values
+                    .iter()
+                    .map(|(name, v)| format!("{name} = {}", float_name(*v)))
+                    .collect();
+                format!("invalid {model} input ({}): {reason}", fields.join(", "))
+            }
+            Error::NoRepeatPurchases { model, customers } => format!(
+                "none of the {} customer(s) made a repeat purchase, so the {model} model cannot be fitted",
+                float_name(*customers)
+            ),
+            Error::TooFewCustomers {
+                model,
+                distinct,
+                needed,
+            } => format!(
+                "too few customers for the {model} model: {distinct} distinct customer summar{}, at least {needed} are needed",
+                if *distinct == 1 { "y" } else { "ies" }
+            ),
+            Error::ModelNotIdentified {
+                model,
+                parameter,
+                value,
+            } => format!(
+                "{model} parameter {parameter} runs off to {} (reached {value:.3e}): the data do not identify the model",
+                if *value < 1.0 { "zero" } else { "infinity" },
+            ),
             Error::Internal { reason } => format!("internal error: {reason}"),
+            Error::SingleClass { class, n } => {
+                format!("all {n} training row(s) have the target value {class}")
+            }
+            Error::Separation {
+                feature: Some(feature),
+                quasi: false,
+                ..
+            } => format!("feature \"{feature}\" perfectly separates the classes"),
+            Error::Separation {
+                feature: Some(feature),
+                quasi: true,
+                ..
+            } => format!("feature \"{feature}\" quasi-completely separates the classes"),
+            Error::Separation { feature: None, .. } => {
+                "the data are (quasi-)separated: the logistic regression coefficients diverge".to_string()
+            }
+            Error::NotConverged { iterations, .. } => {
+                format!("the fit did not converge in {iterations} iteration(s)")
+            }
+            Error::NonBinaryTarget { column, example, rows } => format!(
+                "target column \"{column}\" has {rows} row(s) with values other than 0 and 1 (e.g. {})",
+                float_name(*example)
+            ),
         }
     }
 
     pub fn detail(&self) -> Option<String> {
         match self {
+            Error::NoRepeatPurchases { model, .. } if model == "Gamma-Gamma" => Some(
+                "The Gamma-Gamma spend model is fitted on repeat customers (frequency > 0) only; \
+                 customers with frequency 0 are left out."
+                    .to_string(),
+            ),
+            Error::NoRepeatPurchases { .. } => Some(
+                "Without repeat purchases neither the purchase rate nor the dropout probability can be estimated."
+                    .to_string(),
+            ),
+            Error::TooFewCustomers { needed, .. } => Some(format!(
+                "A model with {needed} parameters needs at least {needed} distinct customer summaries."
+            )),
+            Error::ModelNotIdentified { parameter, value, .. } => Some(format!(
+                "The log-likelihood keeps increasing as {parameter} goes to {}, so there is no finite \
+                 maximum-likelihood estimate.",
+                if *value < 1.0 { "zero" } else { "infinity" }
+            )),
             Error::UnknownModel { model, known_versions } if !known_versions.is_empty() => {
                 let name = model.split('@').next().unwrap_or(model);
                 let versions: Vec<String> = known_versions.iter().map(|v| v.to_string()).collect();
@@ -159,12 +275,41 @@ impl Error {
             Error::CorruptState { .. } => Some(
                 "The array was not produced by this version of the cltv aggregate functions.".to_string(),
             ),
+            Error::SingleClass { class, .. } => Some(format!(
+                "Logistic regression needs rows of both classes; no row has the target value {}.",
+                !class
+            )),
+            Error::Separation { detail, .. } => detail.clone(),
+            Error::NotConverged { last_change, .. } if last_change.is_finite() => Some(format!(
+                "The log-likelihood changed by {last_change:e} in the last iteration."
+            )),
             _ => None,
         }
     }
 
     pub fn hint(&self) -> Option<String> {
         match self {
+            Error::InvalidCustomerSummary { model, .. } if model == "Gamma-Gamma" => Some(
+                "The Gamma-Gamma model needs a positive mean spend of the repeat purchases: leave out \
+                 customers whose repeat purchases sum to zero or less (free orders, returns)."
+                    .to_string(),
+            ),
+            Error::InvalidCustomerSummary { .. } => Some(
+                "frequency is the number of repeat purchase days (a whole number, at least 0), recency the \
+                 time from the first to the last purchase, T the time from the first purchase to the end of \
+                 calibration: 0 <= recency <= T, and recency = 0 when frequency = 0. cltv's RFM summary \
+                 produces such values."
+                    .to_string(),
+            ),
+            Error::NoRepeatPurchases { .. } => {
+                Some("Use a longer calibration period or more customers.".to_string())
+            }
+            Error::TooFewCustomers { .. } => Some("Fit the model on more customers.".to_string()),
+            Error::ModelNotIdentified { .. } => Some(
+                "Check the customer summaries (time unit, calibration period); with more customers or a \
+                 longer calibration period the estimate usually becomes finite."
+                    .to_string(),
+            ),
             Error::NullValues { .. } => Some(
                 "Filter the NULL rows out, or pass the option \"missing\": \"drop\" to skip them."
                     .to_string(),
@@ -194,6 +339,29 @@ impl Error {
                     .to_string(),
             ),
             Error::CorruptModel { .. } => Some("Train the model again.".to_string()),
+            Error::SingleClass { .. } => Some(
+                "Check the target column and the rows selected for training (filters, the train/test split)."
+                    .to_string(),
+            ),
+            Error::Separation {
+                feature: Some(feature),
+                ..
+            } => Some(format!(
+                "Fit with an \"l2\" penalty (e.g. {{\"l2\": 1}}), which keeps the coefficients finite, or drop \"{feature}\"."
+            )),
+            Error::Separation { feature: None, .. } => Some(
+                "Fit with an \"l2\" penalty (e.g. {\"l2\": 1}), which keeps the coefficients finite, or drop \
+                 the feature(s) that predict the target perfectly."
+                    .to_string(),
+            ),
+            Error::NotConverged { .. } => Some(
+                "Raise \"max_iter\", fit with an \"l2\" penalty, or pass \"allow_nonconvergence\": true to \
+                 keep the last iterate (reported with \"converged\": false)."
+                    .to_string(),
+            ),
+            Error::NonBinaryTarget { column, .. } => Some(format!(
+                "A logistic model needs a boolean or 0/1 target: recode \"{column}\", e.g. ({column} > 0)::int."
+            )),
             _ => None,
         }
     }
@@ -262,6 +430,25 @@ mod tests {
                 feature: "f".into(),
             },
             Error::Internal { reason: "r".into() },
+            Error::InvalidCustomerSummary {
+                model: "BG/NBD".into(),
+                values: vec![("recency".into(), 2.0)],
+                reason: "r".into(),
+            },
+            Error::NoRepeatPurchases {
+                model: "BG/NBD".into(),
+                customers: 3.0,
+            },
+            Error::TooFewCustomers {
+                model: "BG/NBD".into(),
+                distinct: 1,
+                needed: 4,
+            },
+            Error::ModelNotIdentified {
+                model: "BG/NBD".into(),
+                parameter: "a".into(),
+                value: 1e-12,
+            },
             Error::NonFinite {
                 column: "c".into(),
                 value: Some(f64::NAN),
@@ -290,6 +477,26 @@ mod tests {
                 reason: "r".into(),
             },
             Error::NumericOverflow { what: "w".into() },
+            Error::SingleClass { class: true, n: 3 },
+            Error::Separation {
+                feature: Some("f".into()),
+                quasi: true,
+                detail: None,
+            },
+            Error::Separation {
+                feature: None,
+                quasi: false,
+                detail: None,
+            },
+            Error::NotConverged {
+                iterations: 5,
+                last_change: f64::NAN,
+            },
+            Error::NonBinaryTarget {
+                column: "y".into(),
+                example: 2.0,
+                rows: 1,
+            },
         ];
         for e in &all {
             let code = e.sqlstate();
@@ -336,6 +543,38 @@ mod tests {
         assert_eq!(
             e.message(),
             "column \"x\" has non-finite values (-Infinity) in 2 row(s)"
+        );
+    }
+
+    #[test]
+    fn logistic_errors_name_the_class_feature_and_option() {
+        let e = Error::SingleClass { class: false, n: 40 };
+        assert_eq!(e.message(), "all 40 training row(s) have the target value false");
+        assert!(e.detail().unwrap().contains("target value true"));
+        assert_eq!(e.sqlstate(), "22000");
+        let e = Error::Separation {
+            feature: Some("tenure".into()),
+            quasi: false,
+            detail: None,
+        };
+        assert_eq!(e.message(), "feature \"tenure\" perfectly separates the classes");
+        assert!(e.hint().unwrap().contains("\"l2\""));
+        assert!(e.hint().unwrap().contains("\"tenure\""));
+        let e = Error::NotConverged {
+            iterations: 7,
+            last_change: 0.5,
+        };
+        assert_eq!(e.message(), "the fit did not converge in 7 iteration(s)");
+        assert!(e.hint().unwrap().contains("allow_nonconvergence"));
+        assert!(e.detail().unwrap().contains("5e-1"));
+        let e = Error::NonBinaryTarget {
+            column: "churned".into(),
+            example: 2.0,
+            rows: 3,
+        };
+        assert_eq!(
+            e.message(),
+            "target column \"churned\" has 3 row(s) with values other than 0 and 1 (e.g. 2)"
         );
     }
 

@@ -2,8 +2,10 @@
 //! ridge regression with statsmodels-compatible inference, distribution
 //! functions and the project-wide error type. No PostgreSQL types here.
 
+pub mod classification;
 pub mod error;
 pub mod linalg;
+pub mod logistic;
 pub mod metrics;
 pub mod model;
 pub mod ols;

@@ -2,6 +2,7 @@
 //! an error that names it, never silently ignored.
 
 use crate::error::{Error, Result};
+use crate::model::ModelKind;
 use serde_json::{Map, Value};
 
 /// What to do with a training row whose target or a feature is NULL.
@@ -12,6 +13,15 @@ pub enum MissingPolicy {
     Error,
     /// Leave such rows out of training and count them; scoring such a row gives NULL.
     Drop,
+}
+
+/// How a logistic model is fitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Solver {
+    /// Newton/IRLS, one parallel aggregate pass per iteration: exact, any table size.
+    Irls,
+    /// linfa-logistic's L-BFGS over the rows in memory: small data, or a cross-check.
+    Lbfgs,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +36,12 @@ pub struct TrainOptions {
     /// takes the `cltv.split_seed` setting.
     pub split_seed: Option<i64>,
     pub missing: MissingPolicy,
+    /// Logistic only: the solver, its convergence tolerance on the change in
+    /// log-likelihood, its iteration limit, and whether hitting that limit is accepted.
+    pub solver: Solver,
+    pub tol: f64,
+    pub max_iter: u32,
+    pub allow_nonconvergence: bool,
 }
 
 impl Default for TrainOptions {
@@ -36,15 +52,21 @@ impl Default for TrainOptions {
             split_key: None,
             split_seed: None,
             missing: MissingPolicy::Error,
+            solver: Solver::Irls,
+            tol: 1e-10,
+            max_iter: 50,
+            allow_nonconvergence: false,
         }
     }
 }
 
 pub const KNOWN_KEYS: &[&str] = &["l2", "test_fraction", "split_key", "split_seed", "missing"];
+/// Keys that only mean something for a logistic model.
+pub const LOGISTIC_KEYS: &[&str] = &["solver", "tol", "max_iter", "allow_nonconvergence"];
 
 impl TrainOptions {
-    /// Parse `options`; `Value::Null` means all defaults.
-    pub fn parse(options: &Value) -> Result<TrainOptions> {
+    /// Parse `options` for a model of `kind`; `Value::Null` means all defaults.
+    pub fn parse(kind: ModelKind, options: &Value) -> Result<TrainOptions> {
         let mut parsed = TrainOptions::default();
         let map: &Map<String, Value> = match options {
             Value::Null => return Ok(parsed),
@@ -92,11 +114,57 @@ impl TrainOptions {
                         }
                     }
                 }
+                logistic_key if LOGISTIC_KEYS.contains(&logistic_key) && kind != ModelKind::Logistic => {
+                    return Err(invalid(
+                        key,
+                        format!(
+                            "applies to logistic models only, not to kind \"{}\"",
+                            kind.as_str()
+                        ),
+                    ))
+                }
+                "solver" => {
+                    parsed.solver = match string(key, value)? {
+                        "irls" => Solver::Irls,
+                        "lbfgs" => Solver::Lbfgs,
+                        other => {
+                            return Err(invalid(
+                                key,
+                                format!("must be \"irls\" or \"lbfgs\", got \"{other}\""),
+                            ))
+                        }
+                    }
+                }
+                "tol" => {
+                    let tol = number(key, value)?;
+                    if !(tol > 0.0 && tol < 1.0) {
+                        return Err(invalid(key, format!("must be in (0, 1), got {value}")));
+                    }
+                    parsed.tol = tol;
+                }
+                "max_iter" => {
+                    parsed.max_iter =
+                        value
+                            .as_u64()
+                            .filter(|n| (1..=10_000).contains(n))
+                            .ok_or_else(|| {
+                                invalid(key, format!("must be an integer in 1..=10000, got {value}"))
+                            })? as u32;
+                }
+                "allow_nonconvergence" => {
+                    parsed.allow_nonconvergence = value
+                        .as_bool()
+                        .ok_or_else(|| invalid(key, format!("must be true or false, got {value}")))?;
+                }
                 _ => {
+                    let mut known = KNOWN_KEYS.to_vec();
+                    if kind == ModelKind::Logistic {
+                        known.extend_from_slice(LOGISTIC_KEYS);
+                    }
                     return Err(Error::InvalidOption {
                         key: key.clone(),
-                        reason: format!("is not a known option; known options: {}", KNOWN_KEYS.join(", ")),
-                    })
+                        reason: format!("is not a known option; known options: {}", known.join(", ")),
+                    });
                 }
             }
         }
@@ -131,17 +199,23 @@ mod tests {
     #[test]
     fn defaults_when_null_or_empty() {
         assert_eq!(
-            TrainOptions::parse(&Value::Null).unwrap(),
+            TrainOptions::parse(ModelKind::Linear, &Value::Null).unwrap(),
             TrainOptions::default()
         );
-        assert_eq!(TrainOptions::parse(&json!({})).unwrap(), TrainOptions::default());
+        assert_eq!(
+            TrainOptions::parse(ModelKind::Linear, &json!({})).unwrap(),
+            TrainOptions::default()
+        );
     }
 
     #[test]
     fn parses_every_key() {
-        let o = TrainOptions::parse(&json!({
-            "l2": 0.5, "test_fraction": 0, "split_key": "customer_id", "split_seed": 7, "missing": "drop"
-        }))
+        let o = TrainOptions::parse(
+            ModelKind::Linear,
+            &json!({
+                "l2": 0.5, "test_fraction": 0, "split_key": "customer_id", "split_seed": 7, "missing": "drop"
+            }),
+        )
         .unwrap();
         assert_eq!(o.l2, 0.5);
         assert_eq!(o.test_fraction, 0.0);
@@ -151,15 +225,32 @@ mod tests {
     }
 
     #[test]
+    fn logistic_keys_only_for_logistic_models() {
+        let o = TrainOptions::parse(
+            ModelKind::Logistic,
+            &json!({"solver": "lbfgs", "tol": 1e-8, "max_iter": 7, "allow_nonconvergence": true}),
+        )
+        .unwrap();
+        assert_eq!(
+            (o.solver, o.tol, o.max_iter, o.allow_nonconvergence),
+            (Solver::Lbfgs, 1e-8, 7, true)
+        );
+        let e = TrainOptions::parse(ModelKind::Linear, &json!({"solver": "lbfgs"})).unwrap_err();
+        assert!(e.message().contains("logistic models only"), "{}", e.message());
+        assert!(TrainOptions::parse(ModelKind::Logistic, &json!({"max_iter": 0})).is_err());
+        assert!(TrainOptions::parse(ModelKind::Logistic, &json!({"solver": "newton"})).is_err());
+    }
+
+    #[test]
     fn rejects_unknown_keys_and_wrong_types() {
-        let e = TrainOptions::parse(&json!({"l3": 1})).unwrap_err();
+        let e = TrainOptions::parse(ModelKind::Linear, &json!({"l3": 1})).unwrap_err();
         assert!(e.message().contains("l3"), "{}", e.message());
         assert_eq!(e.sqlstate(), "22023");
-        let e = TrainOptions::parse(&json!({"l2": "big"})).unwrap_err();
+        let e = TrainOptions::parse(ModelKind::Linear, &json!({"l2": "big"})).unwrap_err();
         assert!(e.message().contains("l2"));
-        assert!(TrainOptions::parse(&json!({"l2": -1})).is_err());
-        assert!(TrainOptions::parse(&json!({"test_fraction": 1.0})).is_err());
-        assert!(TrainOptions::parse(&json!({"missing": "mean"})).is_err());
-        assert!(TrainOptions::parse(&json!([1])).is_err());
+        assert!(TrainOptions::parse(ModelKind::Linear, &json!({"l2": -1})).is_err());
+        assert!(TrainOptions::parse(ModelKind::Linear, &json!({"test_fraction": 1.0})).is_err());
+        assert!(TrainOptions::parse(ModelKind::Linear, &json!({"missing": "mean"})).is_err());
+        assert!(TrainOptions::parse(ModelKind::Linear, &json!([1])).is_err());
     }
 }

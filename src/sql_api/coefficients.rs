@@ -1,4 +1,7 @@
 //! `cltv_coefficients`: one row per term, with its statistics.
+//!
+//! One shape for every kind: a linear model fills `t_value`, a logistic one `z_value` and
+//! the odds ratios; what a kind does not have is NULL.
 
 use crate::catalog;
 use crate::error::{raise, OrRaise};
@@ -7,51 +10,76 @@ use cltv_core::model::ModelRef;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
-type CoefficientRow = (
-    name!(term, String),
-    name!(estimate, f64),
-    name!(std_error, Option<f64>),
-    name!(t_value, Option<f64>),
-    name!(p_value, Option<f64>),
-    name!(ci_lower, Option<f64>),
-    name!(ci_upper, Option<f64>),
+type Row = (
+    String,
+    f64,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
+    Option<f64>,
 );
 
-fn rows_of(fit: &serde_json::Value) -> Vec<CoefficientRow> {
+fn rows_of(fit: &serde_json::Value) -> Vec<Row> {
+    // An absent key is a statistic the kind does not have: all NULL.
     let column = |key: &str| -> Vec<Option<f64>> {
         fit.get(key)
-            .and_then(|v| serde_json::from_value(v.clone()).ok())
-            .unwrap_or_else(|| {
-                raise(Error::InvalidArgument {
-                    what: "fit".into(),
-                    reason: format!("has no \"{key}\" array; is it a cltv_linreg result?"),
+            .map(|v| {
+                serde_json::from_value(v.clone()).unwrap_or_else(|e| {
+                    raise(Error::InvalidArgument {
+                        what: "fit".into(),
+                        reason: format!("\"{key}\": {e}"),
+                    })
                 })
             })
+            .unwrap_or_default()
     };
     let terms: Vec<String> = fit
         .get("terms")
         .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default();
-    let (estimate, se, t, p, lo, hi) = (
-        column("estimate"),
-        column("std_error"),
-        column("t_value"),
-        column("p_value"),
-        column("ci_lower"),
-        column("ci_upper"),
-    );
+        .unwrap_or_else(|| {
+            raise(Error::InvalidArgument {
+                what: "fit".into(),
+                reason: "has no \"terms\" array; is it a cltv fit?".into(),
+            })
+        });
+    let columns: Vec<Vec<Option<f64>>> = [
+        "estimate",
+        "std_error",
+        "t_value",
+        "z_value",
+        "p_value",
+        "ci_lower",
+        "ci_upper",
+        "odds_ratio",
+        "odds_ratio_ci_lower",
+        "odds_ratio_ci_upper",
+    ]
+    .iter()
+    .map(|key| column(key))
+    .collect();
+    let at = |c: usize, i: usize| columns[c].get(i).copied().flatten();
     terms
         .into_iter()
         .enumerate()
         .map(|(i, term)| {
+            let estimate = at(0, i).unwrap_or(f64::NAN);
             (
                 term,
-                estimate[i].unwrap_or(f64::NAN),
-                se[i],
-                t[i],
-                p[i],
-                lo[i],
-                hi[i],
+                estimate,
+                at(1, i),
+                at(2, i),
+                at(3, i),
+                at(4, i),
+                at(5, i),
+                at(6, i),
+                at(7, i),
+                at(8, i),
+                at(9, i),
             )
         })
         .collect()
@@ -70,16 +98,20 @@ fn cltv_coefficients_model(
         name!(estimate, f64),
         name!(std_error, Option<f64>),
         name!(t_value, Option<f64>),
+        name!(z_value, Option<f64>),
         name!(p_value, Option<f64>),
         name!(ci_lower, Option<f64>),
         name!(ci_upper, Option<f64>),
+        name!(odds_ratio, Option<f64>),
+        name!(odds_ratio_ci_lower, Option<f64>),
+        name!(odds_ratio_ci_upper, Option<f64>),
     ),
 > {
     let fit = catalog::fit_of(&ModelRef::parse(model).or_raise());
     TableIterator::new(rows_of(&fit))
 }
 
-/// The coefficients of a `cltv_linreg` result.
+/// The coefficients of a fit returned by a cltv aggregate (`cltv_linreg`).
 #[allow(clippy::type_complexity)]
 #[pg_extern(immutable, parallel_safe, name = "cltv_coefficients")]
 fn cltv_coefficients_fit(
@@ -91,9 +123,13 @@ fn cltv_coefficients_fit(
         name!(estimate, f64),
         name!(std_error, Option<f64>),
         name!(t_value, Option<f64>),
+        name!(z_value, Option<f64>),
         name!(p_value, Option<f64>),
         name!(ci_lower, Option<f64>),
         name!(ci_upper, Option<f64>),
+        name!(odds_ratio, Option<f64>),
+        name!(odds_ratio_ci_lower, Option<f64>),
+        name!(odds_ratio_ci_upper, Option<f64>),
     ),
 > {
     TableIterator::new(rows_of(&fit.0))

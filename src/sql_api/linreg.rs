@@ -4,6 +4,7 @@
 //! `cltv_core::suffstats`), updated in place. With a combine function and no `internal`
 //! state, PostgreSQL's parallel workers and Citus workers can both compute partial states.
 
+use super::agg_state::{aggregate_context, arg, copy_state, read_state, writable_state};
 use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
@@ -12,45 +13,6 @@ use cltv_core::ols::{fit_ols, OlsOptions};
 use cltv_core::suffstats::{self, StateMut, SuffStats};
 use pgrx::prelude::*;
 use pgrx::JsonB;
-
-/// The aggregate's memory context, or `None` when called as a plain function.
-unsafe fn aggregate_context(fcinfo: pg_sys::FunctionCallInfo) -> Option<pg_sys::MemoryContext> {
-    let mut context: pg_sys::MemoryContext = std::ptr::null_mut();
-    if pg_sys::AggCheckCallContext(fcinfo, &mut context) != 0 {
-        Some(context)
-    } else {
-        None
-    }
-}
-
-unsafe fn arg(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> Option<pg_sys::Datum> {
-    let arg = *(*fcinfo).args.as_ptr().add(n);
-    (!arg.isnull).then_some(arg.value)
-}
-
-/// A state we may write: in the aggregate's context it is ours; outside an aggregate it
-/// is copied first, because a direct caller's array must not change under it.
-unsafe fn writable_state(datum: pg_sys::Datum, context: Option<pg_sys::MemoryContext>) -> Float8Array {
-    let state = read_state(datum);
-    match context {
-        Some(_) => state,
-        None => copy_state(state.as_slice(), pg_sys::CurrentMemoryContext),
-    }
-}
-
-unsafe fn read_state(datum: pg_sys::Datum) -> Float8Array {
-    Float8Array::from_datum(datum).unwrap_or_else(|_| {
-        raise(Error::CorruptState {
-            reason: "the state is not a one-dimensional float8[] without NULLs".into(),
-        })
-    })
-}
-
-unsafe fn copy_state(values: &[f64], context: pg_sys::MemoryContext) -> Float8Array {
-    let mut copy = Float8Array::alloc_in(context, values.len());
-    copy.as_mut_slice().copy_from_slice(values);
-    copy
-}
 
 unsafe fn new_state(p: usize, context: pg_sys::MemoryContext) -> Float8Array {
     copy_state(&suffstats::new_state(p), context)

@@ -1,7 +1,9 @@
 //! The SQL surface: thin wrappers that convert types, call the core and raise its errors.
 
+mod agg_state;
 mod coefficients;
 mod linreg;
+mod logreg;
 mod predict;
 mod train;
 

@@ -8,14 +8,15 @@ use crate::catalog::{self, NewVersion};
 use crate::error::{raise, OrRaise};
 use crate::settings;
 use cltv_core::error::Error;
-use cltv_core::metrics::{regression_metrics, RegressionMetrics};
-use cltv_core::ols::{fit_ols, OlsOptions};
+use cltv_core::model::ModelKind;
 use cltv_core::options::{MissingPolicy, TrainOptions};
-use cltv_core::suffstats::SuffStats;
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgRelation};
 use serde_json::json;
 use std::ffi::{CStr, CString};
+
+mod linear;
+mod logistic;
 
 fn quote_ident(name: &str) -> String {
     let c = CString::new(name).unwrap_or_else(|_| {
@@ -71,7 +72,7 @@ struct TrainingSql {
     /// `t.col::float8` for the target and each feature.
     target: String,
     features: Vec<String>,
-    /// Raw quoted column references, for NULL and non-finite diagnostics.
+    /// (name, `t.col::float8`) of the target and each feature, for diagnostics.
     columns: Vec<(String, String)>,
     /// Is this row in the test split? Uses $1 (fraction) and $2 (seed).
     is_test: String,
@@ -159,53 +160,120 @@ impl TrainingSql {
     fn feature_array(&self) -> String {
         format!("ARRAY[{}]", self.features.join(", "))
     }
+
+    /// The rows of a fitting pass as `s(y, x, is_test, complete, finite)`.
+    fn rows(&self) -> String {
+        format!(
+            "(SELECT {target} AS y, {x} AS x, {is_test} AS is_test,
+                     {complete} AS complete, {finite} AS finite
+                FROM {from}) AS s",
+            target = self.target,
+            x = self.feature_array(),
+            is_test = self.is_test,
+            complete = self.complete,
+            finite = self.finite,
+            from = self.from,
+        )
+    }
+
+    /// Aggregates over `rows()` that every kind's first pass reports (see `RowCounts`).
+    const ROW_COUNTS: &'static str = "count(*),
+             count(*) FILTER (WHERE s.complete AND s.is_test),
+             count(*) FILTER (WHERE NOT s.complete),
+             count(*) FILTER (WHERE s.complete AND NOT s.finite)";
 }
 
-/// What the single fitting pass returns.
-struct FitPass {
-    state: Option<Vec<f64>>,
+/// What the first pass of every kind counts, read from four consecutive columns.
+struct RowCounts {
     n_rows: i64,
     n_test: i64,
     n_incomplete: i64,
     n_nonfinite: i64,
 }
 
-fn split_args(opts: &TrainOptions, seed: i64) -> [pgrx::datum::DatumWithOid<'static>; 2] {
-    [opts.test_fraction.into(), seed.into()]
+impl RowCounts {
+    fn read(row: &pgrx::spi::SpiTupleTable, first: usize) -> Result<RowCounts, pgrx::spi::SpiError> {
+        Ok(RowCounts {
+            n_rows: row.get::<i64>(first)?.unwrap_or(0),
+            n_test: row.get::<i64>(first + 1)?.unwrap_or(0),
+            n_incomplete: row.get::<i64>(first + 2)?.unwrap_or(0),
+            n_nonfinite: row.get::<i64>(first + 3)?.unwrap_or(0),
+        })
+    }
 }
 
-fn fit_pass(sql: &TrainingSql, opts: &TrainOptions, seed: i64) -> FitPass {
-    let query = format!(
-        "SELECT cltv_linreg_state(s.y, s.x) FILTER (WHERE s.complete AND NOT s.is_test),
-                count(*),
-                count(*) FILTER (WHERE s.complete AND s.is_test),
-                count(*) FILTER (WHERE NOT s.complete),
-                count(*) FILTER (WHERE s.complete AND NOT s.finite)
-           FROM (SELECT {target} AS y, {x} AS x, {is_test} AS is_test,
-                        {complete} AS complete, {finite} AS finite
-                   FROM {from}) AS s",
-        target = sql.target,
-        x = sql.feature_array(),
-        is_test = sql.is_test,
-        complete = sql.complete,
-        finite = sql.finite,
-        from = sql.from,
-    );
-    Spi::connect(|client| {
-        let row = client.select(&query, Some(1), &split_args(opts, seed))?.first();
-        Ok::<_, pgrx::spi::SpiError>(FitPass {
-            state: row.get::<Vec<f64>>(1)?,
-            n_rows: row.get::<i64>(2)?.unwrap_or(0),
-            n_test: row.get::<i64>(3)?.unwrap_or(0),
-            n_incomplete: row.get::<i64>(4)?.unwrap_or(0),
-            n_nonfinite: row.get::<i64>(5)?.unwrap_or(0),
+/// One training call: what every kind's fitting needs.
+struct TrainContext<'a> {
+    sql: TrainingSql,
+    opts: TrainOptions,
+    seed: i64,
+    features: &'a [String],
+    source_name: String,
+}
+
+impl TrainContext<'_> {
+    /// $1 and $2 of every query that evaluates `is_test`.
+    fn split_args(&self) -> Vec<pgrx::datum::DatumWithOid<'static>> {
+        vec![self.opts.test_fraction.into(), self.seed.into()]
+    }
+
+    /// Run a query that returns one row; SPI errors (the caller's own, e.g. a missing
+    /// privilege) propagate unchanged.
+    fn query_one<T>(
+        &self,
+        query: &str,
+        extra_args: Vec<pgrx::datum::DatumWithOid<'static>>,
+        read: impl FnOnce(&pgrx::spi::SpiTupleTable) -> Result<T, pgrx::spi::SpiError>,
+    ) -> T {
+        let mut args = self.split_args();
+        args.extend(extra_args);
+        // No row limit: PostgreSQL runs a plan with a tuple count without parallel workers.
+        Spi::connect(|client| read(&client.select(query, None, &args)?.first())).unwrap_or_else(|e| {
+            raise(Error::Internal {
+                reason: format!("training query failed: {e}"),
+            })
         })
-    })
-    .unwrap_or_else(|e| {
-        raise(Error::Internal {
-            reason: format!("training query failed: {e}"),
+    }
+
+    /// The input checks every kind shares, on its first pass's counts.
+    fn check(&self, counts: &RowCounts) {
+        if counts.n_rows == 0 {
+            raise(Error::EmptyInput {
+                source: self.source_name.clone(),
+            })
+        }
+        if counts.n_incomplete > 0 && self.opts.missing == MissingPolicy::Error {
+            raise(null_error(&self.sql, counts.n_incomplete))
+        }
+        if counts.n_nonfinite > 0 {
+            raise(nonfinite_error(&self.sql))
+        }
+    }
+
+    fn target_name(&self) -> &str {
+        &self.sql.columns[0].0
+    }
+
+    fn too_few_rows(&self) -> ! {
+        let p = self.features.len();
+        raise(Error::TooFewRows {
+            n: 0,
+            p,
+            needed: p as u64 + 2,
         })
-    })
+    }
+}
+
+/// What fitting a kind hands to the catalog.
+struct Trained {
+    coefficients: Vec<f64>,
+    /// The kind's full statistics, with "kind" set.
+    fit: serde_json::Value,
+    train_metrics: serde_json::Value,
+    test_metrics: serde_json::Value,
+    n_train: i64,
+    n_test: i64,
+    n_dropped: i64,
 }
 
 /// Only on the error path: which column holds the NULLs, and how many.
@@ -271,58 +339,6 @@ fn describe_counts(counts: &[(String, i64)]) -> String {
         .join(", ")
 }
 
-/// Second pass: error metrics of the fitted model on the train and the test rows.
-fn metrics_pass(
-    sql: &TrainingSql,
-    opts: &TrainOptions,
-    seed: i64,
-    coefficients: &[f64],
-) -> (Option<RegressionMetrics>, Option<RegressionMetrics>) {
-    // The prediction is written out in SQL, coefficients as a parameter: no per-row call.
-    let prediction = std::iter::once("$3[1]".to_string())
-        .chain(
-            sql.features
-                .iter()
-                .enumerate()
-                .map(|(i, x)| format!("$3[{}] * {x}", i + 2)),
-        )
-        .collect::<Vec<_>>()
-        .join(" + ");
-    let query = format!(
-        "SELECT s.is_test, count(*), sum((s.y - s.p) ^ 2), sum(abs(s.y - s.p)), var_pop(s.y) * count(*)
-           FROM (SELECT {target} AS y, {prediction} AS p, {is_test} AS is_test
-                   FROM {from} WHERE {complete}) AS s
-          GROUP BY s.is_test",
-        target = sql.target,
-        is_test = sql.is_test,
-        from = sql.from,
-        complete = sql.complete,
-    );
-    let [fraction, seed] = split_args(opts, seed);
-    Spi::connect(|client| {
-        let (mut train, mut test) = (None, None);
-        for row in client.select(&query, None, &[fraction, seed, coefficients.to_vec().into()])? {
-            let metrics = regression_metrics(
-                row.get::<i64>(2)?.unwrap_or(0) as u64,
-                row.get::<f64>(3)?.unwrap_or(0.0),
-                row.get::<f64>(4)?.unwrap_or(0.0),
-                row.get::<f64>(5)?.unwrap_or(0.0),
-            );
-            if row.get::<bool>(1)?.unwrap_or(false) {
-                test = Some(metrics);
-            } else {
-                train = Some(metrics);
-            }
-        }
-        Ok::<_, pgrx::spi::SpiError>((train, test))
-    })
-    .unwrap_or_else(|e| {
-        raise(Error::Internal {
-            reason: format!("metrics query failed: {e}"),
-        })
-    })
-}
-
 fn check_names(model: &str, target: &str, features: &[String]) {
     let valid_model = !model.is_empty()
         && model.len() <= 200
@@ -381,73 +397,53 @@ fn cltv_train(
         name!(metrics, JsonB),
     ),
 > {
-    if kind != "linear" {
-        raise(Error::InvalidArgument {
-            what: format!("kind \"{kind}\""),
-            reason: "is not a model kind cltv can train; supported: linear".into(),
-        })
-    }
+    let model_kind = ModelKind::parse(kind).or_raise();
     check_names(model, target, &features);
-    let opts = TrainOptions::parse(&options.0).or_raise();
+    let opts = TrainOptions::parse(model_kind, &options.0).or_raise();
     let seed = opts.split_seed.unwrap_or(settings::SPLIT_SEED.get() as i64);
-    let source_name = format!("{}.{}", source.namespace(), source.name());
-    let sql = TrainingSql::new(&source, target, &features, &opts);
-
-    let pass = fit_pass(&sql, &opts, seed);
-    if pass.n_rows == 0 {
-        raise(Error::EmptyInput { source: source_name })
-    }
-    if pass.n_incomplete > 0 && opts.missing == MissingPolicy::Error {
-        raise(null_error(&sql, pass.n_incomplete))
-    }
-    if pass.n_nonfinite > 0 {
-        raise(nonfinite_error(&sql))
-    }
-    let Some(state) = pass.state else {
-        raise(Error::TooFewRows {
-            n: 0,
-            p: features.len(),
-            needed: features.len() as u64 + 2,
-        })
+    let ctx = TrainContext {
+        sql: TrainingSql::new(&source, target, &features, &opts),
+        seed,
+        features: &features,
+        source_name: format!("{}.{}", source.namespace(), source.name()),
+        opts,
     };
-    let stats = SuffStats::from_state(&state).or_raise();
-    let fit = fit_ols(&stats, &features, &OlsOptions { l2: opts.l2 }).or_raise();
-    let (train_metrics, test_metrics) = metrics_pass(&sql, &opts, seed, &fit.estimate);
+    let trained = match model_kind {
+        ModelKind::Linear => linear::train(&ctx),
+        ModelKind::Logistic => logistic::train(&ctx),
+    };
 
-    let mut fit_json = serde_json::to_value(&fit).expect("an OLS fit serialises");
-    fit_json["kind"] = "linear".into();
     let metrics = json!({
-        "train": train_metrics,
-        "test": test_metrics,
-        "n_dropped": pass.n_incomplete,
+        "train": trained.train_metrics,
+        "test": trained.test_metrics,
+        "n_dropped": trained.n_dropped,
     });
     let mut stored_options = options.0.clone();
     if !stored_options.is_object() {
         stored_options = json!({});
     }
     stored_options["split_seed"] = seed.into();
-    let n_train = stats.n as i64;
     let version = catalog::store_version(NewVersion {
         model,
-        kind,
+        kind: model_kind.as_str(),
         target: Some(target),
         features: &features,
-        coefficients: fit.estimate.clone(),
-        fit: fit_json,
-        preprocessing: json!({ "missing": opts.missing }),
+        coefficients: trained.coefficients,
+        fit: trained.fit,
+        preprocessing: json!({ "missing": ctx.opts.missing }),
         options: stored_options,
         metrics: metrics.clone(),
-        n_train,
-        n_test: pass.n_test,
-        n_dropped: pass.n_incomplete,
-        source: source_name,
+        n_train: trained.n_train,
+        n_test: trained.n_test,
+        n_dropped: trained.n_dropped,
+        source: ctx.source_name.clone(),
     });
     TableIterator::once((
         model.to_string(),
         version,
-        kind.to_string(),
-        n_train,
-        pass.n_test,
+        model_kind.as_str().to_string(),
+        trained.n_train,
+        trained.n_test,
         JsonB(metrics),
     ))
 }

@@ -46,8 +46,8 @@ SELECT c.term AS certified_term, f.term,
        abs(f.estimate / c.estimate - 1) < 1e-7  AS estimate_within_1e_7,
        abs(f.std_error / c.std_error - 1) < 1e-7 AS std_error_within_1e_7
   FROM longley_fit,
-       cltv_coefficients(fit) WITH ORDINALITY AS f (term, estimate, std_error, t_value, p_value, ci_lower, ci_upper, position)
-  JOIN longley_certified c USING (position)
+       cltv_coefficients(fit) WITH ORDINALITY AS f
+  JOIN longley_certified c ON c.position = f.ordinality
  ORDER BY position;
 
 -- Certified residual standard deviation 304.854073561965 and R² 0.995479004577296.

@@ -86,7 +86,35 @@ SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 't', 'y', ARRAY['a', 'a
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 't', 'y', ARRAY['y']) $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 't', 'y', ARRAY[]::text[]) $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 'no_such_table', 'y', ARRAY['a']) $$);
+
+-- Logistic bad input.
+CREATE TABLE churn AS
+SELECT i AS id, (i % 17)::float8 AS recency, (i % 5)::float8 AS frequency,
+       (i % 17) > 8 AS separated_label, ((i * 7) % 3 = 0) AS label, (i % 3)::int AS three_valued
+  FROM generate_series(1, 200) AS i;
+\x on
+-- A target other than 0/1 or boolean.
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('c', 'churn', 'three_valued', ARRAY['recency'], kind => 'logistic') $$);
+-- NULLs and NaN follow the same rules as for linear models.
+UPDATE churn SET frequency = NULL WHERE id = 5;
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('c', 'churn', 'label', ARRAY['recency', 'frequency'], kind => 'logistic') $$);
+UPDATE churn SET frequency = 'NaN' WHERE id = 5;
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('c', 'churn', 'label', ARRAY['recency', 'frequency'], kind => 'logistic') $$);
+UPDATE churn SET frequency = 0 WHERE id = 5;
+-- All one class.
+UPDATE churn SET label = true;
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('c', 'churn', 'label', ARRAY['recency'], kind => 'logistic') $$);
+-- Perfect separation: recency alone decides the label.
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('c', 'churn', 'separated_label', ARRAY['frequency', 'recency'], kind => 'logistic') $$);
+-- Non-convergence within max_iter.
+UPDATE churn SET label = ((id * 7) % 3 = 0);
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('c', 'churn', 'label', ARRAY['recency', 'frequency'], kind => 'logistic', options => '{"max_iter": 1}') $$);
+-- Options that only logistic models take.
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('c', 'churn', 'recency', ARRAY['frequency'], options => '{"solver": "lbfgs"}') $$);
+-- A class from a linear model.
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict_class('good', ARRAY[1, 2]) $$);
 \x off
+SELECT count(*) AS versions_of_c FROM cltv.model_versions WHERE model = 'c';
 
 -- None of the failed trainings wrote anything.
 SELECT name FROM cltv.models;

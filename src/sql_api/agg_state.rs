@@ -1,0 +1,49 @@
+//! Helpers for aggregates whose state is a `float8[]` updated in place (see
+//! `crate::float8_array`): who owns the state, and how it is copied.
+
+use crate::error::raise;
+use crate::float8_array::Float8Array;
+use cltv_core::error::Error;
+use pgrx::pg_sys;
+
+/// The aggregate's memory context, or `None` when called as a plain function.
+pub(super) unsafe fn aggregate_context(fcinfo: pg_sys::FunctionCallInfo) -> Option<pg_sys::MemoryContext> {
+    let mut context: pg_sys::MemoryContext = std::ptr::null_mut();
+    if pg_sys::AggCheckCallContext(fcinfo, &mut context) != 0 {
+        Some(context)
+    } else {
+        None
+    }
+}
+
+pub(super) unsafe fn arg(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> Option<pg_sys::Datum> {
+    let arg = *(*fcinfo).args.as_ptr().add(n);
+    (!arg.isnull).then_some(arg.value)
+}
+
+/// A state we may write: in the aggregate's context it is ours; outside an aggregate it
+/// is copied first, because a direct caller's array must not change under it.
+pub(super) unsafe fn writable_state(
+    datum: pg_sys::Datum,
+    context: Option<pg_sys::MemoryContext>,
+) -> Float8Array {
+    let state = read_state(datum);
+    match context {
+        Some(_) => state,
+        None => copy_state(state.as_slice(), pg_sys::CurrentMemoryContext),
+    }
+}
+
+pub(super) unsafe fn read_state(datum: pg_sys::Datum) -> Float8Array {
+    Float8Array::from_datum(datum).unwrap_or_else(|_| {
+        raise(Error::CorruptState {
+            reason: "the state is not a one-dimensional float8[] without NULLs".into(),
+        })
+    })
+}
+
+pub(super) unsafe fn copy_state(values: &[f64], context: pg_sys::MemoryContext) -> Float8Array {
+    let mut copy = Float8Array::alloc_in(context, values.len());
+    copy.as_mut_slice().copy_from_slice(values);
+    copy
+}

@@ -1,0 +1,163 @@
+//! Logistic regression: Newton/IRLS with one parallel aggregate pass per iteration
+//! (`cltv_logreg_state`), or linfa-logistic's L-BFGS over the rows in memory.
+
+use super::{RowCounts, TrainContext, Trained, TrainingSql};
+use crate::error::{raise, OrRaise};
+use cltv_core::classification::binary_metrics;
+use cltv_core::error::Error;
+use cltv_core::logistic::{fit_lbfgs, Irls, LogitFit, LogitOptions, LogitPass, Step};
+use cltv_core::options::Solver;
+use pgrx::prelude::*;
+use pgrx::JsonB;
+
+/// Rows that count for fitting: complete, finite, with a 0/1 target, on the train side.
+const TRAINING_ROW: &str = "s.complete AND s.finite AND s.y IN (0, 1) AND NOT s.is_test";
+
+pub(super) fn train(ctx: &TrainContext) -> Trained {
+    let names = ctx.features;
+    let opts = LogitOptions {
+        l2: ctx.opts.l2,
+        tol: ctx.opts.tol,
+        max_iter: ctx.opts.max_iter,
+    };
+    let p = names.len();
+
+    // The first pass checks the input and is also the first Newton pass, from β = 0.
+    let beta = vec![0.0; p + 1];
+    let query = format!(
+        "SELECT cltv_logreg_state(s.y = 1, s.x, $3) FILTER (WHERE {TRAINING_ROW}), {counts},
+                count(*) FILTER (WHERE s.complete AND s.finite AND s.y NOT IN (0, 1)),
+                min(s.y) FILTER (WHERE s.complete AND s.finite AND s.y NOT IN (0, 1))
+           FROM {rows}",
+        counts = TrainingSql::ROW_COUNTS,
+        rows = ctx.sql.rows(),
+    );
+    let (state, counts, n_bad_target, bad_example) =
+        ctx.query_one(&query, vec![beta.clone().into()], |row| {
+            Ok((
+                row.get::<Vec<f64>>(1)?,
+                RowCounts::read(row, 2)?,
+                row.get::<i64>(6)?.unwrap_or(0),
+                row.get::<f64>(7)?,
+            ))
+        });
+    ctx.check(&counts);
+    if n_bad_target > 0 {
+        raise(Error::NonBinaryTarget {
+            column: ctx.target_name().to_string(),
+            example: bad_example.unwrap_or(f64::NAN),
+            rows: n_bad_target as u64,
+        })
+    }
+    let Some(state) = state else { ctx.too_few_rows() };
+
+    let fit = match ctx.opts.solver {
+        Solver::Irls => irls(ctx, state, &opts),
+        Solver::Lbfgs => lbfgs(ctx, &opts),
+    };
+    let mut fit_json = serde_json::to_value(&fit).expect("a logistic fit serialises");
+    fit_json["kind"] = "logistic".into();
+    let (train_metrics, test_metrics) = metrics_pass(ctx, &fit_json);
+    Trained {
+        coefficients: fit.estimate.clone(),
+        fit: fit_json,
+        train_metrics,
+        test_metrics,
+        n_train: fit.n as i64,
+        n_test: counts.n_test,
+        n_dropped: counts.n_incomplete,
+    }
+}
+
+/// Newton iterations, each one aggregate pass over the table at the current β.
+fn irls(ctx: &TrainContext, first_pass: Vec<f64>, opts: &LogitOptions) -> LogitFit {
+    // The first pass proved every complete row finite with a 0/1 target, so later passes
+    // skip those checks (the planner then does not compute them).
+    let query = format!(
+        "SELECT cltv_logreg_state(s.y = 1, s.x, $3) FILTER (WHERE s.complete AND NOT s.is_test) FROM {}",
+        ctx.sql.rows()
+    );
+    let mut irls = Irls::new(ctx.features.len(), ctx.features, opts).or_raise();
+    let mut state = first_pass; // accumulated at β = 0, where Irls starts
+    loop {
+        let pass = LogitPass::from_state(&state).or_raise();
+        match irls.step(&pass) {
+            Ok(Step::Converged { fit }) => return fit,
+            Ok(Step::Continue { .. }) => {}
+            Err(Error::NotConverged { .. }) if ctx.opts.allow_nonconvergence => {
+                return irls.finish_unconverged().or_raise()
+            }
+            Err(e) => raise(e),
+        }
+        // Each pass is a query: cancel and statement_timeout interrupt it like any other.
+        state = ctx
+            .query_one(&query, vec![irls.beta().to_vec().into()], |row| {
+                row.get::<Vec<f64>>(1)
+            })
+            .unwrap_or_else(|| ctx.too_few_rows());
+    }
+}
+
+/// linfa-logistic over the training rows in memory.
+fn lbfgs(ctx: &TrainContext, opts: &LogitOptions) -> LogitFit {
+    let query = format!("SELECT s.y = 1, s.x FROM {} WHERE {TRAINING_ROW}", ctx.sql.rows());
+    let p = ctx.features.len();
+    let (x, y) = Spi::connect(|client| {
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for row in client.select(&query, None, &ctx.split_args())? {
+            y.push(row.get::<bool>(1)?.unwrap_or(false));
+            x.extend(row.get::<Vec<f64>>(2)?.unwrap_or_default());
+        }
+        Ok::<_, pgrx::spi::SpiError>((x, y))
+    })
+    .unwrap_or_else(|e| {
+        raise(Error::Internal {
+            reason: format!("reading the training rows: {e}"),
+        })
+    });
+    debug_assert_eq!(x.len(), y.len() * p);
+    fit_lbfgs(&x, &y, p, ctx.features, opts).or_raise()
+}
+
+/// Classification metrics on the train and the test rows, from the predicted
+/// probabilities grouped by value (ties stay together, so the AUC counts them as ½).
+fn metrics_pass(ctx: &TrainContext, fit: &serde_json::Value) -> (serde_json::Value, serde_json::Value) {
+    let query = format!(
+        "SELECT s.is_test, s.p, count(*) FILTER (WHERE s.y = 1), count(*) FILTER (WHERE s.y = 0)
+           FROM (SELECT s.y, cltv_predict($3, s.x) AS p, s.is_test
+                   FROM {rows} WHERE s.complete) AS s
+          GROUP BY 1, 2 ORDER BY 1, 2",
+        rows = ctx.sql.rows(),
+    );
+    let mut args = ctx.split_args();
+    args.push(JsonB(fit.clone()).into());
+    let (train, test) = Spi::connect(|client| {
+        let (mut train, mut test) = (Vec::new(), Vec::new());
+        for row in client.select(&query, None, &args)? {
+            let group = (
+                row.get::<f64>(2)?.unwrap_or(f64::NAN),
+                row.get::<i64>(3)?.unwrap_or(0) as u64,
+                row.get::<i64>(4)?.unwrap_or(0) as u64,
+            );
+            if row.get::<bool>(1)?.unwrap_or(false) {
+                test.push(group);
+            } else {
+                train.push(group);
+            }
+        }
+        Ok::<_, pgrx::spi::SpiError>((train, test))
+    })
+    .unwrap_or_else(|e| {
+        raise(Error::Internal {
+            reason: format!("metrics query failed: {e}"),
+        })
+    });
+    let metrics = |groups: Vec<(f64, u64, u64)>| -> serde_json::Value {
+        if groups.is_empty() {
+            return serde_json::Value::Null;
+        }
+        serde_json::to_value(binary_metrics(&groups).or_raise()).expect("metrics serialise")
+    };
+    (metrics(train), metrics(test))
+}
