@@ -2,14 +2,20 @@
 //! ridge regression with statsmodels-compatible inference, distribution
 //! functions and the project-wide error type. No PostgreSQL types here.
 
+pub mod bgnbd;
+pub mod btyd;
 pub mod classification;
+pub mod clv;
 pub mod error;
+pub mod gamma_gamma;
 pub mod linalg;
 pub mod logistic;
 pub mod metrics;
 pub mod model;
 pub mod ols;
 pub mod options;
+pub mod rfm;
+pub mod special;
 pub mod stats;
 pub mod suffstats;
 
