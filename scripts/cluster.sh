@@ -33,7 +33,7 @@ case "${1:-start}" in
     start) start ;;
     restart)
         start
-        as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" -m fast -w restart >/dev/null
+        as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" -l "$CLTV_VAR/postgresql.log" -m fast -w restart >/dev/null
         ;;
     stop) as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" -m fast -w stop ;;
     status) as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" status ;;

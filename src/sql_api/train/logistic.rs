@@ -57,7 +57,7 @@ pub(super) fn train(ctx: &TrainContext) -> Trained {
     };
     let mut fit_json = serde_json::to_value(&fit).expect("a logistic fit serialises");
     fit_json["kind"] = "logistic".into();
-    let (train_metrics, test_metrics) = metrics_pass(ctx, &fit_json);
+    let (train_metrics, test_metrics) = metrics_pass(ctx, &fit.estimate);
     Trained {
         coefficients: fit.estimate.clone(),
         fit: fit_json,
@@ -122,7 +122,7 @@ fn lbfgs(ctx: &TrainContext, opts: &LogitOptions) -> LogitFit {
 
 /// Classification metrics on the train and the test rows, from the predicted
 /// probabilities grouped by value (ties stay together, so the AUC counts them as ½).
-fn metrics_pass(ctx: &TrainContext, fit: &serde_json::Value) -> (serde_json::Value, serde_json::Value) {
+fn metrics_pass(ctx: &TrainContext, estimate: &[f64]) -> (serde_json::Value, serde_json::Value) {
     let query = format!(
         "SELECT s.is_test, s.p, count(*) FILTER (WHERE s.y = 1), count(*) FILTER (WHERE s.y = 0)
            FROM (SELECT s.y, cltv_predict($3, s.x) AS p, s.is_test
@@ -130,8 +130,9 @@ fn metrics_pass(ctx: &TrainContext, fit: &serde_json::Value) -> (serde_json::Val
           GROUP BY 1, 2 ORDER BY 1, 2",
         rows = ctx.sql.rows(),
     );
+    // Only what scoring needs: cltv_predict compares this jsonb per row.
     let mut args = ctx.split_args();
-    args.push(JsonB(fit.clone()).into());
+    args.push(JsonB(serde_json::json!({ "kind": "logistic", "estimate": estimate })).into());
     let (train, test) = Spi::connect(|client| {
         let (mut train, mut test) = (Vec::new(), Vec::new());
         for row in client.select(&query, None, &args)? {

@@ -141,11 +141,21 @@ impl TrainingSql {
             .collect::<Vec<_>>()
             .join(" AND ");
         // NaN compares greater than every number in PostgreSQL, so this is false for NaN too.
-        let finite = columns
+        // Integers and booleans cannot hold NaN or Infinity: no per-row check for them.
+        let can_be_nonfinite = |name: &str| {
+            let column = find(name);
+            column.category == 'N' && !["smallint", "integer", "bigint"].contains(&column.type_name.as_str())
+        };
+        let finite_checks: Vec<String> = columns
             .iter()
+            .filter(|(name, _)| can_be_nonfinite(name))
             .map(|(_, expr)| format!("abs({expr}) < 'Infinity'::float8"))
-            .collect::<Vec<_>>()
-            .join(" AND ");
+            .collect();
+        let finite = if finite_checks.is_empty() {
+            "true".to_string()
+        } else {
+            finite_checks.join(" AND ")
+        };
         TrainingSql {
             from,
             target: target_sql,
