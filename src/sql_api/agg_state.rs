@@ -47,3 +47,24 @@ pub(super) unsafe fn copy_state(values: &[f64], context: pg_sys::MemoryContext) 
     copy.as_mut_slice().copy_from_slice(values);
     copy
 }
+
+/// The combine function of an in-place `float8[]` aggregate: NULL handling and ownership
+/// here; `merge` folds a partial state into ours (and may re-make ours).
+pub(super) unsafe fn combine(
+    fcinfo: pg_sys::FunctionCallInfo,
+    merge: impl FnOnce(Float8Array, Float8Array, pg_sys::MemoryContext) -> Float8Array,
+) -> pg_sys::Datum {
+    let agg_context = aggregate_context(fcinfo);
+    let context = agg_context.unwrap_or(pg_sys::CurrentMemoryContext);
+    match (arg(fcinfo, 0), arg(fcinfo, 1)) {
+        (None, None) => {
+            (*fcinfo).isnull = true;
+            pg_sys::Datum::from(0usize)
+        }
+        (Some(ours), None) => ours,
+        (None, Some(theirs)) => copy_state(read_state(theirs).as_slice(), context).into_datum(),
+        (Some(ours), Some(theirs)) => {
+            merge(writable_state(ours, agg_context), read_state(theirs), context).into_datum()
+        }
+    }
+}

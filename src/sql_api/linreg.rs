@@ -4,7 +4,7 @@
 //! `cltv_core::suffstats`), updated in place. With a combine function and no `internal`
 //! state, PostgreSQL's parallel workers and Citus workers can both compute partial states.
 
-use super::agg_state::{aggregate_context, arg, copy_state, read_state, writable_state};
+use super::agg_state::{aggregate_context, arg, combine, copy_state, writable_state};
 use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
@@ -88,31 +88,19 @@ v1_function_info!(pg_finfo_cltv_linreg_combine);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_linreg_combine(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    let agg_context = aggregate_context(fcinfo);
-    let context = agg_context.unwrap_or(pg_sys::CurrentMemoryContext);
-    match (arg(fcinfo, 0), arg(fcinfo, 1)) {
-        (None, None) => {
-            (*fcinfo).isnull = true;
-            pg_sys::Datum::from(0usize)
-        }
-        (Some(ours), None) => ours,
-        (None, Some(theirs)) => copy_state(read_state(theirs).as_slice(), context).into_datum(),
-        (Some(ours), Some(theirs)) => {
-            let theirs = read_state(theirs);
-            let their_stats = SuffStats::from_state(theirs.as_slice()).or_raise();
-            let ours = writable_state(ours, agg_context);
-            let mut ours = if their_stats.n > 0 {
-                state_for_width(ours, their_stats.p, context)
-            } else {
-                ours
-            };
-            StateMut::new(ours.as_mut_slice())
-                .or_raise()
-                .merge(theirs.as_slice())
-                .or_raise();
-            ours.into_datum()
-        }
-    }
+    combine(fcinfo, |ours, theirs, context| {
+        let their_stats = SuffStats::from_state(theirs.as_slice()).or_raise();
+        let mut ours = if their_stats.n > 0 {
+            state_for_width(ours, their_stats.p, context)
+        } else {
+            ours
+        };
+        StateMut::new(ours.as_mut_slice())
+            .or_raise()
+            .merge(theirs.as_slice())
+            .or_raise();
+        ours
+    })
 }
 
 /// Names for the low-level aggregate's features: `x[1]`, `x[2]`, … as they are indexed in SQL.

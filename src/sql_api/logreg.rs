@@ -4,7 +4,7 @@
 //! Like `cltv_linreg`, the state is a `float8[]` updated in place with a combine function,
 //! so each pass parallelises (and can be pushed down by Citus).
 
-use super::agg_state::{aggregate_context, arg, copy_state, read_state, writable_state};
+use super::agg_state::{aggregate_context, arg, combine, copy_state, writable_state};
 use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
@@ -72,24 +72,13 @@ v1_function_info!(pg_finfo_cltv_logreg_combine);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_logreg_combine(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    let agg_context = aggregate_context(fcinfo);
-    let context = agg_context.unwrap_or(pg_sys::CurrentMemoryContext);
-    match (arg(fcinfo, 0), arg(fcinfo, 1)) {
-        (None, None) => {
-            (*fcinfo).isnull = true;
-            pg_sys::Datum::from(0usize)
-        }
-        (Some(ours), None) => ours,
-        (None, Some(theirs)) => copy_state(read_state(theirs).as_slice(), context).into_datum(),
-        (Some(ours), Some(theirs)) => {
-            let mut ours = writable_state(ours, agg_context);
-            LogitStateMut::new(ours.as_mut_slice())
-                .or_raise()
-                .merge(read_state(theirs).as_slice())
-                .or_raise();
-            ours.into_datum()
-        }
-    }
+    combine(fcinfo, |mut ours, theirs, _| {
+        LogitStateMut::new(ours.as_mut_slice())
+            .or_raise()
+            .merge(theirs.as_slice())
+            .or_raise();
+        ours
+    })
 }
 
 extension_sql!(
