@@ -387,15 +387,24 @@ fn check_names(model: &str, target: &str, features: &[String]) {
     }
 }
 
+fn required<T>(what: &str, value: Option<T>) -> T {
+    value.unwrap_or_else(|| {
+        raise(Error::InvalidArgument {
+            what: what.to_string(),
+            reason: "must not be NULL".into(),
+        })
+    })
+}
+
 /// Fit `kind` over `source` and store it as the next version of `model`.
 #[pg_extern(volatile, parallel_unsafe)]
 fn cltv_train(
-    model: &str,
-    source: PgRelation,
-    target: &str,
-    features: Vec<String>,
-    kind: default!(&str, "'linear'"),
-    options: default!(JsonB, "'{}'"),
+    model: Option<&str>,
+    source: Option<PgRelation>,
+    target: Option<&str>,
+    features: Option<Vec<Option<String>>>,
+    kind: default!(Option<&str>, "'linear'"),
+    options: default!(Option<JsonB>, "'{}'"),
 ) -> TableIterator<
     'static,
     (
@@ -407,6 +416,23 @@ fn cltv_train(
         name!(metrics, JsonB),
     ),
 > {
+    // Not STRICT: a NULL argument is an error that names it, not a silent empty result.
+    let model = required("model", model);
+    let source = required("source", source);
+    let target = required("target", target);
+    let kind = required("kind", kind);
+    let options = required("options", options);
+    let features: Vec<String> = required("features", features)
+        .into_iter()
+        .map(|f| {
+            f.unwrap_or_else(|| {
+                raise(Error::InvalidArgument {
+                    what: "features".into(),
+                    reason: "must not contain NULL".into(),
+                })
+            })
+        })
+        .collect();
     let model_kind = ModelKind::parse(kind).or_raise();
     check_names(model, target, &features);
     let opts = TrainOptions::parse(model_kind, &options.0).or_raise();

@@ -86,6 +86,8 @@ SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 't', 'y', ARRAY['a', 'a
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 't', 'y', ARRAY['y']) $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 't', 'y', ARRAY[]::text[]) $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 'no_such_table', 'y', ARRAY['a']) $$);
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 't', NULL, ARRAY['a']) $$);
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 't', 'y', ARRAY['a', NULL]) $$);
 
 -- Logistic bad input.
 CREATE TABLE churn AS
