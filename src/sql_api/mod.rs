@@ -5,6 +5,7 @@ mod coefficients;
 mod linreg;
 mod logreg;
 mod predict;
+mod rfm;
 mod train;
 
 /// PG_FUNCTION_INFO_V1 for the few functions written against the raw calling convention

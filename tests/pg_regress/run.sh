@@ -4,6 +4,7 @@
 # Needs the cluster of scripts/cluster.sh and cltv installed into it.
 # `run.sh --accept` copies the new outputs over the expected files (review the diff!).
 source "$(dirname "$0")/../../scripts/common.sh"
+cd "$CLTV_ROOT"  # the tests \copy data/ paths relative to the repository
 here="$CLTV_ROOT/tests/pg_regress"
 out="$CLTV_VAR/regress"
 mkdir -p "$out"

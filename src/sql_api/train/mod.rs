@@ -18,7 +18,7 @@ use std::ffi::{CStr, CString};
 mod linear;
 mod logistic;
 
-fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     let c = CString::new(name).unwrap_or_else(|_| {
         raise(Error::InvalidArgument {
             what: format!("identifier {name:?}"),
