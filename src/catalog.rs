@@ -123,7 +123,7 @@ fn load_version(name: &str, version: i32) -> LoadedModel {
     };
     let kind = ModelKind::parse(&kind).unwrap_or_else(|e| raise(corrupt(e.message())));
     let scorer = Scorer::new(kind, &coefficients).unwrap_or_else(|e| raise(corrupt(e.message())));
-    if scorer.linear.n_features() != features.len() {
+    if scorer.n_features() != features.len() {
         raise(corrupt(format!(
             "{} coefficients for {} features",
             coefficients.len(),

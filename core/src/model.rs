@@ -1,6 +1,8 @@
 //! What scoring needs of a model, and nothing else: parsed once per query, used per row.
 
+use crate::bgnbd::{validate_summary, BgNbdParams};
 use crate::error::{Error, Result};
+use crate::gamma_gamma::GammaGammaParams;
 
 /// A reference such as `ltv_90d` (the deployed version) or `ltv_90d@3` (version 3).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -44,10 +46,19 @@ impl ModelRef {
 pub enum ModelKind {
     Linear,
     Logistic,
+    /// BG/NBD purchases over (frequency, recency, T); no target.
+    BgNbd,
+    /// Gamma-Gamma spend over (frequency, monetary_value); no target.
+    GammaGamma,
 }
 
 impl ModelKind {
-    pub const ALL: [ModelKind; 2] = [ModelKind::Linear, ModelKind::Logistic];
+    pub const ALL: [ModelKind; 4] = [
+        ModelKind::Linear,
+        ModelKind::Logistic,
+        ModelKind::BgNbd,
+        ModelKind::GammaGamma,
+    ];
 
     pub fn parse(kind: &str) -> Result<ModelKind> {
         ModelKind::ALL
@@ -69,32 +80,145 @@ impl ModelKind {
         match self {
             ModelKind::Linear => "linear",
             ModelKind::Logistic => "logistic",
+            ModelKind::BgNbd => "bgnbd",
+            ModelKind::GammaGamma => "gamma_gamma",
+        }
+    }
+
+    /// The BTYD models take their inputs in a fixed order and have no target.
+    pub fn fixed_features(self) -> Option<&'static [&'static str]> {
+        match self {
+            ModelKind::BgNbd => Some(&["frequency", "recency", "T"]),
+            ModelKind::GammaGamma => Some(&["frequency", "monetary_value"]),
+            ModelKind::Linear | ModelKind::Logistic => None,
         }
     }
 }
 
-/// Scores on the response scale: the linear predictor through the kind's link.
+/// Scores a row of feature values with a stored model.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Scorer {
-    pub kind: ModelKind,
-    pub linear: LinearScorer,
+pub enum Scorer {
+    Linear(LinearScorer),
+    Logistic(LinearScorer),
+    BgNbd(BgNbdParams),
+    GammaGamma(GammaGammaParams),
 }
 
 impl Scorer {
+    /// From the stored coefficient vector: intercept and slopes, or the BTYD parameters
+    /// (r, α, a, b for BG/NBD; p, q, γ for Gamma-Gamma).
     pub fn new(kind: ModelKind, coefficients: &[f64]) -> Result<Scorer> {
-        Ok(Scorer {
-            kind,
-            linear: LinearScorer::from_coefficients(coefficients)?,
+        let params = |n: usize| -> Result<&[f64]> {
+            (coefficients.len() == n && coefficients.iter().all(|c| c.is_finite() && *c > 0.0))
+                .then_some(coefficients)
+                .ok_or_else(|| Error::CorruptModel {
+                    reason: format!("a {} model needs {n} positive parameters", kind.as_str()),
+                })
+        };
+        Ok(match kind {
+            ModelKind::Linear => Scorer::Linear(LinearScorer::from_coefficients(coefficients)?),
+            ModelKind::Logistic => Scorer::Logistic(LinearScorer::from_coefficients(coefficients)?),
+            ModelKind::BgNbd => {
+                let p = params(4)?;
+                Scorer::BgNbd(BgNbdParams {
+                    r: p[0],
+                    alpha: p[1],
+                    a: p[2],
+                    b: p[3],
+                })
+            }
+            ModelKind::GammaGamma => {
+                let p = params(3)?;
+                Scorer::GammaGamma(GammaGammaParams {
+                    p: p[0],
+                    q: p[1],
+                    v: p[2],
+                })
+            }
         })
     }
 
-    /// The prediction: the value for a linear model, P(y = 1) for a logistic one.
+    pub fn kind(&self) -> ModelKind {
+        match self {
+            Scorer::Linear(_) => ModelKind::Linear,
+            Scorer::Logistic(_) => ModelKind::Logistic,
+            Scorer::BgNbd(_) => ModelKind::BgNbd,
+            Scorer::GammaGamma(_) => ModelKind::GammaGamma,
+        }
+    }
+
+    pub fn n_features(&self) -> usize {
+        match self {
+            Scorer::Linear(l) | Scorer::Logistic(l) => l.n_features(),
+            Scorer::BgNbd(_) => 3,
+            Scorer::GammaGamma(_) => 2,
+        }
+    }
+
+    pub fn check_len(&self, got: usize) -> Result<()> {
+        if got == self.n_features() {
+            Ok(())
+        } else {
+            Err(Error::WrongArrayLength {
+                expected: self.n_features(),
+                got,
+            })
+        }
+    }
+
+    /// The prediction: the value (linear), P(y = 1) (logistic), the expected purchases in
+    /// the next `horizon` time units (BG/NBD), the expected mean spend (Gamma-Gamma).
     #[inline]
-    pub fn predict(&self, x: &[f64]) -> f64 {
-        let eta = self.linear.predict(x);
-        match self.kind {
-            ModelKind::Linear => eta,
-            ModelKind::Logistic => sigmoid(eta),
+    pub fn predict(&self, x: &[f64], horizon: Option<f64>) -> Result<f64> {
+        match (self, horizon) {
+            (Scorer::Linear(l), None) => Ok(l.predict(x)),
+            (Scorer::Logistic(l), None) => Ok(sigmoid(l.predict(x))),
+            (Scorer::BgNbd(p), Some(h)) => {
+                if !(h.is_finite() && h >= 0.0) {
+                    return Err(Error::InvalidArgument {
+                        what: format!("horizon {h}"),
+                        reason: "must be a finite number of time units >= 0".into(),
+                    });
+                }
+                validate_summary(x[0], x[1], x[2])?;
+                Ok(p.expected_purchases(h, x[0], x[1], x[2]))
+            }
+            (Scorer::GammaGamma(p), None) => {
+                if !(x[0] >= 0.0 && x[1] > 0.0 || x[0] == 0.0) {
+                    return Err(Error::InvalidArgument {
+                        what: format!("(frequency, monetary_value) = ({}, {})", x[0], x[1]),
+                        reason: "needs frequency >= 0 and a positive monetary value".into(),
+                    });
+                }
+                // A customer without repeat purchases gets the population mean (x = 0 in the formula).
+                Ok(p.conditional_expected_spend(x[0], x[1]))
+            }
+            (Scorer::BgNbd(_), None) => Err(Error::InvalidArgument {
+                what: "call".into(),
+                reason: "a BG/NBD model predicts purchases over a horizon: cltv_predict(model, row, horizon)"
+                    .into(),
+            }),
+            (_, Some(_)) => Err(Error::InvalidArgument {
+                what: "a horizon".into(),
+                reason: format!(
+                    "applies to BG/NBD models, not to a {} model",
+                    self.kind().as_str()
+                ),
+            }),
+        }
+    }
+
+    /// P(alive) of a BG/NBD model.
+    pub fn p_alive(&self, x: &[f64]) -> Result<f64> {
+        match self {
+            Scorer::BgNbd(p) => {
+                validate_summary(x[0], x[1], x[2])?;
+                Ok(p.p_alive(x[0], x[1], x[2]))
+            }
+            other => Err(Error::InvalidArgument {
+                what: "cltv_p_alive".into(),
+                reason: format!("needs a bgnbd model, not a {} one", other.kind().as_str()),
+            }),
         }
     }
 }
@@ -190,11 +314,22 @@ mod tests {
     fn kinds_parse_and_logistic_scores_probabilities() {
         assert_eq!(ModelKind::parse("logistic").unwrap(), ModelKind::Logistic);
         let e = ModelKind::parse("forest").unwrap_err();
-        assert!(e.message().contains("linear, logistic"), "{}", e.message());
+        assert!(
+            e.message().contains("linear, logistic, bgnbd, gamma_gamma"),
+            "{}",
+            e.message()
+        );
         let s = Scorer::new(ModelKind::Logistic, &[0.0, 1.0]).unwrap();
         // σ(0) = 1/2 and σ(ln 3) = 3/4 exactly, by hand.
-        assert_eq!(s.predict(&[0.0]), 0.5);
-        assert!((s.predict(&[3f64.ln()]) - 0.75).abs() < 1e-15);
+        assert_eq!(s.predict(&[0.0], None).unwrap(), 0.5);
+        assert!((s.predict(&[3f64.ln()], None).unwrap() - 0.75).abs() < 1e-15);
+        assert!(s.predict(&[0.0], Some(1.0)).is_err());
+        let bg = Scorer::new(ModelKind::BgNbd, &[0.243, 4.414, 0.793, 2.426]).unwrap();
+        assert!(bg.predict(&[2.0, 30.43, 38.86], None).is_err());
+        // Hardie's worked example: x = 2, t_x = 30.43, T = 38.86, 39 weeks -> 1.226.
+        assert!((bg.predict(&[2.0, 30.43, 38.86], Some(39.0)).unwrap() - 1.226).abs() < 5e-4);
+        assert!(bg.predict(&[2.0, 40.0, 38.86], Some(39.0)).is_err());
+        assert!(Scorer::new(ModelKind::BgNbd, &[1.0, 2.0, 3.0]).is_err());
         assert_eq!(sigmoid(-800.0), 0.0);
         assert_eq!(sigmoid(800.0), 1.0);
     }

@@ -156,8 +156,8 @@ impl CallSite {
     }
 
     #[inline]
-    fn score(&self) -> f64 {
-        self.model.scorer.predict(&self.values)
+    fn score(&self, horizon: Option<f64>) -> f64 {
+        self.model.scorer.predict(&self.values, horizon).or_raise()
     }
 
     /// Apply the model's missing-data policy to a NULL feature: `None` means "score NULL".
@@ -188,9 +188,9 @@ fn type_name(typid: pg_sys::Oid) -> String {
         .into_owned()
 }
 
-/// Bind the row argument (number 1) of a call by name and score it with the call site's
-/// model; `None` when a NULL feature scores NULL under the model's missing-data policy.
-unsafe fn score_row<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<(f64, &'a CallSite)> {
+/// Bind the row argument (number 1) of a call by name to the call site's model's
+/// features; `None` when a NULL feature scores NULL under the model's missing-data policy.
+unsafe fn bind_values<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a CallSite> {
     let args = (*fcinfo).args.as_slice(2);
     let spec =
         pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr()));
@@ -212,7 +212,46 @@ unsafe fn score_row<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<(f64, &'a Ca
         site.values[i] = conversion.apply(datum);
     }
     site.check_finite();
-    Some((site.score(), site))
+    Some(site)
+}
+
+unsafe fn score_row<'a>(
+    fcinfo: pg_sys::FunctionCallInfo,
+    horizon: Option<f64>,
+) -> Option<(f64, &'a CallSite)> {
+    bind_values(fcinfo).map(|site| (site.score(horizon), site))
+}
+
+fn float8_arg(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> f64 {
+    unsafe { f64::from_bits((*fcinfo).args.as_slice(n + 1)[n].value.value() as u64) }
+}
+
+unsafe fn return_float8(fcinfo: pg_sys::FunctionCallInfo, value: Option<f64>) -> pg_sys::Datum {
+    match value {
+        Some(v) => pg_sys::Datum::from(v.to_bits() as usize),
+        None => set_null(fcinfo),
+    }
+}
+
+v1_function_info!(pg_finfo_cltv_predict_horizon_row);
+
+/// `cltv_predict(model, row, horizon)`: a BG/NBD model's expected purchases in the next
+/// `horizon` time units (the unit the model was fitted in).
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_predict_horizon_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let horizon = float8_arg(fcinfo, 2);
+    return_float8(fcinfo, score_row(fcinfo, Some(horizon)).map(|(score, _)| score))
+}
+
+v1_function_info!(pg_finfo_cltv_p_alive_row);
+
+/// `cltv_p_alive(model, row)`: a BG/NBD model's probability that the customer is alive.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_p_alive_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let p_alive = bind_values(fcinfo).map(|site| site.model.scorer.p_alive(&site.values).or_raise());
+    return_float8(fcinfo, p_alive)
 }
 
 unsafe fn set_null(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
@@ -229,15 +268,12 @@ v1_function_info!(pg_finfo_cltv_predict_row);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_predict_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    match score_row(fcinfo) {
-        Some((score, _)) => pg_sys::Datum::from(score.to_bits() as usize),
-        None => set_null(fcinfo),
-    }
+    return_float8(fcinfo, score_row(fcinfo, None).map(|(score, _)| score))
 }
 
 /// The class of a probability: an error for models that do not predict one.
 fn classify(score: f64, site: &CallSite, threshold: f64) -> bool {
-    let kind = site.model.scorer.kind;
+    let kind = site.model.scorer.kind();
     if kind != ModelKind::Logistic {
         raise(Error::InvalidArgument {
             what: format!("model \"{}\"", site.model.display_name()),
@@ -262,8 +298,8 @@ v1_function_info!(pg_finfo_cltv_predict_class_row);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_predict_class_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    let threshold = f64::from_bits((*fcinfo).args.as_slice(3)[2].value.value() as u64);
-    match score_row(fcinfo) {
+    let threshold = float8_arg(fcinfo, 2);
+    match score_row(fcinfo, None) {
         Some((score, site)) => pg_sys::Datum::from(classify(score, site, threshold)),
         None => set_null(fcinfo),
     }
@@ -282,6 +318,18 @@ CREATE FUNCTION cltv_predict_class(model text, "row" record, threshold float8 DE
     AS 'MODULE_PATHNAME', 'cltv_predict_class_row';
 COMMENT ON FUNCTION cltv_predict_class(text, record, float8) IS
     'The class a logistic model predicts for a row: P(y = 1) >= threshold';
+
+CREATE FUNCTION cltv_predict(model text, "row" record, horizon float8) RETURNS float8
+    LANGUAGE c STRICT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_predict_horizon_row';
+COMMENT ON FUNCTION cltv_predict(text, record, float8) IS
+    'A BG/NBD model''s expected purchases of a customer (frequency, recency, T) in the next horizon time units';
+
+CREATE FUNCTION cltv_p_alive(model text, "row" record) RETURNS float8
+    LANGUAGE c STRICT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_p_alive_row';
+COMMENT ON FUNCTION cltv_p_alive(text, record) IS
+    'A BG/NBD model''s probability that a customer (frequency, recency, T) is still alive';
 "#,
     name = "predict_row"
 );
@@ -316,7 +364,7 @@ fn score_array<'a>(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Option<(f64, &'a CallSite)> {
     let site = unsafe { call_site(fcinfo, model.as_bytes()) };
-    site.model.scorer.linear.check_len(x.len()).or_raise();
+    site.model.scorer.check_len(x.len()).or_raise();
     for (i, v) in x.into_iter().enumerate() {
         match v {
             Some(v) => site.values[i] = v,
@@ -324,7 +372,7 @@ fn score_array<'a>(
         }
     }
     site.check_finite();
-    Some((site.score(), site))
+    Some((site.score(None), site))
 }
 
 v1_function_info!(pg_finfo_cltv_predict_fit);
@@ -360,7 +408,7 @@ pub unsafe extern "C-unwind" fn cltv_predict_fit(fcinfo: pg_sys::FunctionCallInf
         }
     };
     let x = x.as_slice();
-    scorer.linear.check_len(x.len()).or_raise();
+    scorer.check_len(x.len()).or_raise();
     if let Some(i) = x.iter().position(|v| !v.is_finite()) {
         raise(Error::NonFinite {
             column: format!("x[{}]", i + 1),
@@ -368,7 +416,7 @@ pub unsafe extern "C-unwind" fn cltv_predict_fit(fcinfo: pg_sys::FunctionCallInf
             rows: 1,
         })
     }
-    pg_sys::Datum::from(scorer.predict(x).to_bits() as usize)
+    pg_sys::Datum::from(scorer.predict(x, None).or_raise().to_bits() as usize)
 }
 
 extension_sql!(

@@ -15,6 +15,7 @@ use pgrx::{JsonB, PgRelation};
 use serde_json::json;
 use std::ffi::{CStr, CString};
 
+mod btyd;
 mod linear;
 mod logistic;
 
@@ -81,7 +82,13 @@ struct TrainingSql {
 }
 
 impl TrainingSql {
-    fn new(source: &PgRelation, target: &str, features: &[String], opts: &TrainOptions) -> TrainingSql {
+    /// `target` is `None` for the kinds without one (BG/NBD, Gamma-Gamma): `y` is then NULL.
+    fn new(
+        source: &PgRelation,
+        target: Option<&str>,
+        features: &[String],
+        opts: &TrainOptions,
+    ) -> TrainingSql {
         let from = format!(
             "{}.{} AS t",
             quote_ident(source.namespace()),
@@ -117,9 +124,13 @@ impl TrainingSql {
                 }),
             }
         };
-        let target_sql = as_float8(target);
+        let target_sql = target.map(as_float8);
         let feature_sql: Vec<String> = features.iter().map(|f| as_float8(f)).collect();
-        let mut columns = vec![(target.to_string(), target_sql.clone())];
+        let mut columns: Vec<(String, String)> = target
+            .iter()
+            .map(|t| t.to_string())
+            .zip(target_sql.clone())
+            .collect();
         columns.extend(features.iter().cloned().zip(feature_sql.iter().cloned()));
         let is_test = if opts.test_fraction == 0.0 {
             "false".to_string()
@@ -158,7 +169,7 @@ impl TrainingSql {
         };
         TrainingSql {
             from,
-            target: target_sql,
+            target: target_sql.unwrap_or_else(|| "NULL::float8".to_string()),
             features: feature_sql,
             columns,
             is_test,
@@ -349,7 +360,7 @@ fn describe_counts(counts: &[(String, i64)]) -> String {
         .join(", ")
 }
 
-fn check_names(model: &str, target: &str, features: &[String]) {
+fn check_names(model: &str, target: Option<&str>, features: &[String]) {
     let valid_model = !model.is_empty()
         && model.len() <= 200
         && model
@@ -378,7 +389,7 @@ fn check_names(model: &str, target: &str, features: &[String]) {
                 reason: "is listed twice".into(),
             })
         }
-        if f == target {
+        if Some(f.as_str()) == target {
             raise(Error::InvalidArgument {
                 what: format!("feature \"{f}\""),
                 reason: "is also the target; a model cannot use its target as a feature".into(),
@@ -401,8 +412,8 @@ fn required<T>(what: &str, value: Option<T>) -> T {
 fn cltv_train(
     model: Option<&str>,
     source: Option<PgRelation>,
-    target: Option<&str>,
-    features: Option<Vec<Option<String>>>,
+    target: default!(Option<&str>, "NULL"),
+    features: default!(Option<Vec<Option<String>>>, "NULL"),
     kind: default!(Option<&str>, "'linear'"),
     options: default!(Option<JsonB>, "'{}'"),
 ) -> TableIterator<
@@ -419,7 +430,6 @@ fn cltv_train(
     // Not STRICT: a NULL argument is an error that names it, not a silent empty result.
     let model = required("model", model);
     let source = required("source", source);
-    let target = required("target", target);
     let kind = required("kind", kind);
     let options = required("options", options);
     let features: Vec<String> = required("features", features)
@@ -434,8 +444,26 @@ fn cltv_train(
         })
         .collect();
     let model_kind = ModelKind::parse(kind).or_raise();
+    let target = match (model_kind.fixed_features(), target) {
+        (None, None) => raise(Error::InvalidArgument {
+            what: "target".into(),
+            reason: format!("must not be NULL for a {} model", model_kind.as_str()),
+        }),
+        (Some(_), Some(t)) => raise(Error::InvalidArgument {
+            what: format!("target \"{t}\""),
+            reason: format!(
+                "a {} model has no target: pass target => NULL",
+                model_kind.as_str()
+            ),
+        }),
+        (_, target) => target,
+    };
     check_names(model, target, &features);
-    let opts = TrainOptions::parse(model_kind, &options.0).or_raise();
+    let mut opts = TrainOptions::parse(model_kind, &options.0).or_raise();
+    if model_kind.fixed_features().is_some() {
+        // Fitted on every customer's summary: there is no target to hold out.
+        opts.test_fraction = 0.0;
+    }
     let seed = opts.split_seed.unwrap_or(settings::SPLIT_SEED.get() as i64);
     let ctx = TrainContext {
         sql: TrainingSql::new(&source, target, &features, &opts),
@@ -447,6 +475,7 @@ fn cltv_train(
     let trained = match model_kind {
         ModelKind::Linear => linear::train(&ctx),
         ModelKind::Logistic => logistic::train(&ctx),
+        ModelKind::BgNbd | ModelKind::GammaGamma => btyd::train(model_kind, &ctx),
     };
 
     let metrics = json!({
@@ -462,7 +491,7 @@ fn cltv_train(
     let version = catalog::store_version(NewVersion {
         model,
         kind: model_kind.as_str(),
-        target: Some(target),
+        target,
         features: &features,
         coefficients: trained.coefficients,
         fit: trained.fit,

@@ -1,0 +1,106 @@
+//! The "buy till you die" models over per-customer summaries (see `cltv_rfm`):
+//! BG/NBD over (frequency, recency, T) and Gamma-Gamma over (frequency, monetary_value).
+
+use super::{RowCounts, TrainContext, Trained, TrainingSql};
+use crate::error::{raise, OrRaise};
+use cltv_core::bgnbd::{fit_bgnbd, FitOptions};
+use cltv_core::error::Error;
+use cltv_core::gamma_gamma::{fit_gamma_gamma, GammaGammaFitOptions};
+use cltv_core::model::ModelKind;
+use pgrx::prelude::*;
+use serde_json::json;
+
+pub(super) fn train(kind: ModelKind, ctx: &TrainContext) -> Trained {
+    let expected = kind.fixed_features().expect("a BTYD kind");
+    if ctx.features.len() != expected.len() {
+        raise(Error::InvalidArgument {
+            what: format!("features {:?}", ctx.features),
+            reason: format!(
+                "a {} model takes {} columns, in this order: {}",
+                kind.as_str(),
+                expected.len(),
+                expected.join(", ")
+            ),
+        })
+    }
+    let counts = ctx.query_one(
+        &format!("SELECT {} FROM {}", TrainingSql::ROW_COUNTS, ctx.sql.rows()),
+        vec![],
+        |row| RowCounts::read(row, 1),
+    );
+    ctx.check(&counts);
+    let columns = (1..=expected.len())
+        .map(|i| format!("s.x[{i}]"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Identical summaries are compressed by PostgreSQL, so the fit scales with distinct
+    // summaries, not with customers.
+    let query = format!(
+        "SELECT {columns}, count(*)::float8 FROM {rows} WHERE s.complete GROUP BY {columns}",
+        rows = ctx.sql.rows()
+    );
+    let rows: Vec<(Vec<f64>, f64)> = Spi::connect(|client| {
+        client
+            .select(&query, None, &ctx.split_args())?
+            .map(|row| {
+                let values: Result<Vec<f64>, pgrx::spi::SpiError> = (1..=expected.len())
+                    .map(|i| row.get::<f64>(i).map(|v| v.unwrap_or(f64::NAN)))
+                    .collect();
+                Ok((values?, row.get::<f64>(expected.len() + 1)?.unwrap_or(0.0)))
+            })
+            .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
+    })
+    .unwrap_or_else(|e| {
+        raise(Error::Internal {
+            reason: format!("reading the summaries: {e}"),
+        })
+    });
+
+    let (coefficients, terms, std_errors, mut fit, n_train) = match kind {
+        ModelKind::BgNbd => {
+            let data: Vec<((f64, f64, f64), f64)> =
+                rows.iter().map(|(v, w)| ((v[0], v[1], v[2]), *w)).collect();
+            let fit = fit_bgnbd(&data, &FitOptions::default()).or_raise();
+            let p = fit.params;
+            (
+                vec![p.r, p.alpha, p.a, p.b],
+                vec!["r", "alpha", "a", "b"],
+                fit.std_errors.map(|s| s.to_vec()),
+                serde_json::to_value(&fit).expect("a BG/NBD fit serialises"),
+                fit.n_customers as i64,
+            )
+        }
+        ModelKind::GammaGamma => {
+            // One row per customer for Gamma-Gamma: expand the compressed counts.
+            let data: Vec<(f64, f64)> = rows
+                .iter()
+                .flat_map(|(v, w)| std::iter::repeat_n((v[0], v[1]), *w as usize))
+                .collect();
+            let fit = fit_gamma_gamma(&data, &GammaGammaFitOptions::default()).or_raise();
+            let p = fit.params;
+            (
+                vec![p.p, p.q, p.v],
+                vec!["p", "q", "v"],
+                fit.std_errors.map(|s| s.to_vec()),
+                serde_json::to_value(&fit).expect("a Gamma-Gamma fit serialises"),
+                fit.n_customers as i64,
+            )
+        }
+        ModelKind::Linear | ModelKind::Logistic => unreachable!("not a BTYD kind"),
+    };
+    // The shape cltv_coefficients reads: one term per parameter.
+    fit["kind"] = kind.as_str().into();
+    fit["terms"] = json!(terms);
+    fit["estimate"] = json!(coefficients);
+    fit["std_error"] = json!(std_errors.unwrap_or_default());
+    let log_likelihood = fit["log_likelihood"].clone();
+    Trained {
+        coefficients,
+        fit,
+        train_metrics: json!({ "log_likelihood": log_likelihood, "n": n_train }),
+        test_metrics: serde_json::Value::Null,
+        n_train,
+        n_test: 0,
+        n_dropped: counts.n_incomplete,
+    }
+}
