@@ -1,6 +1,7 @@
 //! The SQL surface: thin wrappers that convert types, call the core and raise its errors.
 
 mod agg_state;
+mod clv;
 mod coefficients;
 mod linreg;
 mod logreg;

@@ -46,6 +46,27 @@ SELECT round((fit ->> 'frequency_spend_correlation')::numeric, 3) AS frequency_s
 SELECT round(cltv_predict('spend', c)::numeric, 1) AS new_customer_spend
   FROM (SELECT 0 AS frequency, 0 AS monetary_value) c;
 
+-- E[X(t)], a new customer's expected purchases, two ways: the unconditional formula, and
+-- the conditional one for a customer observed for no time at all (x = t_x = T = 0).
+SELECT round(cltv_expected_purchases('purchases', 39)::numeric, 4) AS expected_purchases_new_customer,
+       abs(cltv_expected_purchases('purchases', 39) - cltv_predict('purchases', c, 39)) < 1e-9 AS both_ways_agree
+  FROM (SELECT 0 AS frequency, 0 AS recency, 0 AS t) c;
+
+-- Discounted CLV over 12 months at 1% a month (lifetimes' convention: month i's expected
+-- purchases, from BG/NBD, times the expected spend, from Gamma-Gamma, over 1.01^i),
+-- against the same sum written out in SQL from the models' own predictions.
+SELECT c.customer,
+       round(cltv_clv('purchases', 'spend', c.frequency, c.recency, c.t, c.monetary_value, 12, 0.01)::numeric, 2) AS clv_12_months,
+       abs(cltv_clv('purchases', 'spend', c.frequency, c.recency, c.t, c.monetary_value, 12, 0.01)
+           - sum((cltv_predict('purchases', c, i * 4.345) - cltv_predict('purchases', c, (i - 1) * 4.345))
+                 * cltv_predict('spend', c) / 1.01 ^ i)) < 1e-9 AS matches_the_monthly_sum,
+       cltv_clv('purchases', 'spend', c.frequency, c.recency, c.t, c.monetary_value, 12, 0.01, continuous => true)
+         > cltv_clv('purchases', 'spend', c.frequency, c.recency, c.t, c.monetary_value, 12, 0.01) AS continuous_discounts_less
+  FROM cdnow_rfm c, generate_series(1, 12) AS i
+ WHERE c.customer IN ('1', '100', '1000')
+ GROUP BY c.customer, c.frequency, c.recency, c.t, c.monetary_value
+ ORDER BY 1;
+
 -- Bad input.
 CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE s text; m text;
@@ -61,6 +82,7 @@ SELECT pg_temp.error_of($$ SELECT cltv_train('b', 'cdnow_rfm', NULL, ARRAY['freq
 SELECT pg_temp.error_of($$ SELECT cltv_predict('purchases', c) FROM (SELECT 2 AS frequency, 30.43 AS recency, 38.86 AS t) c $$);
 SELECT pg_temp.error_of($$ SELECT cltv_predict('purchases', c, 39) FROM (SELECT 2 AS frequency, 40 AS recency, 38.86 AS t) c $$);
 SELECT pg_temp.error_of($$ SELECT cltv_p_alive('spend', c) FROM (SELECT 2 AS frequency, 20 AS monetary_value) c $$);
+SELECT pg_temp.error_of($$ SELECT cltv_clv('spend', 'purchases', 2, 30, 38, 20, 12, 0.01) $$);
 CREATE TABLE nobody_returns AS SELECT customer, 0::float8 AS frequency, 0::float8 AS recency, t FROM cdnow_rfm;
 SELECT pg_temp.error_of($$ SELECT cltv_train('b', 'nobody_returns', NULL, ARRAY['frequency', 'recency', 't'], kind => 'bgnbd') $$);
 SELECT pg_temp.error_of($$ SELECT cltv_train('g', 'nobody_returns', NULL, ARRAY['frequency', 'recency'], kind => 'gamma_gamma') $$);
