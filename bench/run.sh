@@ -19,6 +19,6 @@ venv="$CLTV_VAR/bench-venv"
 if [ ! -x "$venv/bin/python" ]; then
     step "python venv with psycopg, pandas, scikit-learn (baseline only)"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q "psycopg[binary]==3.2.*" "pandas==2.2.*" "scikit-learn==1.5.*"
+    "$venv/bin/pip" install -q "psycopg[binary]==3.2.*" "pandas==2.2.*" "scikit-learn==1.5.*" "lifetimes==0.11.3"
 fi
 "$venv/bin/python" bench/bench.py --rows "$rows"
