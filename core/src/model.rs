@@ -270,17 +270,6 @@ impl LinearScorer {
             .zip(x)
             .fold(self.intercept, |acc, (b, v)| acc + b * v)
     }
-
-    pub fn check_len(&self, got: usize) -> Result<()> {
-        if got == self.n_features() {
-            Ok(())
-        } else {
-            Err(Error::WrongArrayLength {
-                expected: self.n_features(),
-                got,
-            })
-        }
-    }
 }
 
 #[cfg(test)]
@@ -339,7 +328,7 @@ mod tests {
         let s = LinearScorer::from_coefficients(&[1.5, 2.0, -0.5]).unwrap();
         // 1.5 + 2*3 - 0.5*4 = 5.5, by hand.
         assert_eq!(s.predict(&[3.0, 4.0]), 5.5);
-        assert!(s.check_len(3).is_err());
+        assert!(Scorer::Linear(s).check_len(3).is_err());
         assert!(LinearScorer::from_coefficients(&[]).is_err());
         assert!(LinearScorer::from_coefficients(&[f64::NAN]).is_err());
     }

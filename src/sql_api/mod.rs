@@ -1,5 +1,9 @@
 //! The SQL surface: thin wrappers that convert types, call the core and raise its errors.
 
+use crate::error::raise;
+use cltv_core::error::Error;
+use pgrx::pg_sys;
+
 mod agg_state;
 mod clv;
 mod coefficients;
@@ -22,3 +26,16 @@ macro_rules! v1_function_info {
     };
 }
 pub(crate) use v1_function_info;
+
+/// An identifier quoted for SQL text, by PostgreSQL's own `quote_identifier`.
+pub(crate) fn quote_ident(name: &str) -> String {
+    let c = std::ffi::CString::new(name).unwrap_or_else(|_| {
+        raise(Error::InvalidArgument {
+            what: format!("identifier {name:?}"),
+            reason: "contains a NUL byte".into(),
+        })
+    });
+    unsafe { std::ffi::CStr::from_ptr(pg_sys::quote_identifier(c.as_ptr())) }
+        .to_string_lossy()
+        .into_owned()
+}

@@ -2,7 +2,7 @@
 //! holdout's purchases) of an orders table, with the conventions of `cltv_core::rfm`.
 
 use crate::error::{raise, OrRaise};
-use crate::sql_api::train::quote_ident;
+use crate::sql_api::quote_ident;
 use cltv_core::error::Error;
 use cltv_core::rfm::{summarize, RfmOptions};
 use pgrx::datum::{Date, Interval};

@@ -7,29 +7,17 @@
 use crate::catalog::{self, NewVersion};
 use crate::error::{raise, OrRaise};
 use crate::settings;
+use crate::sql_api::quote_ident;
 use cltv_core::error::Error;
 use cltv_core::model::ModelKind;
 use cltv_core::options::{MissingPolicy, TrainOptions};
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgRelation};
 use serde_json::json;
-use std::ffi::{CStr, CString};
 
 mod btyd;
 mod linear;
 mod logistic;
-
-pub(crate) fn quote_ident(name: &str) -> String {
-    let c = CString::new(name).unwrap_or_else(|_| {
-        raise(Error::InvalidArgument {
-            what: format!("identifier {name:?}"),
-            reason: "contains a NUL byte".into(),
-        })
-    });
-    unsafe { CStr::from_ptr(pg_sys::quote_identifier(c.as_ptr())) }
-        .to_string_lossy()
-        .into_owned()
-}
 
 /// A column of the source relation, as the catalog describes it.
 struct Column {
