@@ -135,6 +135,41 @@ pub fn binary_metrics(groups: &[(f64, u64, u64)]) -> Result<BinaryMetrics> {
     })
 }
 
+/// Metrics from unsorted `(probability, outcome)` scores, one per row: sorted, grouped
+/// by probability, then as [`binary_metrics`]. O(n log n) time, no extra memory.
+pub fn binary_metrics_from_scores(scores: &mut [(f64, bool)]) -> Result<BinaryMetrics> {
+    scores.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let mut groups: Vec<(f64, u64, u64)> = Vec::new();
+    for &(p, positive) in scores.iter() {
+        let (pos, neg) = if positive { (1, 0) } else { (0, 1) };
+        match groups.last_mut() {
+            // -0.0 and 0.0 are one probability; NaN never equals and is rejected below.
+            Some(last) if last.0 == p => {
+                last.1 += pos;
+                last.2 += neg;
+            }
+            _ => groups.push((p, pos, neg)),
+        }
+    }
+    binary_metrics(&groups)
+}
+
+/// Is the score `p` in a deterministic sample of about `fraction` of the scores?
+///
+/// The decision hashes the probability's bits, so every row tied at one probability is
+/// kept or dropped together (the AUC's ties stay whole), and a rerun keeps the same rows.
+pub fn in_score_sample(p: f64, fraction: f64) -> bool {
+    if fraction >= 1.0 {
+        return true;
+    }
+    // splitmix64's finaliser; +0.0 for -0.0 so that equal probabilities hash equally.
+    let mut z = (p + 0.0).to_bits().wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    ((z >> 11) as f64) * (1.0 / (1u64 << 53) as f64) < fraction
+}
+
 fn neumaier_add(sum: &mut f64, comp: &mut f64, v: f64) {
     let t = *sum + v;
     if sum.abs() >= v.abs() {
@@ -182,6 +217,35 @@ mod tests {
         let sorted = binary_metrics(&[(0.1, 0, 1), (0.4, 1, 1), (0.8, 1, 0)]).unwrap();
         let shuffled = binary_metrics(&[(0.8, 1, 0), (0.4, 0, 1), (0.1, 0, 1), (0.4, 1, 0)]).unwrap();
         assert_eq!(shuffled, sorted);
+    }
+
+    #[test]
+    fn scores_one_per_row_agree_with_groups() {
+        // A second method: the same rows as per-row scores in a scrambled order.
+        let mut scores = vec![(0.8, true), (0.4, false), (0.1, false), (0.4, true)];
+        let grouped = binary_metrics(&[(0.1, 0, 1), (0.4, 1, 1), (0.8, 1, 0)]).unwrap();
+        assert_eq!(binary_metrics_from_scores(&mut scores).unwrap(), grouped);
+        assert_eq!(
+            binary_metrics_from_scores(&mut [(-0.0, true), (0.0, false)])
+                .unwrap()
+                .auc,
+            Some(0.5)
+        );
+        assert!(binary_metrics_from_scores(&mut [(f64::NAN, true)]).is_err());
+    }
+
+    #[test]
+    fn score_sample_is_deterministic_and_near_its_fraction() {
+        let n = 200_000;
+        let kept = (0..n)
+            .filter(|i| in_score_sample(*i as f64 / n as f64, 0.25))
+            .count();
+        // Binomial(200000, 0.25): sd ≈ 194, so ±1% of n is over 10 sd.
+        assert!((kept as f64 / n as f64 - 0.25).abs() < 0.01, "{kept}");
+        assert_eq!(in_score_sample(0.3, 0.5), in_score_sample(0.3, 0.5));
+        assert_eq!(in_score_sample(-0.0, 0.5), in_score_sample(0.0, 0.5));
+        assert!(in_score_sample(0.3, 1.0));
+        assert!(!(0..1000).any(|i| in_score_sample(i as f64, 0.0)));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use cltv_core::error::Error;
 use pgrx::pg_sys;
 
 mod agg_state;
+mod binary_metrics;
 mod clv;
 mod coefficients;
 mod linreg;

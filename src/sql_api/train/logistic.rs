@@ -3,7 +3,7 @@
 
 use super::{RowCounts, TrainContext, Trained, TrainingSql};
 use crate::error::{raise, OrRaise};
-use cltv_core::classification::binary_metrics;
+use crate::sql_api::binary_metrics::SCORE_SAMPLE_ROWS;
 use cltv_core::error::Error;
 use cltv_core::logistic::{fit_lbfgs, Irls, LogitFit, LogitOptions, LogitPass, Step};
 use cltv_core::options::Solver;
@@ -57,7 +57,7 @@ pub(super) fn train(ctx: &TrainContext) -> Trained {
     };
     let mut fit_json = serde_json::to_value(&fit).expect("a logistic fit serialises");
     fit_json["kind"] = "logistic".into();
-    let (train_metrics, test_metrics) = metrics_pass(ctx, &fit.estimate);
+    let (train_metrics, test_metrics) = metrics_pass(ctx, &fit.estimate, fit.n as i64, counts.n_test);
     Trained {
         coefficients: fit.estimate.clone(),
         fit: fit_json,
@@ -120,45 +120,33 @@ fn lbfgs(ctx: &TrainContext, opts: &LogitOptions) -> LogitFit {
     fit_lbfgs(&x, &y, p, ctx.features, opts).or_raise()
 }
 
-/// Classification metrics on the train and the test rows, from the predicted
-/// probabilities grouped by value (ties stay together, so the AUC counts them as ½).
-fn metrics_pass(ctx: &TrainContext, estimate: &[f64]) -> (serde_json::Value, serde_json::Value) {
+/// Classification metrics on the train and the test rows, by `cltv_binary_metrics` in one
+/// parallel pass. Above `SCORE_SAMPLE_ROWS` rows a split is scored on a deterministic
+/// sample of that size, and its metrics say so with `sample_fraction`.
+fn metrics_pass(
+    ctx: &TrainContext,
+    estimate: &[f64],
+    n_train: i64,
+    n_test: i64,
+) -> (serde_json::Value, serde_json::Value) {
+    let fraction = |n: i64| (SCORE_SAMPLE_ROWS as f64 / n.max(1) as f64).min(1.0);
     let query = format!(
-        "SELECT s.is_test, s.p, count(*) FILTER (WHERE s.y = 1), count(*) FILTER (WHERE s.y = 0)
+        "SELECT cltv_binary_metrics(s.y = 1, s.p, $4) FILTER (WHERE NOT s.is_test),
+                cltv_binary_metrics(s.y = 1, s.p, $5) FILTER (WHERE s.is_test)
            FROM (SELECT s.y, cltv_predict($3, s.x) AS p, s.is_test
-                   FROM {rows} WHERE s.complete) AS s
-          GROUP BY 1, 2 ORDER BY 1, 2",
+                   FROM {rows} WHERE s.complete) AS s",
         rows = ctx.sql.rows(),
     );
     // Only what scoring needs: cltv_predict compares this jsonb per row.
-    let mut args = ctx.split_args();
-    args.push(JsonB(serde_json::json!({ "kind": "logistic", "estimate": estimate })).into());
-    let (train, test) = Spi::connect(|client| {
-        let (mut train, mut test) = (Vec::new(), Vec::new());
-        for row in client.select(&query, None, &args)? {
-            let group = (
-                row.get::<f64>(2)?.unwrap_or(f64::NAN),
-                row.get::<i64>(3)?.unwrap_or(0) as u64,
-                row.get::<i64>(4)?.unwrap_or(0) as u64,
-            );
-            if row.get::<bool>(1)?.unwrap_or(false) {
-                test.push(group);
-            } else {
-                train.push(group);
-            }
-        }
-        Ok::<_, pgrx::spi::SpiError>((train, test))
-    })
-    .unwrap_or_else(|e| {
-        raise(Error::Internal {
-            reason: format!("metrics query failed: {e}"),
-        })
-    });
-    let metrics = |groups: Vec<(f64, u64, u64)>| -> serde_json::Value {
-        if groups.is_empty() {
-            return serde_json::Value::Null;
-        }
-        serde_json::to_value(binary_metrics(&groups).or_raise()).expect("metrics serialise")
-    };
-    (metrics(train), metrics(test))
+    let scorer = JsonB(serde_json::json!({ "kind": "logistic", "estimate": estimate }));
+    ctx.query_one(
+        &query,
+        vec![scorer.into(), fraction(n_train).into(), fraction(n_test).into()],
+        |row| {
+            let metrics = |i| -> Result<serde_json::Value, pgrx::spi::SpiError> {
+                Ok(row.get::<JsonB>(i)?.map_or(serde_json::Value::Null, |j| j.0))
+            };
+            Ok((metrics(1)?, metrics(2)?))
+        },
+    )
 }

@@ -116,3 +116,35 @@ SELECT version FROM cltv_train('grade01', 'spector01', 'grade01', ARRAY['gpa', '
                                kind => 'logistic', options => '{"test_fraction": 0}');
 SELECT bool_and(abs(a.estimate - b.estimate) < 1e-12 * abs(b.estimate)) AS same_as_boolean
   FROM cltv_coefficients('grade01') a JOIN cltv_coefficients('grade@1') b USING (term);
+
+-- cltv_binary_metrics(y, p) is the aggregate behind those metrics, usable on any scores.
+-- Ties at one probability count 1/2: by hand, (p, y) = (0.1, f) (0.4, t) (0.4, f) (0.8, t)
+-- ranks 3.5 of 4 pairs correctly.
+SELECT m ->> 'auc' AS auc, m ->> 'accuracy' AS accuracy, m ->> 'n' AS n
+  FROM (SELECT cltv_binary_metrics(y, p) AS m
+          FROM (VALUES (0.1, false), (0.4, true), (0.4, false), (0.8, true), (NULL, true)) AS v(p, y)) s;
+-- A parallel plan gives the same metrics as a serial one, and a sample keeps about its share.
+CREATE TABLE scores AS
+SELECT i % 3 = 0 AS y, round(((i * 7919) % 1000) / 1000.0 + 0.0005 * (i % 3), 3)::float8 AS p
+  FROM generate_series(1, 200000) i;
+SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+CREATE TEMP TABLE parallel_m AS SELECT cltv_binary_metrics(y, p) AS m FROM scores;
+SET max_parallel_workers_per_gather = 0;
+-- The independent reference: the Mann-Whitney count from probabilities grouped in SQL,
+-- each positive scoring the negatives below it plus half the tied ones.
+WITH g AS (SELECT p, count(*) FILTER (WHERE y) AS pos, count(*) FILTER (WHERE NOT y) AS neg
+             FROM scores GROUP BY p),
+     c AS (SELECT pos, neg, coalesce(sum(neg) OVER (ORDER BY p ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS neg_below
+             FROM g),
+     pairs AS (SELECT (sum(pos * (neg_below + 0.5 * neg)) / (sum(pos) * sum(neg)))::float8 AS auc FROM c)
+SELECT s.m = p.m AS parallel_equals_serial,
+       abs((s.m ->> 'auc')::float8 - pairs.auc) < 1e-12 AS auc_matches_pair_count,
+       (s.m ->> 'n')::int AS n
+  FROM (SELECT cltv_binary_metrics(y, p) AS m FROM scores) s, parallel_m p, pairs;
+-- A quarter sample: tie groups are kept or dropped whole, so its size is near, not exactly, 1/4.
+SELECT (m ->> 'sample_fraction')::float8 AS sample_fraction,
+       abs((m ->> 'n')::int / 200000.0 - 0.25) < 0.05 AS about_a_quarter
+  FROM (SELECT cltv_binary_metrics(y, p, 0.25) AS m FROM scores) s;
+RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;

@@ -1,0 +1,188 @@
+//! `cltv_binary_metrics(y, p [, sample_fraction])`: AUC, log loss, Brier score and the
+//! confusion counts of any probabilities, as a parallel aggregate.
+//!
+//! An exact AUC needs every score sorted, so the state keeps them: a `float8[]` of
+//! `[count, sample_fraction, p₁, y₁, p₂, y₂, …]` that grows by doubling (16 bytes a row).
+//! With `sample_fraction` < 1 it keeps a deterministic sample of the scores, tie groups
+//! whole (see `cltv_core::classification::in_score_sample`); `cltv_train` uses that above
+//! `SCORE_SAMPLE_ROWS` rows so that memory stays bounded.
+
+use super::agg_state::{aggregate_context, arg, combine, read_state, writable_state};
+use super::v1_function_info;
+use crate::error::{raise, OrRaise};
+use crate::float8_array::Float8Array;
+use cltv_core::classification::{binary_metrics_from_scores, in_score_sample};
+use cltv_core::error::Error;
+use pgrx::prelude::*;
+use pgrx::JsonB;
+
+/// Above this many rows per split, `cltv_train` scores a deterministic sample of this size
+/// (≈ 128 MB of state) for its metrics.
+pub(crate) const SCORE_SAMPLE_ROWS: i64 = 8_000_000;
+
+const HEADER: usize = 2;
+
+/// A state with room for at least `needed` scores, holding the scores of `old`.
+unsafe fn with_room(old: Option<&Float8Array>, fraction: f64, needed: usize) -> Float8Array {
+    let old_capacity = old.map_or(0, |s| (s.len() - HEADER) / 2);
+    let capacity = needed.max(2 * old_capacity).max(64);
+    // Allocated per call; the aggregate machinery copies a new state into its own context.
+    let mut grown = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, HEADER + 2 * capacity);
+    let values = grown.as_mut_slice();
+    match old {
+        Some(old) => {
+            let used = HEADER + 2 * old.as_slice()[0] as usize;
+            values[..used].copy_from_slice(&old.as_slice()[..used]);
+        }
+        None => values[1] = fraction,
+    }
+    grown
+}
+
+v1_function_info!(pg_finfo_cltv_binary_metrics_sfunc);
+
+/// Transition: keep one `(p, y)` score (or skip it, outside the sample).
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_binary_metrics_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let agg_context = aggregate_context(fcinfo);
+    let state = arg(fcinfo, 0);
+    let fraction = if (*fcinfo).nargs > 3 {
+        arg(fcinfo, 3).map_or(1.0, |d| f64::from_bits(d.value() as u64))
+    } else {
+        1.0
+    };
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        raise(Error::InvalidArgument {
+            what: format!("sample_fraction {fraction}"),
+            reason: "must be in (0, 1]".into(),
+        })
+    }
+    // Rows with a NULL outcome or score are skipped, as SQL aggregates skip NULLs.
+    let (Some(y), Some(p)) = (arg(fcinfo, 1), arg(fcinfo, 2)) else {
+        return match state {
+            Some(state) => state,
+            None => {
+                (*fcinfo).isnull = true;
+                pg_sys::Datum::from(0usize)
+            }
+        };
+    };
+    let p = f64::from_bits(p.value() as u64);
+    if !(0.0..=1.0).contains(&p) {
+        raise(Error::InvalidArgument {
+            what: format!("probability {p}"),
+            reason: "is not in [0, 1]".into(),
+        })
+    }
+    let mut state = match state {
+        Some(datum) => writable_state(datum, agg_context),
+        None => with_room(None, fraction, 1),
+    };
+    if !in_score_sample(p, fraction) {
+        return state.into_datum();
+    }
+    let used = state.as_slice()[0] as usize;
+    if HEADER + 2 * (used + 1) > state.len() {
+        state = with_room(Some(&state), fraction, used + 1);
+    }
+    let values = state.as_mut_slice();
+    values[HEADER + 2 * used] = p;
+    values[HEADER + 2 * used + 1] = if y.value() != 0 { 1.0 } else { 0.0 };
+    values[0] = (used + 1) as f64;
+    state.into_datum()
+}
+
+v1_function_info!(pg_finfo_cltv_binary_metrics_combine);
+
+/// Combine: append a parallel worker's scores to ours.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_binary_metrics_combine(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    combine(fcinfo, |ours, theirs, _| {
+        let (mine, other) = (ours.as_slice(), theirs.as_slice());
+        if mine[1] != other[1] {
+            raise(Error::CorruptState {
+                reason: "partial states with different sample fractions".into(),
+            })
+        }
+        let (used, extra) = (mine[0] as usize, other[0] as usize);
+        let mut merged = if HEADER + 2 * (used + extra) > ours.len() {
+            with_room(Some(&ours), mine[1], used + extra)
+        } else {
+            ours
+        };
+        let values = merged.as_mut_slice();
+        values[HEADER + 2 * used..HEADER + 2 * (used + extra)]
+            .copy_from_slice(&other[HEADER..HEADER + 2 * extra]);
+        values[0] = (used + extra) as f64;
+        merged
+    })
+}
+
+v1_function_info!(pg_finfo_cltv_binary_metrics_final);
+
+/// Final: sort the scores and compute the metrics as jsonb.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_binary_metrics_final(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let Some(state) = arg(fcinfo, 0) else {
+        (*fcinfo).isnull = true;
+        return pg_sys::Datum::from(0usize);
+    };
+    let state = read_state(state);
+    let values = state.as_slice();
+    let (used, fraction) = (values[0] as usize, values[1]);
+    if used == 0 {
+        (*fcinfo).isnull = true;
+        return pg_sys::Datum::from(0usize);
+    }
+    let mut scores: Vec<(f64, bool)> = values[HEADER..HEADER + 2 * used]
+        .chunks_exact(2)
+        .map(|pair| (pair[0], pair[1] != 0.0))
+        .collect();
+    let metrics = binary_metrics_from_scores(&mut scores).or_raise();
+    let mut json = serde_json::to_value(metrics).expect("metrics serialise");
+    if fraction < 1.0 {
+        json["sample_fraction"] = fraction.into();
+    }
+    JsonB(json).into_datum().expect("jsonb datum")
+}
+
+extension_sql!(
+    r#"
+CREATE FUNCTION cltv_binary_metrics_sfunc(state float8[], y boolean, p float8) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_binary_metrics_sfunc';
+CREATE FUNCTION cltv_binary_metrics_sfunc(state float8[], y boolean, p float8, sample_fraction float8) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_binary_metrics_sfunc';
+CREATE FUNCTION cltv_binary_metrics_combine(state float8[], partial float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_binary_metrics_combine';
+CREATE FUNCTION cltv_binary_metrics_final(state float8[]) RETURNS jsonb
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_binary_metrics_final';
+CREATE AGGREGATE cltv_binary_metrics(y boolean, p float8) (
+    SFUNC = cltv_binary_metrics_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_binary_metrics_combine,
+    FINALFUNC = cltv_binary_metrics_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE cltv_binary_metrics(y boolean, p float8, sample_fraction float8) (
+    SFUNC = cltv_binary_metrics_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_binary_metrics_combine,
+    FINALFUNC = cltv_binary_metrics_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cltv_binary_metrics(boolean, float8) IS
+    'Classification metrics of probabilities p against outcomes y: exact AUC (ties count ½), log loss, Brier score, accuracy, precision, recall and F1 at 0.5, base rate. Keeps 16 bytes per row until the final sort';
+COMMENT ON AGGREGATE cltv_binary_metrics(boolean, float8, float8) IS
+    'cltv_binary_metrics over a deterministic sample of about sample_fraction of the scores (rows tied at one probability are kept or dropped together)';
+"#,
+    name = "binary_metrics_aggregate"
+);
