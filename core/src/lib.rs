@@ -8,6 +8,7 @@ pub mod classification;
 pub mod clv;
 pub mod error;
 pub mod gamma_gamma;
+pub mod input_checks;
 pub mod linalg;
 pub mod logistic;
 pub mod metrics;

@@ -9,6 +9,7 @@ use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
 use cltv_core::error::Error;
+use cltv_core::input_checks::{self, RowUse};
 use cltv_core::logistic::{self, LogitStateMut};
 use pgrx::prelude::*;
 
@@ -81,8 +82,81 @@ pub unsafe extern "C-unwind" fn cltv_logreg_combine(fcinfo: pg_sys::FunctionCall
     })
 }
 
+v1_function_info!(pg_finfo_cltv_logreg_first_sfunc);
+
+/// Transition of the first pass: count and check the row (see `input_checks`), then fold
+/// it into the Newton sums if it is a complete, finite training row with a 0/1 target.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_logreg_first_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let agg_context = aggregate_context(fcinfo);
+    let context = agg_context.unwrap_or(pg_sys::CurrentMemoryContext);
+    let Some(beta) = arg(fcinfo, 3).map(|d| read_vector(d, "beta")) else {
+        raise(Error::InvalidArgument {
+            what: "beta".into(),
+            reason: "must not be NULL".into(),
+        })
+    };
+    let beta = beta.as_slice();
+    let p = beta.len().max(1) - 1;
+    let mut state = match arg(fcinfo, 0) {
+        None => {
+            let mut fresh = input_checks::new_counts().to_vec();
+            fresh.extend(logistic::new_state(p));
+            copy_state(&fresh, context)
+        }
+        Some(datum) => writable_state(datum, agg_context),
+    };
+    let y = arg(fcinfo, 1).map(|d| f64::from_bits(d.value() as u64));
+    let x = arg(fcinfo, 2).and_then(|d| Float8Array::from_datum(d).ok());
+    let x = x.as_ref().map(|x| x.as_slice());
+    if let Some(x) = x {
+        if x.len() != p {
+            raise(Error::WrongArrayLength {
+                expected: p,
+                got: x.len(),
+            })
+        }
+    }
+    let is_test = arg(fcinfo, 4).is_some_and(|d| d.value() != 0);
+    let (counts, sums) = state.as_mut_slice().split_at_mut(input_checks::LEN);
+    if input_checks::count_row(counts, y, x, is_test, true) == RowUse::Train {
+        let mut stats = LogitStateMut::new(sums).or_raise();
+        stats.push(y == Some(1.0), x.unwrap_or_default(), beta);
+    }
+    state.into_datum()
+}
+
+v1_function_info!(pg_finfo_cltv_logreg_first_combine);
+
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_logreg_first_combine(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    combine(fcinfo, |mut ours, theirs, _| {
+        let (counts, sums) = ours.as_mut_slice().split_at_mut(input_checks::LEN);
+        let (their_counts, their_sums) = theirs.as_slice().split_at(input_checks::LEN);
+        input_checks::merge_counts(counts, their_counts);
+        LogitStateMut::new(sums).or_raise().merge(their_sums).or_raise();
+        ours
+    })
+}
+
 extension_sql!(
     r#"
+CREATE FUNCTION cltv_logreg_first_sfunc(state float8[], y float8, x float8[], beta float8[], is_test boolean) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_logreg_first_sfunc';
+CREATE FUNCTION cltv_logreg_first_combine(state float8[], partial float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_logreg_first_combine';
+CREATE AGGREGATE cltv_logreg_first_pass(y float8, x float8[], beta float8[], is_test boolean) (
+    SFUNC = cltv_logreg_first_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_logreg_first_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cltv_logreg_first_pass(float8, float8[], float8[], boolean) IS
+    'The first IRLS pass of cltv_train: the row counts and input checks (NULL, NaN/Infinity, a target outside {0, 1}, the test split) in front of cltv_logreg_state''s sums';
 CREATE FUNCTION cltv_logreg_sfunc(state float8[], y boolean, x float8[], beta float8[]) RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_logreg_sfunc';

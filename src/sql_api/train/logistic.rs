@@ -1,16 +1,18 @@
 //! Logistic regression: Newton/IRLS with one parallel aggregate pass per iteration
 //! (`cltv_logreg_state`), or linfa-logistic's L-BFGS over the rows in memory.
 
-use super::{RowCounts, TrainContext, Trained, TrainingSql};
+use super::{RowCounts, TrainContext, Trained};
 use crate::error::{raise, OrRaise};
 use crate::sql_api::binary_metrics::SCORE_SAMPLE_ROWS;
 use cltv_core::error::Error;
+use cltv_core::input_checks::{self, InputCounts};
 use cltv_core::logistic::{fit_lbfgs, Irls, LogitFit, LogitOptions, LogitPass, Step};
 use cltv_core::options::Solver;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
-/// Rows that count for fitting: complete, finite, with a 0/1 target, on the train side.
+/// Rows that count for fitting (for the in-memory solver): complete, finite, with a 0/1
+/// target, on the train side.
 const TRAINING_ROW: &str = "s.complete AND s.finite AND s.y IN (0, 1) AND NOT s.is_test";
 
 pub(super) fn train(ctx: &TrainContext) -> Trained {
@@ -22,34 +24,37 @@ pub(super) fn train(ctx: &TrainContext) -> Trained {
     };
     let p = names.len();
 
-    // The first pass checks the input and is also the first Newton pass, from β = 0.
+    // The first pass checks the input and is also the first Newton pass, from β = 0: the
+    // aggregate counts what the checks need in front of its sums (see `input_checks`).
     let beta = vec![0.0; p + 1];
     let query = format!(
-        "SELECT cltv_logreg_state(s.y = 1, s.x, $3) FILTER (WHERE {TRAINING_ROW}), {counts},
-                count(*) FILTER (WHERE s.complete AND s.finite AND s.y NOT IN (0, 1)),
-                min(s.y) FILTER (WHERE s.complete AND s.finite AND s.y NOT IN (0, 1))
-           FROM {rows}",
-        counts = TrainingSql::ROW_COUNTS,
+        "SELECT cltv_logreg_first_pass(s.y, s.x, $3, s.is_test) FROM {rows}",
         rows = ctx.sql.rows(),
     );
-    let (state, counts, n_bad_target, bad_example) =
-        ctx.query_one(&query, vec![beta.clone().into()], |row| {
-            Ok((
-                row.get::<Vec<f64>>(1)?,
-                RowCounts::read(row, 2)?,
-                row.get::<i64>(6)?.unwrap_or(0),
-                row.get::<f64>(7)?,
-            ))
+    let state = ctx
+        .query_one(&query, vec![beta.clone().into()], |row| row.get::<Vec<f64>>(1))
+        .unwrap_or_else(|| {
+            raise(Error::EmptyInput {
+                source: ctx.source_name.clone(),
+            })
         });
+    let (counts, state) = state.split_at(input_checks::LEN);
+    let checked = InputCounts::read(counts);
+    let counts = RowCounts {
+        n_rows: checked.n_rows as i64,
+        n_test: checked.n_test as i64,
+        n_incomplete: checked.n_incomplete as i64,
+        n_nonfinite: checked.n_nonfinite as i64,
+    };
     ctx.check(&counts);
-    if n_bad_target > 0 {
+    if checked.n_bad_target > 0 {
         raise(Error::NonBinaryTarget {
             column: ctx.target_name().to_string(),
-            example: bad_example.unwrap_or(f64::NAN),
-            rows: n_bad_target as u64,
+            example: checked.bad_target_example.unwrap_or(f64::NAN),
+            rows: checked.n_bad_target,
         })
     }
-    let Some(state) = state else { ctx.too_few_rows() };
+    let state = state.to_vec();
 
     let fit = match ctx.opts.solver {
         Solver::Irls => irls(ctx, state, &opts),
