@@ -159,6 +159,34 @@ pub fn rfm_push(buf: &mut Vec<f64>, day: f64, spend: f64) -> Result<()> {
     Ok(())
 }
 
+/// [`rfm_push`] on a state with spare room, for aggregates that update their state in
+/// place: `buf[..2 * used]` holds the pairs and `buf` has room for one more. Returns the
+/// new number of pairs.
+pub fn rfm_push_in_place(buf: &mut [f64], used: usize, day: f64, spend: f64) -> Result<usize> {
+    check_purchase(day, spend)?;
+    assert!(
+        buf.len() >= 2 * (used + 1),
+        "rfm_push_in_place needs room for one more pair"
+    );
+    if used == 0 || buf[2 * (used - 1)] < day {
+        buf[2 * used] = day;
+        buf[2 * used + 1] = spend;
+        return Ok(used + 1);
+    }
+    let at = buf[..2 * used]
+        .chunks_exact(2)
+        .position(|pair| pair[0] >= day)
+        .unwrap_or(used);
+    if buf[2 * at] == day {
+        buf[2 * at + 1] += spend;
+        return Ok(used);
+    }
+    buf.copy_within(2 * at..2 * used, 2 * at + 2);
+    buf[2 * at] = day;
+    buf[2 * at + 1] = spend;
+    Ok(used + 1)
+}
+
 fn insert(buf: &mut Vec<f64>, day: f64, spend: f64) {
     let n = buf.len() / 2;
     if n == 0 || buf[2 * (n - 1)] < day {
@@ -258,6 +286,25 @@ mod tests {
         assert!(rfm_push(&mut buf, f64::NAN, 1.0).is_err());
         assert_eq!(buf, vec![3.0, 2.0, 4.0, 0.5, 5.0, 5.0, 9.0, 1.0]);
         assert!(rfm_validate_state(&buf).is_ok());
+    }
+
+    #[test]
+    fn push_in_place_agrees_with_push() {
+        let purchases = [
+            (5.0, 1.0),
+            (3.0, 2.0),
+            (5.0, 4.0),
+            (9.0, 1.0),
+            (4.0, 0.5),
+            (1.0, 3.0),
+        ];
+        let (mut expected, mut buf, mut used) = (Vec::new(), vec![0.0; 12], 0);
+        for (d, s) in purchases {
+            rfm_push(&mut expected, d, s).unwrap();
+            used = rfm_push_in_place(&mut buf, used, d, s).unwrap();
+        }
+        assert_eq!(&buf[..2 * used], expected.as_slice());
+        assert!(rfm_push_in_place(&mut buf, used, 2.0, f64::INFINITY).is_err());
     }
 
     #[test]

@@ -1,13 +1,17 @@
 //! `cltv_rfm`: per-customer RFM summaries (frequency, recency, T, monetary value, and the
 //! holdout's purchases) of an orders table, with the conventions of `cltv_core::rfm`.
 
+use super::agg_state::{aggregate_context, arg, combine, read_state, writable_state};
+use super::v1_function_info;
 use crate::error::{raise, OrRaise};
+use crate::float8_array::Float8Array;
 use crate::sql_api::quote_ident;
 use cltv_core::error::Error;
-use cltv_core::rfm::{summarize, RfmOptions};
-use pgrx::datum::{Date, Interval};
+use cltv_core::rfm::{rfm_merge, rfm_push_in_place, rfm_summarize, summarize, RfmOptions};
+use pgrx::datum::{Date, FromDatum, Interval};
+use pgrx::heap_tuple::PgHeapTuple;
 use pgrx::prelude::*;
-use pgrx::PgRelation;
+use pgrx::{AllocatedByRust, PgRelation};
 
 type Summary = (String, f64, f64, f64, f64, Option<f64>, Option<f64>);
 
@@ -50,6 +54,11 @@ fn cltv_rfm(
         format!("o.{}::float8", quote_ident(amount_column)),
     );
     let source_name = format!("{}.{}", source.namespace(), source.name());
+    check_rfm_dates(
+        calibration_end.to_pg_epoch_days(),
+        holdout_end.map(|d| d.to_pg_epoch_days()),
+    );
+    check_unit(&unit);
     let rows = Spi::connect(|client| {
         // Day numbers and the unit in days, computed by PostgreSQL's own date arithmetic.
         let settings = client
@@ -136,3 +145,226 @@ fn cltv_rfm(
     .unwrap_or_else(|e| raise(Error::Internal { reason: format!("summarising orders: {e}") }));
     TableIterator::new(rows)
 }
+
+// ---------------------------------------------------------------------------------------
+// The aggregate form: `cltv_rfm_agg(order_date, amount, calibration_end, holdout_end, unit)`
+// under `GROUP BY customer`, parallel with a combine function.
+//
+// State: `[calibration_end, holdout_end (NaN: none), unit_days, pairs, day₁, spend₁, …]`
+// with room to spare; days are PostgreSQL day numbers (days since 2000-01-01).
+
+const RFM_HEADER: usize = 4;
+
+unsafe fn rfm_state_with_room(header: [f64; 3], pairs: &[f64], room_pairs: usize) -> Float8Array {
+    let capacity = room_pairs.max(8);
+    let mut state = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, RFM_HEADER + 2 * capacity);
+    let values = state.as_mut_slice();
+    values[..3].copy_from_slice(&header);
+    values[3] = (pairs.len() / 2) as f64;
+    values[RFM_HEADER..RFM_HEADER + pairs.len()].copy_from_slice(pairs);
+    state
+}
+
+fn rfm_options(header: &[f64]) -> RfmOptions {
+    RfmOptions {
+        calibration_end: header[0],
+        holdout_end: (!header[1].is_nan()).then_some(header[1]),
+        unit_days: header[2],
+    }
+}
+
+/// The constant arguments, read once per group: day numbers and the unit in days.
+unsafe fn rfm_header(fcinfo: pg_sys::FunctionCallInfo) -> [f64; 3] {
+    let date_arg = |n: usize| arg(fcinfo, n).map(|d| d.value() as i32);
+    let Some(calibration_end) = date_arg(3) else {
+        raise(Error::InvalidArgument {
+            what: "calibration_end".into(),
+            reason: "must not be NULL".into(),
+        })
+    };
+    let holdout_end = date_arg(4);
+    let unit = arg(fcinfo, 5)
+        .and_then(|d| Interval::from_polymorphic_datum(d, false, pg_sys::INTERVALOID))
+        .unwrap_or_else(|| Interval::from_days(7));
+    check_rfm_dates(calibration_end, holdout_end);
+    let unit_days = check_unit(&unit);
+    let header = [
+        calibration_end as f64,
+        holdout_end.map_or(f64::NAN, |d| d as f64),
+        unit_days,
+    ];
+    rfm_options(&header).validate().or_raise();
+    header
+}
+
+fn interval_days(unit: &Interval) -> f64 {
+    // As extract(epoch FROM interval) / 86400: a month is 30 days, a year 365.25.
+    let months = unit.months() as f64;
+    let years = (months / 12.0).trunc();
+    (years * 365.25 + (months - years * 12.0) * 30.0) + unit.days() as f64 + unit.micros() as f64 / 86_400e6
+}
+
+/// The unit in days; it must be a positive length of time.
+fn check_unit(unit: &Interval) -> f64 {
+    let days = interval_days(unit);
+    if days <= 0.0 {
+        raise(Error::InvalidArgument {
+            what: format!("unit '{unit}'"),
+            reason: "must be a positive interval, such as '1 week' or '1 day'".into(),
+        })
+    }
+    days
+}
+
+/// A holdout that ends before calibration is an error that shows both dates.
+fn check_rfm_dates(calibration_end: i32, holdout_end: Option<i32>) {
+    if let Some(holdout_end) = holdout_end {
+        if holdout_end < calibration_end {
+            let show = |day: i32| -> String { unsafe { Date::from_pg_epoch_days(day) }.to_string() };
+            raise(Error::InvalidArgument {
+                what: format!("holdout_end {}", show(holdout_end)),
+                reason: format!(
+                    "is before calibration_end {}; the holdout is the period after calibration",
+                    show(calibration_end)
+                ),
+            })
+        }
+    }
+}
+
+v1_function_info!(pg_finfo_cltv_rfm_sfunc);
+
+/// Transition: one order `(order_date, amount)` into its customer's purchase days.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_rfm_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let agg_context = aggregate_context(fcinfo);
+    // The constant arguments are checked on a group's first row, whatever that row holds.
+    let mut state = match arg(fcinfo, 0) {
+        Some(datum) => writable_state(datum, agg_context),
+        None => rfm_state_with_room(rfm_header(fcinfo), &[], 8),
+    };
+    let (Some(day), Some(amount)) = (arg(fcinfo, 1), arg(fcinfo, 2)) else {
+        raise(Error::NullValues {
+            column: None,
+            rows: 1,
+            detail: Some(
+                "cltv_rfm_agg needs a date and an amount for every order; filter NULLs out first.".into(),
+            ),
+        })
+    };
+    let (day, amount) = (day.value() as i32 as f64, f64::from_bits(amount.value() as u64));
+    if amount < 0.0 {
+        raise(Error::InvalidArgument {
+            what: format!("amount {amount}"),
+            reason: "is negative; returns are not purchases: filter them out or net them first".into(),
+        })
+    }
+    let mut used = state.as_slice()[3] as usize;
+    if RFM_HEADER + 2 * (used + 1) > state.len() {
+        let values = state.as_slice();
+        let header = [values[0], values[1], values[2]];
+        state = rfm_state_with_room(header, &values[RFM_HEADER..RFM_HEADER + 2 * used], 2 * used);
+    }
+    let values = state.as_mut_slice();
+    used = rfm_push_in_place(&mut values[RFM_HEADER..], used, day, amount).or_raise();
+    values[3] = used as f64;
+    state.into_datum()
+}
+
+v1_function_info!(pg_finfo_cltv_rfm_combine);
+
+/// Combine: the sorted union of two partial states' days.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_rfm_combine(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    combine(fcinfo, |ours, theirs, _| {
+        let (a, b) = (ours.as_slice(), theirs.as_slice());
+        if a[..3]
+            .iter()
+            .zip(&b[..3])
+            .any(|(x, y)| x.to_bits() != y.to_bits())
+        {
+            raise(Error::CorruptState {
+                reason: "partial RFM states with different calibration_end, holdout_end or unit".into(),
+            })
+        }
+        let pairs = |s: &[f64]| RFM_HEADER..RFM_HEADER + 2 * s[3] as usize;
+        let merged = rfm_merge(&a[pairs(a)], &b[pairs(b)]);
+        rfm_state_with_room([a[0], a[1], a[2]], &merged, merged.len() / 2)
+    })
+}
+
+v1_function_info!(pg_finfo_cltv_rfm_final);
+
+/// Final: the customer's summary, or NULL if they made no purchase by calibration_end.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_rfm_final(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let null = |fcinfo: pg_sys::FunctionCallInfo| {
+        (*fcinfo).isnull = true;
+        pg_sys::Datum::from(0usize)
+    };
+    let Some(state) = arg(fcinfo, 0) else {
+        return null(fcinfo);
+    };
+    let state = read_state(state);
+    let values = state.as_slice();
+    let used = values[3] as usize;
+    let Some(summary) = rfm_summarize(
+        &values[RFM_HEADER..RFM_HEADER + 2 * used],
+        &rfm_options(&values[..3]),
+    )
+    .or_raise() else {
+        return null(fcinfo);
+    };
+    let type_oid = pg_sys::get_func_rettype((*(*fcinfo).flinfo).fn_oid);
+    let mut tuple = PgHeapTuple::new_composite_type_by_oid(type_oid).unwrap_or_else(|e| {
+        raise(Error::Internal {
+            reason: format!("the cltv_rfm_summary type: {e}"),
+        })
+    });
+    let set = |tuple: &mut PgHeapTuple<'_, AllocatedByRust>, name: &str, value: Option<f64>| {
+        tuple.set_by_name(name, value).unwrap_or_else(|e| {
+            raise(Error::Internal {
+                reason: format!("cltv_rfm_summary.{name}: {e}"),
+            })
+        })
+    };
+    set(&mut tuple, "frequency", Some(summary.frequency));
+    set(&mut tuple, "recency", Some(summary.recency));
+    set(&mut tuple, "t", Some(summary.t));
+    set(&mut tuple, "monetary_value", Some(summary.monetary_value));
+    set(&mut tuple, "holdout_frequency", summary.holdout_frequency);
+    set(&mut tuple, "holdout_spend", summary.holdout_spend);
+    tuple.into_composite_datum().expect("a composite datum")
+}
+
+extension_sql!(
+    r#"
+CREATE TYPE cltv_rfm_summary AS (
+    frequency float8, recency float8, t float8, monetary_value float8,
+    holdout_frequency float8, holdout_spend float8
+);
+COMMENT ON TYPE cltv_rfm_summary IS 'One customer''s RFM summary, as cltv_rfm_agg returns it';
+CREATE FUNCTION cltv_rfm_sfunc(state float8[], order_date date, amount float8, calibration_end date, holdout_end date, unit interval) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_rfm_sfunc';
+CREATE FUNCTION cltv_rfm_combine(state float8[], partial float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_rfm_combine';
+CREATE FUNCTION cltv_rfm_final(state float8[]) RETURNS cltv_rfm_summary
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_rfm_final';
+CREATE AGGREGATE cltv_rfm_agg(order_date date, amount float8, calibration_end date, holdout_end date, unit interval) (
+    SFUNC = cltv_rfm_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_rfm_combine,
+    FINALFUNC = cltv_rfm_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cltv_rfm_agg(date, float8, date, date, interval) IS
+    'Per-customer RFM summary under GROUP BY customer, with the conventions of cltv_rfm; NULL for a customer with no purchase by calibration_end. holdout_end may be NULL (no holdout)';
+"#,
+    name = "rfm_aggregate"
+);

@@ -52,6 +52,34 @@ SELECT frequency, recency, t, holdout_frequency IS NULL AS no_holdout
   FROM cltv_rfm('cdnow', 'customer_id', 'purchased', 'dollars', '1997-09-30', unit => '1 day')
  WHERE customer = '1';
 
+-- The aggregate form, for GROUP BY over any query (a join, a filter, one shop): the same
+-- summaries, serial or parallel.
+CREATE TABLE rfm_by_aggregate AS
+SELECT customer_id::text AS customer, (s).*
+  FROM (SELECT customer_id, cltv_rfm_agg(purchased, dollars::float8, '1997-09-30', '1998-06-30', '1 week') AS s
+          FROM cdnow GROUP BY customer_id) g;
+SELECT count(*) AS customers,
+       bool_and(a.frequency = r.frequency AND a.recency = r.recency AND a.t = r.t
+                AND abs(a.monetary_value - r.monetary_value) < 1e-9
+                AND a.holdout_frequency = r.holdout_frequency
+                AND abs(a.holdout_spend - r.holdout_spend) < 1e-9) AS same_as_cltv_rfm
+  FROM rfm_by_aggregate a JOIN rfm r USING (customer);
+SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+EXPLAIN (COSTS OFF)
+SELECT cltv_rfm_agg(purchased, dollars::float8, '1997-09-30', NULL, '1 day') FROM cdnow;
+-- Without GROUP BY the whole table is one "customer"; parallel partial states merge exactly.
+CREATE TEMP TABLE parallel_rfm AS
+SELECT cltv_rfm_agg(purchased, dollars::float8, '1997-09-30', '1998-06-30', '1 day') AS s FROM cdnow;
+SET max_parallel_workers_per_gather = 0;
+SELECT (SELECT s FROM parallel_rfm) = cltv_rfm_agg(purchased, dollars::float8, '1997-09-30', '1998-06-30', '1 day')
+       AS parallel_equals_serial
+  FROM cdnow;
+RESET max_parallel_workers_per_gather; RESET parallel_setup_cost; RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+-- A customer whose first purchase is after calibration_end has no summary: NULL.
+SELECT cltv_rfm_agg(d, 10, '2020-01-31', NULL, '1 week') IS NULL AS not_yet_acquired
+  FROM (VALUES (DATE '2020-02-03'), (DATE '2020-02-10')) AS v(d);
+
 -- Bad input.
 CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE s text; m text;
@@ -70,3 +98,8 @@ UPDATE cdnow SET dollars = -5 WHERE customer_id = 1 AND purchased = (SELECT min(
 SELECT pg_temp.error_of($$ SELECT * FROM cltv_rfm('cdnow', 'customer_id', 'purchased', 'dollars', '1997-09-30') $$);
 UPDATE cdnow SET dollars = NULL WHERE dollars < 0;
 SELECT pg_temp.error_of($$ SELECT * FROM cltv_rfm('cdnow', 'customer_id', 'purchased', 'dollars', '1997-09-30') $$);
+-- The aggregate form refuses the same bad input.
+SELECT pg_temp.error_of($$ SELECT cltv_rfm_agg(purchased, dollars::float8, '1997-09-30', '1997-01-01', '1 week') FROM cdnow $$);
+SELECT pg_temp.error_of($$ SELECT cltv_rfm_agg(d, a, '2020-01-31', NULL, '1 week') FROM (VALUES (DATE '2020-01-03', NULL::float8)) v(d, a) $$);
+SELECT pg_temp.error_of($$ SELECT cltv_rfm_agg(d, a, '2020-01-31', NULL, '1 week') FROM (VALUES (DATE '2020-01-03', -2::float8)) v(d, a) $$);
+SELECT pg_temp.error_of($$ SELECT cltv_rfm_agg(d, a, '2020-01-31', NULL, '0 days') FROM (VALUES (DATE '2020-01-03', 2::float8)) v(d, a) $$);
