@@ -133,11 +133,13 @@ CREATE TABLE demo.rfm AS
 SELECT * FROM cltv_rfm('demo.orders', 'customer_id', 'order_date', 'dollars',
                        calibration_end => '1997-09-30', holdout_end => '1998-06-30');
 SELECT model, kind, n_train
-  FROM cltv_train('purchases', 'demo.rfm', features => ARRAY['frequency', 'recency', 't'], kind => 'bgnbd');
+  FROM cltv_train('purchases', 'demo.rfm', features => ARRAY['frequency', 'recency', 't'], kind => 'bgnbd',
+                  options => '{"time_unit": "1 week"}');
 -- Gamma-Gamma needs a positive mean spend: a few repeat customers only bought $0 items.
 CREATE VIEW demo.rfm_paying AS SELECT * FROM demo.rfm WHERE frequency = 0 OR monetary_value > 0;
 SELECT model, kind, n_train
-  FROM cltv_train('spend', 'demo.rfm_paying', features => ARRAY['frequency', 'monetary_value'], kind => 'gamma_gamma');
+  FROM cltv_train('spend', 'demo.rfm_paying', features => ARRAY['frequency', 'monetary_value'], kind => 'gamma_gamma',
+                  options => '{"time_unit": "1 week"}');
 SELECT model, term, round(estimate::numeric, 4) AS estimate, round(std_error::numeric, 4) AS std_error
   FROM (SELECT 'purchases' AS model UNION ALL SELECT 'spend') m, cltv_coefficients(m.model);
 
@@ -155,7 +157,7 @@ SELECT customer, frequency, round(recency::numeric, 1) AS recency,
        round(cltv_p_alive('purchases', r)::numeric, 3) AS p_alive,
        round(cltv_predict('purchases', r, 52)::numeric, 2) AS purchases_52w,
        round(cltv_predict('spend', r)::numeric, 2) AS spend_per_purchase,
-       round(cltv_clv('purchases', 'spend', frequency, recency, t, monetary_value, 12, 0.01)::numeric, 2) AS clv_12_months
+       round(cltv_clv('purchases', 'spend', r, 12, 0.01)::numeric, 2) AS clv_12_months
   FROM demo.rfm_paying r
  ORDER BY clv_12_months DESC
  LIMIT 10;

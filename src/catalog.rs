@@ -17,6 +17,8 @@ pub struct LoadedModel {
     pub features: Vec<String>,
     pub scorer: Scorer,
     pub missing: MissingPolicy,
+    /// BTYD models: the time unit of their summaries, as written and in days.
+    pub time_unit: Option<(String, f64)>,
 }
 
 impl LoadedModel {
@@ -135,12 +137,22 @@ fn load_version(name: &str, version: i32) -> LoadedModel {
         Some(v) => serde_json::from_value(v.clone())
             .unwrap_or_else(|e| raise(corrupt(format!("preprocessing.missing: {e}")))),
     };
+    let time_unit = match (preprocessing.get("time_unit"), preprocessing.get("unit_days")) {
+        (Some(unit), Some(days)) => match (unit.as_str(), days.as_f64()) {
+            (Some(unit), Some(days)) if days > 0.0 => Some((unit.to_string(), days)),
+            _ => raise(corrupt(format!(
+                "preprocessing.time_unit {unit} / unit_days {days}"
+            ))),
+        },
+        _ => None,
+    };
     LoadedModel {
         name: name.to_string(),
         version,
         features,
         scorer,
         missing,
+        time_unit,
     }
 }
 

@@ -31,6 +31,31 @@ pub const MONTH_IN_WEEKS: f64 = 4.345;
 /// A mean Gregorian month in days (365.25 / 12); lifetimes uses 30 for `freq = "D"`.
 pub const MONTH_IN_DAYS: f64 = 30.4375;
 
+/// A month in a time unit of `unit_days` days: lifetimes' 4.345 for weeks, otherwise
+/// [`MONTH_IN_DAYS`] / `unit_days`.
+pub fn month_for_unit(unit_days: f64) -> f64 {
+    if unit_days == 7.0 {
+        MONTH_IN_WEEKS
+    } else {
+        MONTH_IN_DAYS / unit_days
+    }
+}
+
+/// A caller's month length must be within 5% of the month in the fit's unit: 4.345 weeks
+/// and 30 days both pass for their unit, and a days-for-weeks mix-up (7×) never does.
+pub fn check_month_in_units(month_in_units: f64, unit_days: f64, model: &str, time_unit: &str) -> Result<()> {
+    let expected = month_for_unit(unit_days);
+    if (month_in_units / expected - 1.0).abs() > 0.05 {
+        return Err(Error::TimeUnitMismatch {
+            model: model.to_string(),
+            time_unit: time_unit.to_string(),
+            month_in_units,
+            expected,
+        });
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Discounting {
     /// Month i's expected purchases are discounted by (1 + rate)^i (lifetimes).
@@ -231,5 +256,22 @@ mod tests {
         let whole = expected_discounted_purchases(&BG, 1.0, 5.0, 30.0, &opts(12.0)).unwrap();
         let almost = expected_discounted_purchases(&BG, 1.0, 5.0, 30.0, &opts(12.0 - 1e-7)).unwrap();
         assert!((whole - almost).abs() < 1e-7);
+    }
+
+    #[test]
+    fn month_length_must_fit_the_unit() {
+        assert_eq!(month_for_unit(7.0), MONTH_IN_WEEKS);
+        assert_eq!(month_for_unit(1.0), MONTH_IN_DAYS);
+        assert!(check_month_in_units(4.345, 7.0, "m", "1 week").is_ok());
+        assert!(check_month_in_units(30.0, 1.0, "m", "1 day").is_ok()); // lifetimes' "D"
+        let e = check_month_in_units(4.345, 1.0, "m@1", "1 day").unwrap_err();
+        assert_eq!(e.sqlstate(), "22023");
+        assert!(
+            e.message().contains("m@1") && e.message().contains("1 day"),
+            "{}",
+            e.message()
+        );
+        assert!(e.hint().is_some());
+        assert!(check_month_in_units(30.4375, 7.0, "m", "1 week").is_err());
     }
 }

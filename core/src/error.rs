@@ -99,6 +99,14 @@ pub enum Error {
     NotConverged { iterations: u32, last_change: f64 },
     /// Logistic regression: the target has values other than 0 and 1 (`example` is one).
     NonBinaryTarget { column: String, example: f64, rows: u64 },
+    /// A month length that does not fit the time unit a BTYD model was fitted in (the
+    /// classic days-versus-weeks mix-up).
+    TimeUnitMismatch {
+        model: String,
+        time_unit: String,
+        month_in_units: f64,
+        expected: f64,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -120,6 +128,7 @@ impl Error {
             | Error::Separation { .. }
             | Error::NotConverged { .. }
             | Error::NonBinaryTarget { .. } => "22000", // data_exception
+            Error::TimeUnitMismatch { .. } => "22023",
             Error::WrongArrayLength { .. } => "2202E", // array_subscript_error
             Error::InvalidOption { .. } | Error::InvalidArgument { .. } => "22023", // invalid_parameter_value
             // A state array reaches us as an ordinary float8[] argument, so a
@@ -232,6 +241,14 @@ impl Error {
             Error::NonBinaryTarget { column, example, rows } => format!(
                 "target column \"{column}\" has {rows} row(s) with values other than 0 and 1 (e.g. {})",
                 float_name(*example)
+            ),
+            Error::TimeUnitMismatch {
+                model,
+                time_unit,
+                month_in_units,
+                expected,
+            } => format!(
+                "month_in_units {month_in_units} does not fit model \"{model}\", fitted in units of {time_unit}: a month is about {expected:.4} of them"
             ),
         }
     }
@@ -362,6 +379,10 @@ impl Error {
             Error::NonBinaryTarget { column, .. } => Some(format!(
                 "A logistic model needs a boolean or 0/1 target: recode \"{column}\", e.g. ({column} > 0)::int."
             )),
+            Error::TimeUnitMismatch { .. } => Some(
+                "Omit month_in_units to take it from the model, or retrain with the \"time_unit\" option that matches the summaries (cltv_rfm's unit)."
+                    .to_string(),
+            ),
             _ => None,
         }
     }

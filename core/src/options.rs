@@ -42,6 +42,9 @@ pub struct TrainOptions {
     pub tol: f64,
     pub max_iter: u32,
     pub allow_nonconvergence: bool,
+    /// BTYD only: the time unit of the summaries, as an interval (`"1 week"`); `None`
+    /// means cltv_rfm's default, one week.
+    pub time_unit: Option<String>,
 }
 
 impl Default for TrainOptions {
@@ -56,6 +59,7 @@ impl Default for TrainOptions {
             tol: 1e-10,
             max_iter: 50,
             allow_nonconvergence: false,
+            time_unit: None,
         }
     }
 }
@@ -63,6 +67,8 @@ impl Default for TrainOptions {
 pub const KNOWN_KEYS: &[&str] = &["l2", "test_fraction", "split_key", "split_seed", "missing"];
 /// Keys that only mean something for a logistic model.
 pub const LOGISTIC_KEYS: &[&str] = &["solver", "tol", "max_iter", "allow_nonconvergence"];
+/// Keys that only mean something for the BTYD models (BG/NBD, Gamma-Gamma).
+pub const BTYD_KEYS: &[&str] = &["time_unit"];
 
 impl TrainOptions {
     /// Parse `options` for a model of `kind`; `Value::Null` means all defaults.
@@ -123,6 +129,16 @@ impl TrainOptions {
                         ),
                     ))
                 }
+                btyd_key if BTYD_KEYS.contains(&btyd_key) && kind.fixed_features().is_none() => {
+                    return Err(invalid(
+                        key,
+                        format!(
+                            "applies to the bgnbd and gamma_gamma models only, not to kind \"{}\"",
+                            kind.as_str()
+                        ),
+                    ))
+                }
+                "time_unit" => parsed.time_unit = Some(string(key, value)?.to_string()),
                 "solver" => {
                     parsed.solver = match string(key, value)? {
                         "irls" => Solver::Irls,
@@ -160,6 +176,9 @@ impl TrainOptions {
                     let mut known = KNOWN_KEYS.to_vec();
                     if kind == ModelKind::Logistic {
                         known.extend_from_slice(LOGISTIC_KEYS);
+                    }
+                    if kind.fixed_features().is_some() {
+                        known.extend_from_slice(BTYD_KEYS);
                     }
                     return Err(Error::InvalidOption {
                         key: key.clone(),
@@ -239,6 +258,16 @@ mod tests {
         assert!(e.message().contains("logistic models only"), "{}", e.message());
         assert!(TrainOptions::parse(ModelKind::Logistic, &json!({"max_iter": 0})).is_err());
         assert!(TrainOptions::parse(ModelKind::Logistic, &json!({"solver": "newton"})).is_err());
+    }
+
+    #[test]
+    fn time_unit_only_for_btyd_models() {
+        let o = TrainOptions::parse(ModelKind::BgNbd, &json!({"time_unit": "1 day"})).unwrap();
+        assert_eq!(o.time_unit.as_deref(), Some("1 day"));
+        assert!(TrainOptions::parse(ModelKind::GammaGamma, &json!({"time_unit": "1 week"})).is_ok());
+        let e = TrainOptions::parse(ModelKind::Linear, &json!({"time_unit": "1 day"})).unwrap_err();
+        assert!(e.message().contains("bgnbd and gamma_gamma"), "{}", e.message());
+        assert!(TrainOptions::parse(ModelKind::BgNbd, &json!({"time_unit": 7})).is_err());
     }
 
     #[test]

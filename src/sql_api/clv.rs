@@ -1,13 +1,16 @@
 //! Customer lifetime value from a BG/NBD purchase model and a Gamma-Gamma spend model, and
 //! the BG/NBD model's unconditional expected purchases.
 
+use super::predict::RowBinding;
+use super::v1_function_info;
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use cltv_core::bgnbd::BgNbdParams;
-use cltv_core::clv::{clv, ClvOptions, Discounting};
+use cltv_core::clv::{check_month_in_units, clv, month_for_unit, ClvOptions, Discounting, MONTH_IN_WEEKS};
 use cltv_core::error::Error;
 use cltv_core::gamma_gamma::GammaGammaParams;
 use cltv_core::model::{ModelRef, Scorer};
+use cltv_core::options::MissingPolicy;
 use pgrx::prelude::*;
 use std::rc::Rc;
 
@@ -52,34 +55,37 @@ fn models(fcinfo: pg_sys::FunctionCallInfo, specs: &[&str]) -> Vec<Rc<LoadedMode
     slot.as_ref().expect("just set").1.clone()
 }
 
-/// Discounted customer lifetime value over `months` months: Gamma-Gamma's expected spend per
-/// purchase times the BG/NBD expected purchases, month i discounted by (1 + discount_rate)^i
-/// (lifetimes' convention; `continuous => true` discounts by e^(-δs) with
-/// δ = ln(1 + discount_rate) per month instead). `month_in_units` is a month in the time unit
-/// the models were fitted in: 4.345 for weeks (the default), 30.4375 for days.
-#[allow(clippy::too_many_arguments)]
-#[pg_extern(stable, parallel_safe)]
-fn cltv_clv(
-    purchase_model: &str,
-    spend_model: &str,
-    frequency: f64,
-    recency: f64,
-    t: f64,
-    monetary_value: f64,
+/// The month length to use: the caller's, checked against the purchase model's time unit,
+/// or the one of that unit (lifetimes' 4.345 for weeks; 4.345 for a model without one).
+fn month_length(purchase: &LoadedModel, given: Option<f64>) -> f64 {
+    match (given, &purchase.time_unit) {
+        (Some(month), Some((unit, days))) => {
+            check_month_in_units(month, *days, &purchase.display_name(), unit).or_raise();
+            month
+        }
+        (Some(month), None) => month,
+        (None, Some((_, days))) => month_for_unit(*days),
+        (None, None) => MONTH_IN_WEEKS,
+    }
+}
+
+/// CLV of one customer summary `[frequency, recency, t, monetary_value]`.
+fn clv_of(
+    models: &[Rc<LoadedModel>],
+    summary: [f64; 4],
     months: f64,
     discount_rate: f64,
-    month_in_units: default!(f64, 4.345),
-    continuous: default!(bool, false),
-    fcinfo: pg_sys::FunctionCallInfo,
+    month_in_units: Option<f64>,
+    continuous: bool,
 ) -> f64 {
-    let loaded = models(fcinfo, &[purchase_model, spend_model]);
-    let (bg, gg) = (bgnbd_params(&loaded[0]), gamma_gamma_params(&loaded[1]));
+    let (bg, gg) = (bgnbd_params(&models[0]), gamma_gamma_params(&models[1]));
     if !(months.is_finite() && months >= 0.0) {
         raise(Error::InvalidArgument {
             what: format!("months {months}"),
             reason: "must be >= 0".into(),
         })
     }
+    let month_in_units = month_length(&models[0], month_in_units);
     let discounting = if continuous {
         Discounting::Continuous {
             rate: (1.0 + discount_rate).ln() / month_in_units,
@@ -93,8 +99,150 @@ fn cltv_clv(
         discounting,
     };
     opts.validate().or_raise();
+    let [frequency, recency, t, monetary_value] = summary;
     clv(&bg, &gg, frequency, recency, t, monetary_value, &opts).or_raise()
 }
+
+/// Discounted customer lifetime value over `months` months: Gamma-Gamma's expected spend per
+/// purchase times the BG/NBD expected purchases, month i discounted by (1 + discount_rate)^i
+/// (lifetimes' convention; `continuous => true` discounts by e^(-δs) with
+/// δ = ln(1 + discount_rate) per month instead). `month_in_units` is a month in the time unit
+/// the models were fitted in; by default it follows the purchase model's `time_unit`.
+#[allow(clippy::too_many_arguments)]
+#[pg_extern(stable, parallel_safe)]
+fn cltv_clv(
+    purchase_model: &str,
+    spend_model: &str,
+    frequency: f64,
+    recency: f64,
+    t: f64,
+    monetary_value: f64,
+    months: f64,
+    discount_rate: f64,
+    month_in_units: default!(Option<f64>, "NULL"),
+    continuous: default!(bool, false),
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> f64 {
+    let loaded = models(fcinfo, &[purchase_model, spend_model]);
+    clv_of(
+        &loaded,
+        [frequency, recency, t, monetary_value],
+        months,
+        discount_rate,
+        month_in_units,
+        continuous,
+    )
+}
+
+/// What the row form of cltv_clv keeps per call site.
+struct ClvRowSite {
+    specs: Vec<String>,
+    models: Vec<Rc<LoadedModel>>,
+    /// The distinct column names both models read, and where each summary value is in them.
+    columns: Vec<String>,
+    positions: [usize; 4],
+    row: Option<RowBinding>,
+    values: Vec<f64>,
+}
+
+impl ClvRowSite {
+    fn new(specs: Vec<String>, models: Vec<Rc<LoadedModel>>) -> ClvRowSite {
+        // BG/NBD reads (frequency, recency, T), Gamma-Gamma (frequency, monetary_value),
+        // under the column names each was trained with.
+        let wanted = [(&models[0], 0), (&models[0], 1), (&models[0], 2), (&models[1], 1)];
+        let mut columns: Vec<String> = Vec::new();
+        let mut positions = [0; 4];
+        for (slot, (model, i)) in positions.iter_mut().zip(wanted) {
+            let name = model.features.get(i).cloned().unwrap_or_default();
+            *slot = columns.iter().position(|c| *c == name).unwrap_or_else(|| {
+                columns.push(name);
+                columns.len() - 1
+            });
+        }
+        let values = vec![0.0; columns.len()];
+        ClvRowSite {
+            specs,
+            models,
+            columns,
+            positions,
+            row: None,
+            values,
+        }
+    }
+}
+
+v1_function_info!(pg_finfo_cltv_clv_row);
+
+/// `cltv_clv(purchase_model, spend_model, row, months, discount_rate, month_in_units,
+/// continuous)`: as the numeric form, with the summary read from the row's columns by the
+/// names the two models were trained with.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_clv_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let args = (*fcinfo).args.as_slice(7);
+    let null = |fcinfo: pg_sys::FunctionCallInfo| {
+        (*fcinfo).isnull = true;
+        pg_sys::Datum::from(0usize)
+    };
+    if args[..5].iter().any(|a| a.isnull) {
+        return null(fcinfo);
+    }
+    let text = |d: pg_sys::Datum| {
+        String::from_utf8_lossy(pgrx::varlena::varlena_to_byte_slice(
+            pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr()),
+        ))
+        .into_owned()
+    };
+    let float = |a: &pg_sys::NullableDatum| (!a.isnull).then(|| f64::from_bits(a.value.value() as u64));
+    let specs = vec![text(args[0].value), text(args[1].value)];
+    let extra = pgrx::pg_func_extra(fcinfo, || None::<ClvRowSite>);
+    let slot: &mut Option<ClvRowSite> = &mut *extra.as_ptr();
+    if slot.as_ref().is_none_or(|site| site.specs != specs) {
+        // Not `models()`: this call site's fn_extra holds a ClvRowSite.
+        let loaded = specs
+            .iter()
+            .map(|s| catalog::resolve(&ModelRef::parse(s).or_raise()))
+            .collect();
+        *slot = Some(ClvRowSite::new(specs, loaded));
+    }
+    let site = slot.as_mut().expect("just set");
+    let header = pg_sys::pg_detoast_datum(args[2].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+    let binding = RowBinding::cached(&mut site.row, header, &site.columns, (*(*fcinfo).flinfo).fn_mcxt);
+    if let Err(i) = binding.read(header, &mut site.values) {
+        // The purchase model's missing-data policy decides: an error, or a NULL value.
+        match site.models[0].missing {
+            MissingPolicy::Drop => return null(fcinfo),
+            MissingPolicy::Error => raise(Error::NullFeature {
+                model: site.models[0].display_name(),
+                feature: site.columns[i].clone(),
+            }),
+        }
+    }
+    let summary = site.positions.map(|i| site.values[i]);
+    let value = clv_of(
+        &site.models,
+        summary,
+        float(&args[3]).unwrap_or(f64::NAN),
+        float(&args[4]).unwrap_or(f64::NAN),
+        float(&args[5]),
+        !args[6].isnull && args[6].value.value() != 0,
+    );
+    pg_sys::Datum::from(value.to_bits() as usize)
+}
+
+extension_sql!(
+    r#"
+CREATE FUNCTION cltv_clv(purchase_model text, spend_model text, "row" record, months float8,
+                         discount_rate float8, month_in_units float8 DEFAULT NULL,
+                         continuous boolean DEFAULT false) RETURNS float8
+    LANGUAGE c CALLED ON NULL INPUT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_clv_row';
+COMMENT ON FUNCTION cltv_clv(text, text, record, float8, float8, float8, boolean) IS
+    'Discounted CLV of a customer row: the BG/NBD model reads (frequency, recency, T) and the Gamma-Gamma model monetary_value from the row''s columns, by the names they were trained with';
+"#,
+    name = "clv_row",
+    requires = [cltv_clv]
+);
 
 /// A BG/NBD model's expected purchases of a new customer in `t` time units, E[X(t)].
 #[pg_extern(stable, parallel_safe)]

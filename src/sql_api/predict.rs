@@ -57,7 +57,7 @@ impl Conversion {
 }
 
 /// The row type's columns bound to the model's features, by name.
-struct RowBinding {
+pub(super) struct RowBinding {
     typid: pg_sys::Oid,
     typmod: i32,
     tupdesc: pg_sys::TupleDesc,
@@ -97,22 +97,14 @@ unsafe fn call_site<'a>(fcinfo: pg_sys::FunctionCallInfo, spec: &[u8]) -> &'a mu
     slot.as_mut().expect("just set")
 }
 
-impl CallSite {
-    /// Bind (once) the composite type of `row` to the model's features.
-    unsafe fn bind_row(
-        &mut self,
-        header: pg_sys::HeapTupleHeader,
+impl RowBinding {
+    /// Find each of `features` among the columns of the row type (typid, typmod), by name.
+    unsafe fn new(
+        typid: pg_sys::Oid,
+        typmod: i32,
+        features: &[String],
         fn_mcxt: pg_sys::MemoryContext,
-    ) -> &RowBinding {
-        let typid = pgrx::heap_tuple_header_get_type_id(header);
-        let typmod = pgrx::heap_tuple_header_get_typmod(header);
-        if self
-            .row
-            .as_ref()
-            .is_some_and(|b| b.typid == typid && b.typmod == typmod)
-        {
-            return self.row.as_ref().unwrap();
-        }
+    ) -> RowBinding {
         let shared = pg_sys::lookup_rowtype_tupdesc(typid, typmod);
         let tupdesc = {
             let _guard = pgrx::PgMemoryContexts::For(fn_mcxt).set_as_current();
@@ -121,9 +113,7 @@ impl CallSite {
         pg_sys::DecrTupleDescRefCount(shared);
         let natts = (*tupdesc).natts as usize;
         let attrs = (*tupdesc).attrs.as_slice(natts);
-        let columns = self
-            .model
-            .features
+        let columns = features
             .iter()
             .map(|feature| {
                 let found = attrs.iter().enumerate().find(|(_, a)| {
@@ -146,15 +136,53 @@ impl CallSite {
                 (i as i32 + 1, conversion)
             })
             .collect();
-        self.row = Some(RowBinding {
+        RowBinding {
             typid,
             typmod,
             tupdesc,
             columns,
-        });
-        self.row.as_ref().unwrap()
+        }
     }
 
+    /// The binding for `header`'s row type, made once per call site and row type.
+    pub(super) unsafe fn cached<'a>(
+        slot: &'a mut Option<RowBinding>,
+        header: pg_sys::HeapTupleHeader,
+        features: &[String],
+        fn_mcxt: pg_sys::MemoryContext,
+    ) -> &'a RowBinding {
+        let typid = pgrx::heap_tuple_header_get_type_id(header);
+        let typmod = pgrx::heap_tuple_header_get_typmod(header);
+        if !slot
+            .as_ref()
+            .is_some_and(|b| b.typid == typid && b.typmod == typmod)
+        {
+            *slot = Some(RowBinding::new(typid, typmod, features, fn_mcxt));
+        }
+        slot.as_ref().expect("just bound")
+    }
+
+    /// Read the bound columns of one row into `out`, as doubles; `Err(i)` if feature i is
+    /// NULL.
+    pub(super) unsafe fn read(&self, header: pg_sys::HeapTupleHeader, out: &mut [f64]) -> Result<(), usize> {
+        let mut tuple = pg_sys::HeapTupleData {
+            t_len: pgrx::heap_tuple_header_get_datum_length(header) as u32,
+            t_data: header,
+            ..Default::default()
+        };
+        for (i, (attnum, conversion)) in self.columns.iter().enumerate() {
+            let mut isnull = false;
+            let datum = pg_sys::heap_getattr(&mut tuple, *attnum, self.tupdesc, &mut isnull);
+            if isnull {
+                return Err(i);
+            }
+            out[i] = conversion.apply(datum);
+        }
+        Ok(())
+    }
+}
+
+impl CallSite {
     #[inline]
     fn score(&self, horizon: Option<f64>) -> f64 {
         self.model.scorer.predict(&self.values, horizon).or_raise()
@@ -196,20 +224,14 @@ unsafe fn bind_values<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a CallSi
         pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr()));
     let site = call_site(fcinfo, spec);
     let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
-    let binding = site.bind_row(header, (*(*fcinfo).flinfo).fn_mcxt) as *const RowBinding;
-    let binding = &*binding;
-    let mut tuple = pg_sys::HeapTupleData {
-        t_len: pgrx::heap_tuple_header_get_datum_length(header) as u32,
-        t_data: header,
-        ..Default::default()
-    };
-    for (i, (attnum, conversion)) in binding.columns.iter().enumerate() {
-        let mut isnull = false;
-        let datum = pg_sys::heap_getattr(&mut tuple, *attnum, binding.tupdesc, &mut isnull);
-        if isnull {
-            site.on_null(i)?;
-        }
-        site.values[i] = conversion.apply(datum);
+    let binding = RowBinding::cached(
+        &mut site.row,
+        header,
+        &site.model.features,
+        (*(*fcinfo).flinfo).fn_mcxt,
+    );
+    if let Err(i) = binding.read(header, &mut site.values) {
+        site.on_null(i)?;
     }
     site.check_finite();
     Some(site)

@@ -10,6 +10,37 @@ use cltv_core::model::ModelKind;
 use pgrx::prelude::*;
 use serde_json::json;
 
+/// The time unit of the summaries (the `time_unit` option, else cltv_rfm's default week),
+/// and its length in days by PostgreSQL's interval arithmetic. Stored with the model so
+/// that cltv_clv can tell how long a month is and refuse a days-for-weeks mix-up.
+pub(super) fn time_unit(ctx: &TrainContext) -> (String, f64) {
+    let unit = match &ctx.opts.time_unit {
+        Some(unit) => unit.clone(),
+        None => {
+            notice!("time_unit not given: the summaries are taken to be in weeks, cltv_rfm's default unit");
+            "1 week".to_string()
+        }
+    };
+    let days = Spi::get_one_with_args::<f64>(
+        "SELECT extract(epoch FROM $1::interval)::float8 / 86400",
+        &[unit.as_str().into()],
+    )
+    .unwrap_or_else(|e| {
+        raise(Error::InvalidOption {
+            key: "time_unit".into(),
+            reason: format!("\"{unit}\" is not an interval: {e}"),
+        })
+    })
+    .unwrap_or(f64::NAN);
+    if !days.is_finite() || days <= 0.0 {
+        raise(Error::InvalidOption {
+            key: "time_unit".into(),
+            reason: format!("must be a positive interval such as \"1 week\" or \"1 day\", got \"{unit}\""),
+        })
+    }
+    (unit, days)
+}
+
 pub(super) fn train(kind: ModelKind, ctx: &TrainContext) -> Trained {
     let expected = kind.fixed_features().expect("a BTYD kind");
     if ctx.features.len() != expected.len() {

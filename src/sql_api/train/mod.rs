@@ -474,6 +474,7 @@ fn cltv_train(
         source_name: format!("{}.{}", source.namespace(), source.name()),
         opts,
     };
+    let time_unit = model_kind.fixed_features().map(|_| btyd::time_unit(&ctx));
     let trained = match model_kind {
         ModelKind::Linear => linear::train(&ctx),
         ModelKind::Logistic => logistic::train(&ctx),
@@ -497,7 +498,12 @@ fn cltv_train(
         features: &features,
         coefficients: trained.coefficients,
         fit: trained.fit,
-        preprocessing: json!({ "missing": ctx.opts.missing }),
+        preprocessing: match time_unit {
+            None => json!({ "missing": ctx.opts.missing }),
+            Some((unit, days)) => {
+                json!({ "missing": ctx.opts.missing, "time_unit": unit, "unit_days": days })
+            }
+        },
         options: stored_options,
         metrics: metrics.clone(),
         n_train: trained.n_train,

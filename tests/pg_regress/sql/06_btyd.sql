@@ -14,9 +14,12 @@ CREATE TABLE cdnow_rfm AS
 SELECT * FROM cltv_rfm('cdnow_orders', 'customer_id', 'purchased', 'dollars',
                        calibration_end => '1997-09-30', holdout_end => '1998-06-30');
 
--- BG/NBD: no target; the features are frequency, recency and T, in that order.
+-- BG/NBD: no target; the features are frequency, recency and T, in that order. The time
+-- unit of the summaries is stored with the model (it decides how long a month is for CLV).
 SELECT model, version, kind, n_train, n_test
-  FROM cltv_train('purchases', 'cdnow_rfm', features => ARRAY['frequency', 'recency', 't'], kind => 'bgnbd');
+  FROM cltv_train('purchases', 'cdnow_rfm', features => ARRAY['frequency', 'recency', 't'], kind => 'bgnbd',
+                  options => '{"time_unit": "1 week"}');
+SELECT preprocessing FROM cltv.model_versions WHERE model = 'purchases';
 SELECT term, round(estimate::numeric, 3) AS estimate, std_error > 0 AS has_std_error
   FROM cltv_coefficients('purchases');
 SELECT round((fit ->> 'log_likelihood')::numeric, 1) AS log_likelihood, fit ->> 'converged' AS converged
@@ -38,7 +41,8 @@ SELECT least(frequency, 7)::int AS frequency, count(*) AS customers,
 -- Gamma-Gamma on (frequency, monetary_value); customers without repeat purchases are
 -- left out of the fit (946 remain) and get the population mean spend when scored.
 SELECT model, kind, n_train
-  FROM cltv_train('spend', 'cdnow_rfm', NULL, ARRAY['frequency', 'monetary_value'], kind => 'gamma_gamma');
+  FROM cltv_train('spend', 'cdnow_rfm', NULL, ARRAY['frequency', 'monetary_value'], kind => 'gamma_gamma',
+                  options => '{"time_unit": "1 week"}');
 SELECT term, round(estimate::numeric, 2) AS estimate FROM cltv_coefficients('spend');
 SELECT round((fit ->> 'frequency_spend_correlation')::numeric, 3) AS frequency_spend_correlation
   FROM cltv.model_versions WHERE model = 'spend';
@@ -67,6 +71,28 @@ SELECT c.customer,
  GROUP BY c.customer, c.frequency, c.recency, c.t, c.monetary_value
  ORDER BY 1;
 
+-- The row form binds the summary's columns by the names the models were trained with.
+SELECT bool_and(cltv_clv('purchases', 'spend', c, 12, 0.01)
+                = cltv_clv('purchases', 'spend', c.frequency, c.recency, c.t, c.monetary_value, 12, 0.01)) AS row_form_agrees,
+       count(*) AS customers
+  FROM cdnow_rfm c;
+
+-- Days instead of weeks: the same customers summarised in days give a BG/NBD model whose
+-- alpha is 7 times larger and whose CLV is the same (time scales out), once a month is the
+-- same length in both units. With no month_in_units, CLV takes the month from the model's
+-- time_unit; a weekly month_in_units on a daily model is the classic mix-up, refused.
+CREATE TABLE cdnow_rfm_days AS
+SELECT * FROM cltv_rfm('cdnow_orders', 'customer_id', 'purchased', 'dollars', '1997-09-30', unit => '1 day');
+SELECT version FROM cltv_train('purchases_daily', 'cdnow_rfm_days', features => ARRAY['frequency', 'recency', 't'],
+                               kind => 'bgnbd', options => '{"time_unit": "1 day"}');
+SELECT round(((SELECT estimate FROM cltv_coefficients('purchases_daily') WHERE term = 'alpha')
+            / (SELECT estimate FROM cltv_coefficients('purchases') WHERE term = 'alpha'))::numeric, 4) AS alpha_ratio;
+SELECT bool_and(abs(cltv_clv('purchases_daily', 'spend', d, 12, 0.01, month_in_units => 7 * 4.345)
+                    / cltv_clv('purchases', 'spend', w, 12, 0.01) - 1) < 1e-5) AS same_clv_in_days,
+       bool_and(abs(cltv_clv('purchases_daily', 'spend', d, 12, 0.01)
+                    / cltv_clv('purchases', 'spend', w, 12, 0.01, month_in_units => 30.4375 / 7) - 1) < 1e-5) AS month_from_the_model
+  FROM cdnow_rfm_days d JOIN cdnow_rfm w USING (customer);
+
 -- Bad input.
 CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE s text; m text;
@@ -87,3 +113,9 @@ CREATE TABLE nobody_returns AS SELECT customer, 0::float8 AS frequency, 0::float
 SELECT pg_temp.error_of($$ SELECT cltv_train('b', 'nobody_returns', NULL, ARRAY['frequency', 'recency', 't'], kind => 'bgnbd') $$);
 SELECT pg_temp.error_of($$ SELECT cltv_train('g', 'nobody_returns', NULL, ARRAY['frequency', 'recency'], kind => 'gamma_gamma') $$);
 SELECT count(*) AS failed_models_written FROM cltv.models WHERE name IN ('b', 'g');
+-- Weeks for days: a month of 4.345 units on a model fitted in days.
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_clv('purchases_daily', 'spend', c, 12, 0.01, month_in_units => 4.345) FROM cdnow_rfm_days c $$);
+SELECT pg_temp.error_of($$ SELECT cltv_train('b', 'cdnow_rfm', NULL, ARRAY['frequency', 'recency', 't'], kind => 'bgnbd', options => '{"time_unit": "fortnight"}') $$);
+SELECT pg_temp.error_of($$ SELECT cltv_train('b', 'cdnow_rfm', 'frequency', ARRAY['recency'], options => '{"time_unit": "1 day"}') $$);
+-- Without time_unit, a NOTICE says which unit was assumed.
+SELECT version FROM cltv_train('assumed_weeks', 'cdnow_rfm', features => ARRAY['frequency', 'recency', 't'], kind => 'bgnbd');
