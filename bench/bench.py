@@ -189,7 +189,7 @@ def bench_btyd(conn, repeat):
     )
     train = (
         "SELECT n_train FROM cltv_train('bench_bg', 'bench_rfm',"
-        " features => ARRAY['frequency', 'recency', 't'], kind => 'bgnbd')"
+        " features => ARRAY['frequency', 'recency', 't'], kind => 'bgnbd', options => '{\"time_unit\": \"1 week\"}')"
     )
     t_cltv, _ = best_of(repeat, lambda: conn.execute(train).fetchone())
     frame = pd.DataFrame(

@@ -1,7 +1,7 @@
 //! The "buy till you die" models over per-customer summaries (see `cltv_rfm`):
 //! BG/NBD over (frequency, recency, T) and Gamma-Gamma over (frequency, monetary_value).
 
-use super::{RowCounts, TrainContext, Trained, TrainingSql};
+use super::{RowCounts, TrainContext, Trained};
 use crate::error::{raise, OrRaise};
 use cltv_core::bgnbd::{fit_bgnbd, FitOptions};
 use cltv_core::error::Error;
@@ -54,30 +54,31 @@ pub(super) fn train(kind: ModelKind, ctx: &TrainContext) -> Trained {
             ),
         })
     }
-    let counts = ctx.query_one(
-        &format!("SELECT {} FROM {}", TrainingSql::ROW_COUNTS, ctx.sql.rows()),
-        vec![],
-        |row| RowCounts::read(row, 1),
-    );
-    ctx.check(&counts);
-    let columns = (1..=expected.len())
-        .map(|i| format!("s.x[{i}]"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    // Identical summaries are compressed by PostgreSQL, so the fit scales with distinct
-    // summaries, not with customers.
+    // One query both checks the input and compresses identical summaries (so the fit
+    // scales with distinct summaries, not with customers): incomplete and non-finite rows
+    // form groups of their own, flagged. The columns are grouped as they are, no array.
+    let k = expected.len();
     let query = format!(
-        "SELECT {columns}, count(*)::float8 FROM {rows} WHERE s.complete GROUP BY {columns}",
-        rows = ctx.sql.rows()
+        "SELECT {columns}, {complete}, {finite}, count(*)::float8 FROM {from} GROUP BY {keys}",
+        columns = ctx.sql.features.join(", "),
+        complete = ctx.sql.complete,
+        finite = ctx.sql.finite,
+        from = ctx.sql.from,
+        keys = (1..=k + 2).map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
     );
-    let rows: Vec<(Vec<f64>, f64)> = Spi::connect(|client| {
+    let groups: Vec<(Vec<f64>, bool, bool, f64)> = Spi::connect(|client| {
         client
             .select(&query, None, &ctx.split_args())?
             .map(|row| {
-                let values: Result<Vec<f64>, pgrx::spi::SpiError> = (1..=expected.len())
+                let values: Result<Vec<f64>, pgrx::spi::SpiError> = (1..=k)
                     .map(|i| row.get::<f64>(i).map(|v| v.unwrap_or(f64::NAN)))
                     .collect();
-                Ok((values?, row.get::<f64>(expected.len() + 1)?.unwrap_or(0.0)))
+                Ok((
+                    values?,
+                    row.get::<bool>(k + 1)?.unwrap_or(false),
+                    row.get::<bool>(k + 2)?.unwrap_or(false),
+                    row.get::<f64>(k + 3)?.unwrap_or(0.0),
+                ))
             })
             .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
     })
@@ -86,6 +87,25 @@ pub(super) fn train(kind: ModelKind, ctx: &TrainContext) -> Trained {
             reason: format!("reading the summaries: {e}"),
         })
     });
+    let count = |keep: &dyn Fn(bool, bool) -> bool| -> i64 {
+        groups
+            .iter()
+            .filter(|(_, complete, finite, _)| keep(*complete, *finite))
+            .map(|g| g.3 as i64)
+            .sum()
+    };
+    let counts = RowCounts {
+        n_rows: count(&|_, _| true),
+        n_test: 0,
+        n_incomplete: count(&|complete, _| !complete),
+        n_nonfinite: count(&|complete, finite| complete && !finite),
+    };
+    ctx.check(&counts);
+    let rows: Vec<(Vec<f64>, f64)> = groups
+        .into_iter()
+        .filter(|(_, complete, finite, _)| *complete && *finite)
+        .map(|(values, _, _, n)| (values, n))
+        .collect();
 
     let (coefficients, terms, std_errors, mut fit, n_train) = match kind {
         ModelKind::BgNbd => {
