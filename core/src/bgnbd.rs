@@ -414,7 +414,8 @@ impl Likelihood for BgNbdData {
             } else {
                 let (g, ln_bx1) = per_x[k];
                 let a4 = ln_a - ln_bx1 - (r + x) * (alpha + t_x).ln();
-                g + r * ln_alpha + log_add_exp(a3, a4)
+                // As in `derivatives`: ln(1 + e) next to max(a3, a4) needs no ln_1p.
+                g + r * ln_alpha + a3.max(a4) + (1.0 + (-(a3 - a4).abs()).exp()).ln()
             };
             ll += w * row;
         }
@@ -447,9 +448,14 @@ impl Likelihood for BgNbdData {
             let l4 = atx.ln();
             let bx1 = b + x - 1.0;
             let a4 = ln_a - px.ln_bx1 - rx * l4;
-            let lse = log_add_exp(a3, a4);
-            let w3 = (a3 - lse).exp();
-            let w4 = (a4 - lse).exp();
+            // ln(e^a3 + e^a4) and the two shares w3, w4 from one exp: with e = e^(−|a3 − a4|),
+            // the larger term's share is 1/(1 + e) and the smaller's e/(1 + e).
+            let e = (-(a3 - a4).abs()).exp();
+            // ln(1 + e) rather than ln_1p(e): its absolute error (~1e-16) is all that counts
+            // next to max(a3, a4), and it costs half as much.
+            let lse = a3.max(a4) + (1.0 + e).ln();
+            let (big, small) = (1.0 / (1.0 + e), e / (1.0 + e));
+            let (w3, w4) = if a3 >= a4 { (big, small) } else { (small, big) };
             ll += w * (px.g + r * ln_alpha + lse);
             // Gradients of the two exponents.
             let g3 = [-l3, -rx / at, 0.0, 0.0];

@@ -58,53 +58,49 @@ pub(super) fn train(kind: ModelKind, ctx: &TrainContext) -> Trained {
     // scales with distinct summaries, not with customers): incomplete and non-finite rows
     // form groups of their own, flagged. The columns are grouped as they are, no array.
     let k = expected.len();
+    // The groups come back as one row of arrays: reading thousands of rows through SPI
+    // would cost more than the fit.
+    let arrays = (1..=k)
+        .map(|i| format!("array_agg(g.x{i}) FILTER (WHERE g.ok)"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let query = format!(
-        "SELECT {columns}, {complete}, {finite}, count(*)::float8 FROM {from} GROUP BY {keys}",
-        columns = ctx.sql.features.join(", "),
+        "SELECT {arrays}, array_agg(g.n) FILTER (WHERE g.ok),
+                sum(g.n), sum(g.n) FILTER (WHERE NOT g.complete), sum(g.n) FILTER (WHERE g.complete AND NOT g.ok)
+           FROM (SELECT {columns}, {complete} AS complete, {complete} AND {finite} AS ok, count(*)::float8 AS n
+                   FROM {from} GROUP BY {keys}) AS g",
+        columns = ctx
+            .sql
+            .features
+            .iter()
+            .enumerate()
+            .map(|(i, f)| format!("{f} AS x{}", i + 1))
+            .collect::<Vec<_>>()
+            .join(", "),
         complete = ctx.sql.complete,
         finite = ctx.sql.finite,
         from = ctx.sql.from,
         keys = (1..=k + 2).map(|i| i.to_string()).collect::<Vec<_>>().join(", "),
     );
-    let groups: Vec<(Vec<f64>, bool, bool, f64)> = Spi::connect(|client| {
-        client
-            .select(&query, None, &ctx.split_args())?
-            .map(|row| {
-                let values: Result<Vec<f64>, pgrx::spi::SpiError> = (1..=k)
-                    .map(|i| row.get::<f64>(i).map(|v| v.unwrap_or(f64::NAN)))
-                    .collect();
-                Ok((
-                    values?,
-                    row.get::<bool>(k + 1)?.unwrap_or(false),
-                    row.get::<bool>(k + 2)?.unwrap_or(false),
-                    row.get::<f64>(k + 3)?.unwrap_or(0.0),
-                ))
-            })
-            .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
-    })
-    .unwrap_or_else(|e| {
-        raise(Error::Internal {
-            reason: format!("reading the summaries: {e}"),
-        })
+    let (columns, weights, counts) = ctx.query_one(&query, vec![], |row| {
+        let columns = (1..=k)
+            .map(|i| Ok(row.get::<Vec<f64>>(i)?.unwrap_or_default()))
+            .collect::<Result<Vec<Vec<f64>>, pgrx::spi::SpiError>>()?;
+        let count =
+            |i: usize| -> Result<i64, pgrx::spi::SpiError> { Ok(row.get::<f64>(i)?.unwrap_or(0.0) as i64) };
+        let counts = RowCounts {
+            n_rows: count(k + 2)?,
+            n_test: 0,
+            n_incomplete: count(k + 3)?,
+            n_nonfinite: count(k + 4)?,
+        };
+        Ok((columns, row.get::<Vec<f64>>(k + 1)?.unwrap_or_default(), counts))
     });
-    let count = |keep: &dyn Fn(bool, bool) -> bool| -> i64 {
-        groups
-            .iter()
-            .filter(|(_, complete, finite, _)| keep(*complete, *finite))
-            .map(|g| g.3 as i64)
-            .sum()
-    };
-    let counts = RowCounts {
-        n_rows: count(&|_, _| true),
-        n_test: 0,
-        n_incomplete: count(&|complete, _| !complete),
-        n_nonfinite: count(&|complete, finite| complete && !finite),
-    };
     ctx.check(&counts);
-    let rows: Vec<(Vec<f64>, f64)> = groups
-        .into_iter()
-        .filter(|(_, complete, finite, _)| *complete && *finite)
-        .map(|(values, _, _, n)| (values, n))
+    let rows: Vec<(Vec<f64>, f64)> = weights
+        .iter()
+        .enumerate()
+        .map(|(g, &n)| (columns.iter().map(|c| c[g]).collect(), n))
         .collect();
 
     let (coefficients, terms, std_errors, mut fit, n_train) = match kind {
