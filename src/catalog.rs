@@ -3,6 +3,7 @@
 use crate::cache::{self, VersionKey};
 use crate::error::raise;
 use cltv_core::error::Error;
+use cltv_core::export::{self, ExportedModel};
 use cltv_core::model::{ModelKind, ModelRef, Scorer};
 use cltv_core::options::MissingPolicy;
 use pgrx::prelude::*;
@@ -67,14 +68,7 @@ pub fn resolve(model: &ModelRef) -> Rc<LoadedModel> {
 }
 
 fn unknown_model(model: &ModelRef) -> Error {
-    let exists = model.version.is_some()
-        && Spi::get_one_with_args::<bool>(
-            "SELECT EXISTS (SELECT 1 FROM cltv.models WHERE name = $1)",
-            &[model.name.as_str().into()],
-        )
-        .ok()
-        .flatten()
-        .unwrap_or(false);
+    let exists = model.version.is_some() && model_exists(&model.name);
     Error::UnknownModel {
         model: match model.version {
             Some(v) => format!("{}@{v}", model.name),
@@ -183,58 +177,386 @@ pub struct NewVersion<'a> {
     pub n_test: i64,
     pub n_dropped: i64,
     pub source: String,
+    /// The champion/challenger decision, if the training asked for one.
+    pub promotion: Option<serde_json::Value>,
 }
 
-/// Write a new version and serve it. Runs in the caller's transaction, so an error later
-/// in the same transaction, or a ROLLBACK, leaves no trace. Returns the version number.
-pub fn store_version(v: NewVersion) -> i32 {
-    Spi::connect_mut(|client| {
-        client.update(
-            "INSERT INTO cltv.models (name) VALUES ($1) ON CONFLICT (name) DO NOTHING",
+/// Whether a new version is deployed when it is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deploy {
+    /// Only if the model has no deployed version yet (its first version), recorded as
+    /// this action.
+    IfFirst(&'static str),
+    /// Always, recorded in the deployment history as this action.
+    Yes(&'static str),
+}
+
+/// The role this call runs as (its `current_user`), before any switch to the catalog owner.
+pub fn caller() -> String {
+    Spi::get_one::<String>("SELECT current_user::text")
+        .unwrap_or_else(|e| spi_failed(e))
+        .unwrap_or_default()
+}
+
+/// Run `f` as the owner of the extension, with `search_path` pinned to `pg_catalog,
+/// pg_temp`: cltv's catalog writes, on the caller's behalf, are a SECURITY DEFINER section
+/// scoped to the write. Only `f`'s catalog statements run elevated; the caller's own data
+/// is read before, as the caller. On an error, PostgreSQL's (sub)transaction abort
+/// restores the user and the setting.
+fn as_catalog_owner<T>(f: impl FnOnce() -> T) -> T {
+    let owner =
+        Spi::get_one::<pg_sys::Oid>("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'cltv'")
+            .unwrap_or_else(|e| spi_failed(e))
+            .unwrap_or_else(|| {
+                raise(Error::Internal {
+                    reason: "the cltv extension is not installed in this database".into(),
+                })
+            });
+    unsafe {
+        let (mut user, mut security) = (pg_sys::Oid::INVALID, 0);
+        pg_sys::GetUserIdAndSecContext(&mut user, &mut security);
+        let nest_level = pg_sys::NewGUCNestLevel();
+        pg_sys::set_config_option(
+            c"search_path".as_ptr(),
+            c"pg_catalog, pg_temp".as_ptr(),
+            pg_sys::GucContext::PGC_USERSET,
+            pg_sys::GucSource::PGC_S_SESSION,
+            pg_sys::GucAction::GUC_ACTION_SAVE,
+            true,
+            0,
+            false,
+        );
+        pg_sys::SetUserIdAndSecContext(owner, security | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32);
+        let out = f();
+        pg_sys::SetUserIdAndSecContext(user, security);
+        pg_sys::AtEOXact_GUC(true, nest_level);
+        out
+    }
+}
+
+/// The caller may change `model` (add versions, deploy, roll back, drop) if they are a
+/// superuser or have the privileges of the role that created it. A model that does not
+/// exist yet may be created by anyone who may train. Runs as the caller.
+pub fn check_may_change(model: &str, action: &str) {
+    let verdict = Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT m.created_by::text,
+                    EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                             WHERE r.rolname = m.created_by AND pg_catalog.pg_has_role(r.oid, 'USAGE'))
+                    OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
+               FROM cltv.models m WHERE m.name = $1",
             None,
-            &[v.model.into()],
+            &[model.into()],
         )?;
-        // Lock the model row so concurrent trainings of one model number versions in turn.
-        client.update(
-            "SELECT 1 FROM cltv.models WHERE name = $1 FOR UPDATE",
-            None,
-            &[v.model.into()],
-        )?;
-        let version = client
-            .update(
-                "INSERT INTO cltv.model_versions
-                    (model, version, kind, target, features, coefficients, fit, preprocessing,
-                     options, metrics, n_train, n_test, n_dropped, source)
-                 SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9,
-                        $10, $11, $12, $13
-                   FROM cltv.model_versions WHERE model = $1
-                 RETURNING version",
+        match rows.into_iter().next() {
+            None => Ok(None),
+            Some(row) => Ok(Some((
+                row.get::<String>(1)?.unwrap_or_default(),
+                row.get::<bool>(2)?.unwrap_or(false),
+            ))),
+        }
+    })
+    .unwrap_or_else(|e| spi_failed(e));
+    if let Some((owner, false)) = verdict {
+        raise(Error::NotModelOwner {
+            model: model.to_string(),
+            owner,
+            action: action.to_string(),
+        })
+    }
+}
+
+/// Write a new version, and deploy it as `deploy` says. Runs in the caller's transaction,
+/// so an error later in the same transaction, or a ROLLBACK, leaves no trace. Returns the
+/// version number and whether it was deployed.
+pub fn store_version(v: NewVersion, deploy: Deploy) -> (i32, bool) {
+    check_may_change(v.model, "add a version to");
+    let caller = caller();
+    as_catalog_owner(|| {
+        Spi::connect_mut(|client| {
+            client.update(
+                "INSERT INTO cltv.models (name, created_by) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
                 None,
-                &[
-                    v.model.into(),
-                    v.kind.into(),
-                    v.target.into(),
-                    v.features.to_vec().into(),
-                    v.coefficients.into(),
-                    JsonB(v.fit).into(),
-                    JsonB(v.preprocessing).into(),
-                    JsonB(v.options).into(),
-                    JsonB(v.metrics).into(),
-                    v.n_train.into(),
-                    v.n_test.into(),
-                    v.n_dropped.into(),
-                    v.source.into(),
-                ],
-            )?
-            .first()
-            .get::<i32>(1)?
-            .expect("RETURNING version");
-        client.update(
-            "UPDATE cltv.models SET deployed_version = $2 WHERE name = $1",
+                &[v.model.into(), caller.as_str().into()],
+            )?;
+            // Lock the model row so concurrent trainings of one model number versions in turn.
+            let first = client
+                .update(
+                    "SELECT deployed_version IS NULL FROM cltv.models WHERE name = $1 FOR UPDATE",
+                    None,
+                    &[v.model.into()],
+                )?
+                .first()
+                .get::<bool>(1)?
+                .unwrap_or(true);
+            let version = client
+                .update(
+                    "INSERT INTO cltv.model_versions
+                        (model, version, kind, target, features, coefficients, fit, preprocessing,
+                         options, metrics, n_train, n_test, n_dropped, source, trained_by, promotion)
+                     SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9,
+                            $10, $11, $12, $13, $14, $15
+                       FROM cltv.model_versions WHERE model = $1
+                     RETURNING version",
+                    None,
+                    &[
+                        v.model.into(),
+                        v.kind.into(),
+                        v.target.into(),
+                        v.features.to_vec().into(),
+                        v.coefficients.into(),
+                        JsonB(v.fit).into(),
+                        JsonB(v.preprocessing).into(),
+                        JsonB(v.options).into(),
+                        JsonB(v.metrics).into(),
+                        v.n_train.into(),
+                        v.n_test.into(),
+                        v.n_dropped.into(),
+                        v.source.into(),
+                        caller.as_str().into(),
+                        v.promotion.map(JsonB).into(),
+                    ],
+                )?
+                .first()
+                .get::<i32>(1)?
+                .expect("RETURNING version");
+            let action = match deploy {
+                Deploy::IfFirst(action) if first => Some(action),
+                Deploy::IfFirst(_) => None,
+                Deploy::Yes(action) => Some(action),
+            };
+            if let Some(action) = action {
+                set_deployed(client, v.model, version, action, &caller)?;
+            }
+            Ok::<_, pgrx::spi::SpiError>((version, action.is_some()))
+        })
+        .unwrap_or_else(|e| spi_failed(e))
+    })
+}
+
+fn set_deployed(
+    client: &mut pgrx::spi::SpiClient<'_>,
+    model: &str,
+    version: i32,
+    action: &str,
+    caller: &str,
+) -> Result<(), pgrx::spi::SpiError> {
+    client.update(
+        "UPDATE cltv.models SET deployed_version = $2 WHERE name = $1",
+        None,
+        &[model.into(), version.into()],
+    )?;
+    client.update(
+        "INSERT INTO cltv.deployments (model, version, action, deployed_by) VALUES ($1, $2, $3, $4)",
+        None,
+        &[model.into(), version.into(), action.into(), caller.into()],
+    )?;
+    Ok(())
+}
+
+/// Serve `version` of `model` from now on (from the commit on, for other sessions).
+pub fn deploy(model: &str, version: i32) {
+    check_may_change(model, "deploy");
+    if versions_of(model).binary_search(&version).is_err() {
+        raise(unknown_model(&ModelRef {
+            name: model.to_string(),
+            version: Some(version),
+        }))
+    }
+    let caller = caller();
+    as_catalog_owner(|| {
+        Spi::connect_mut(|client| {
+            client.update(
+                "SELECT 1 FROM cltv.models WHERE name = $1 FOR UPDATE",
+                None,
+                &[model.into()],
+            )?;
+            set_deployed(client, model, version, "deploy", &caller)
+        })
+        .unwrap_or_else(|e| spi_failed(e))
+    })
+}
+
+/// Undo the newest deployment not yet undone: the version deployed before it serves again.
+/// Returns that version.
+pub fn rollback(model: &str) -> i32 {
+    check_may_change(model, "roll back");
+    if !model_exists(model) {
+        raise(unknown_model(&ModelRef {
+            name: model.to_string(),
+            version: None,
+        }))
+    }
+    let caller = caller();
+    let previous = as_catalog_owner(|| {
+        Spi::connect_mut(|client| {
+            client.update(
+                "SELECT 1 FROM cltv.models WHERE name = $1 FOR UPDATE",
+                None,
+                &[model.into()],
+            )?;
+            let live: Vec<(i64, i32)> = client
+                .update(
+                    "SELECT id, version FROM cltv.deployments
+                      WHERE model = $1 AND rolled_back_at IS NULL ORDER BY id DESC LIMIT 2",
+                    None,
+                    &[model.into()],
+                )?
+                .map(|row| Ok((row.get::<i64>(1)?.unwrap_or(0), row.get::<i32>(2)?.unwrap_or(0))))
+                .collect::<Result<_, pgrx::spi::SpiError>>()?;
+            let [(current, _), (_, previous)] = live[..] else {
+                return Ok(None);
+            };
+            client.update(
+                "UPDATE cltv.deployments SET rolled_back_at = now(), rolled_back_by = $2 WHERE id = $1",
+                None,
+                &[current.into(), caller.as_str().into()],
+            )?;
+            client.update(
+                "UPDATE cltv.models SET deployed_version = $2 WHERE name = $1",
+                None,
+                &[model.into(), previous.into()],
+            )?;
+            Ok::<_, pgrx::spi::SpiError>(Some(previous))
+        })
+        .unwrap_or_else(|e| spi_failed(e))
+    });
+    previous.unwrap_or_else(|| {
+        raise(Error::NothingToRollBack {
+            model: model.to_string(),
+        })
+    })
+}
+
+/// Remove `model` with all its versions and history.
+pub fn drop_model(model: &str) {
+    check_may_change(model, "drop");
+    if !model_exists(model) {
+        raise(unknown_model(&ModelRef {
+            name: model.to_string(),
+            version: None,
+        }))
+    }
+    as_catalog_owner(|| {
+        Spi::connect_mut(|client| {
+            client.update("DELETE FROM cltv.models WHERE name = $1", None, &[model.into()])?;
+            Ok::<_, pgrx::spi::SpiError>(())
+        })
+        .unwrap_or_else(|e| spi_failed(e))
+    })
+}
+
+fn model_exists(model: &str) -> bool {
+    Spi::get_one_with_args::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM cltv.models WHERE name = $1)",
+        &[model.into()],
+    )
+    .unwrap_or_else(|e| spi_failed(e))
+    .unwrap_or(false)
+}
+
+/// The arguments a version was trained with, for `cltv_retrain`.
+pub struct StoredCall {
+    pub source: String,
+    pub target: Option<String>,
+    pub features: Vec<String>,
+    pub kind: String,
+    pub options: serde_json::Value,
+}
+
+/// The training call of the newest version of `model`.
+pub fn training_call(model: &str) -> StoredCall {
+    let found = Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT source, target, features, kind, options FROM cltv.model_versions
+              WHERE model = $1 ORDER BY version DESC LIMIT 1",
             None,
-            &[v.model.into(), version.into()],
+            &[model.into()],
         )?;
-        Ok::<_, pgrx::spi::SpiError>(version)
+        match rows.into_iter().next() {
+            None => Ok(None),
+            Some(row) => Ok(Some(StoredCall {
+                source: row.get::<String>(1)?.unwrap_or_default(),
+                target: row.get::<String>(2)?,
+                features: row.get::<Vec<String>>(3)?.unwrap_or_default(),
+                kind: row.get::<String>(4)?.unwrap_or_default(),
+                options: row.get::<JsonB>(5)?.map(|j| j.0).unwrap_or_default(),
+            })),
+        }
+    })
+    .unwrap_or_else(|e| spi_failed(e));
+    found.unwrap_or_else(|| {
+        raise(unknown_model(&ModelRef {
+            name: model.to_string(),
+            version: None,
+        }))
+    })
+}
+
+/// Record a champion/challenger decision on the challenger's version, and deploy it if it
+/// won. Part of the training call: the version was written by it a moment ago.
+pub fn record_promotion(model: &str, version: i32, promotion: serde_json::Value, promoted: bool) {
+    let caller = caller();
+    as_catalog_owner(|| {
+        Spi::connect_mut(|client| {
+            client.update(
+                "UPDATE cltv.model_versions SET promotion = $3 WHERE model = $1 AND version = $2",
+                None,
+                &[model.into(), version.into(), JsonB(promotion).into()],
+            )?;
+            if promoted {
+                set_deployed(client, model, version, "promote", &caller)?;
+            }
+            Ok::<_, pgrx::spi::SpiError>(())
+        })
+        .unwrap_or_else(|e| spi_failed(e))
+    })
+}
+
+/// The target column a version was trained on (`None` for the BTYD kinds).
+pub fn target_of(model: &LoadedModel) -> Option<String> {
+    Spi::get_one_with_args::<String>(
+        "SELECT target FROM cltv.model_versions WHERE model = $1 AND version = $2",
+        &[model.name.as_str().into(), model.version.into()],
+    )
+    .unwrap_or_else(|e| spi_failed(e))
+}
+
+/// The whole row of a version, as `cltv_export` writes it.
+pub fn export(model: &LoadedModel) -> ExportedModel {
+    Spi::connect(|client| {
+        let row = client
+            .select(
+                "SELECT kind, target, features, coefficients, fit, preprocessing, options, metrics,
+                        n_train, n_test, n_dropped, source, trained_by::text, trained_at::text
+                   FROM cltv.model_versions WHERE model = $1 AND version = $2",
+                None,
+                &[model.name.as_str().into(), model.version.into()],
+            )?
+            .first();
+        let json = |i: usize| -> Result<serde_json::Value, pgrx::spi::SpiError> {
+            Ok(row.get::<JsonB>(i)?.map(|j| j.0).unwrap_or_default())
+        };
+        Ok::<_, pgrx::spi::SpiError>(ExportedModel {
+            format: export::FORMAT.into(),
+            format_version: export::FORMAT_VERSION,
+            name: model.name.clone(),
+            version: model.version,
+            kind: row.get::<String>(1)?.unwrap_or_default(),
+            target: row.get::<String>(2)?,
+            features: row.get::<Vec<String>>(3)?.unwrap_or_default(),
+            coefficients: row.get::<Vec<f64>>(4)?.unwrap_or_default(),
+            fit: json(5)?,
+            preprocessing: json(6)?,
+            options: json(7)?,
+            metrics: json(8)?,
+            n_train: row.get::<i64>(9)?.unwrap_or(0),
+            n_test: row.get::<i64>(10)?.unwrap_or(0),
+            n_dropped: row.get::<i64>(11)?.unwrap_or(0),
+            source: row.get::<String>(12)?.unwrap_or_default(),
+            trained_by: row.get::<String>(13)?.unwrap_or_default(),
+            trained_at: row.get::<String>(14)?.unwrap_or_default(),
+        })
     })
     .unwrap_or_else(|e| spi_failed(e))
 }

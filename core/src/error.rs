@@ -101,6 +101,18 @@ pub enum Error {
     NonBinaryTarget { column: String, example: f64, rows: u64 },
     /// A month length that does not fit the time unit a BTYD model was fitted in (the
     /// classic days-versus-weeks mix-up).
+    /// The caller may not change a model someone else owns.
+    NotModelOwner {
+        model: String,
+        owner: String,
+        action: String,
+    },
+    /// Something cltv does not do (yet), with what to do instead.
+    Unsupported { what: String, hint: String },
+    /// pg_cron is needed and not there.
+    PgCronMissing { reason: String },
+    /// cltv_rollback with no earlier deployment to return to.
+    NothingToRollBack { model: String },
     TimeUnitMismatch {
         model: String,
         time_unit: String,
@@ -129,6 +141,10 @@ impl Error {
             | Error::NotConverged { .. }
             | Error::NonBinaryTarget { .. } => "22000", // data_exception
             Error::TimeUnitMismatch { .. } => "22023",
+            Error::NotModelOwner { .. } => "42501", // insufficient_privilege
+            Error::Unsupported { .. } => "0A000",   // feature_not_supported
+            Error::PgCronMissing { .. } => "55000", // object_not_in_prerequisite_state
+            Error::NothingToRollBack { .. } => "55000", // object_not_in_prerequisite_state
             Error::WrongArrayLength { .. } => "2202E", // array_subscript_error
             Error::InvalidOption { .. } | Error::InvalidArgument { .. } => "22023", // invalid_parameter_value
             // A state array reaches us as an ordinary float8[] argument, so a
@@ -242,6 +258,14 @@ impl Error {
                 "target column \"{column}\" has {rows} row(s) with values other than 0 and 1 (e.g. {})",
                 float_name(*example)
             ),
+            Error::Unsupported { what, .. } => format!("{what} is not supported"),
+            Error::PgCronMissing { reason } => format!("scheduled training needs the pg_cron extension: {reason}"),
+            Error::NotModelOwner { model, action, .. } => {
+                format!("permission denied to {action} model \"{model}\"")
+            }
+            Error::NothingToRollBack { model } => {
+                format!("model \"{model}\" has no earlier deployment to roll back to")
+            }
             Error::TimeUnitMismatch {
                 model,
                 time_unit,
@@ -379,6 +403,18 @@ impl Error {
             Error::NonBinaryTarget { column, .. } => Some(format!(
                 "A logistic model needs a boolean or 0/1 target: recode \"{column}\", e.g. ({column} > 0)::int."
             )),
+            Error::NotModelOwner { model, owner, .. } => Some(format!(
+                "Model \"{model}\" belongs to role \"{owner}\": only that role, its members and superusers may change it. Train under another model name, or ask \"{owner}\" to GRANT the role."
+            )),
+            Error::Unsupported { hint, .. } => Some(hint.clone()),
+            Error::PgCronMissing { .. } => Some(
+                "Install the postgresql-15-cron package, set shared_preload_libraries = 'pg_cron' and cron.database_name to this database in postgresql.conf, restart PostgreSQL, and run CREATE EXTENSION pg_cron."
+                    .to_string(),
+            ),
+            Error::NothingToRollBack { .. } => Some(
+                "cltv_rollback undoes the newest deployment; each training that deployed, each cltv_deploy and each promotion is one. Use cltv_deploy(model, version) to serve a version explicitly."
+                    .to_string(),
+            ),
             Error::TimeUnitMismatch { .. } => Some(
                 "Omit month_in_units to take it from the model, or retrain with the \"time_unit\" option that matches the summaries (cltv_rfm's unit)."
                     .to_string(),

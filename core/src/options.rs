@@ -24,6 +24,30 @@ pub enum Solver {
     Lbfgs,
 }
 
+/// Whether a new version (after a model's first, which is always deployed) is deployed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Promote {
+    /// Stored only; `cltv_deploy` serves it (the default).
+    Never,
+    /// Deployed at once.
+    Always,
+    /// Deployed if it beats the deployed version on `metric`, both scored on the new
+    /// version's held-out rows.
+    IfBetter,
+}
+
+/// A metric a champion/challenger comparison can use, and which way is better.
+pub fn metric_direction(kind: ModelKind, metric: &str) -> Option<bool> {
+    let higher_is_better = match (kind, metric) {
+        (ModelKind::Linear, "rmse" | "mse" | "mae") => false,
+        (ModelKind::Linear, "r_squared") => true,
+        (ModelKind::Logistic, "log_loss" | "brier") => false,
+        (ModelKind::Logistic, "auc" | "accuracy" | "f1") => true,
+        _ => return None,
+    };
+    Some(higher_is_better)
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainOptions {
     /// Ridge penalty (scikit-learn `Ridge(alpha)`): intercept not penalised, no 1/n factor.
@@ -45,6 +69,9 @@ pub struct TrainOptions {
     /// BTYD only: the time unit of the summaries, as an interval (`"1 week"`); `None`
     /// means cltv_rfm's default, one week.
     pub time_unit: Option<String>,
+    pub promote: Promote,
+    /// The comparison metric of `Promote::IfBetter` (default rmse, or auc for logistic).
+    pub metric: String,
 }
 
 impl Default for TrainOptions {
@@ -60,11 +87,21 @@ impl Default for TrainOptions {
             max_iter: 50,
             allow_nonconvergence: false,
             time_unit: None,
+            promote: Promote::Never,
+            metric: "rmse".into(),
         }
     }
 }
 
-pub const KNOWN_KEYS: &[&str] = &["l2", "test_fraction", "split_key", "split_seed", "missing"];
+pub const KNOWN_KEYS: &[&str] = &[
+    "l2",
+    "test_fraction",
+    "split_key",
+    "split_seed",
+    "missing",
+    "promote",
+    "metric",
+];
 /// Keys that only mean something for a logistic model.
 pub const LOGISTIC_KEYS: &[&str] = &["solver", "tol", "max_iter", "allow_nonconvergence"];
 /// Keys that only mean something for the BTYD models (BG/NBD, Gamma-Gamma).
@@ -73,7 +110,15 @@ pub const BTYD_KEYS: &[&str] = &["time_unit"];
 impl TrainOptions {
     /// Parse `options` for a model of `kind`; `Value::Null` means all defaults.
     pub fn parse(kind: ModelKind, options: &Value) -> Result<TrainOptions> {
-        let mut parsed = TrainOptions::default();
+        let mut parsed = TrainOptions {
+            metric: if kind == ModelKind::Logistic {
+                "auc"
+            } else {
+                "rmse"
+            }
+            .into(),
+            ..TrainOptions::default()
+        };
         let map: &Map<String, Value> = match options {
             Value::Null => return Ok(parsed),
             Value::Object(map) => map,
@@ -139,6 +184,51 @@ impl TrainOptions {
                     ))
                 }
                 "time_unit" => parsed.time_unit = Some(string(key, value)?.to_string()),
+                "promote" => {
+                    parsed.promote = match string(key, value)? {
+                        "never" => Promote::Never,
+                        "always" => Promote::Always,
+                        "if_better" => Promote::IfBetter,
+                        other => {
+                            return Err(invalid(
+                                key,
+                                format!("must be \"never\", \"always\" or \"if_better\", got \"{other}\""),
+                            ))
+                        }
+                    }
+                }
+                "metric" => {
+                    let metric = string(key, value)?;
+                    if metric_direction(kind, metric).is_none() {
+                        let known: Vec<&str> = [
+                            "rmse",
+                            "mse",
+                            "mae",
+                            "r_squared",
+                            "auc",
+                            "log_loss",
+                            "brier",
+                            "accuracy",
+                            "f1",
+                        ]
+                        .into_iter()
+                        .filter(|m| metric_direction(kind, m).is_some())
+                        .collect();
+                        return Err(invalid(
+                            key,
+                            if known.is_empty() {
+                                format!("a {} model has no comparison metric", kind.as_str())
+                            } else {
+                                format!(
+                                    "\"{metric}\" is not a metric of {} models; one of {}",
+                                    kind.as_str(),
+                                    known.join(", ")
+                                )
+                            },
+                        ));
+                    }
+                    parsed.metric = metric.to_string();
+                }
                 "solver" => {
                     parsed.solver = match string(key, value)? {
                         "irls" => Solver::Irls,
@@ -185,6 +275,30 @@ impl TrainOptions {
                         reason: format!("is not a known option; known options: {}", known.join(", ")),
                     });
                 }
+            }
+        }
+        if map.contains_key("metric") && parsed.promote != Promote::IfBetter {
+            return Err(invalid(
+                "metric",
+                "is the comparison of \"promote\": \"if_better\"; set that too".into(),
+            ));
+        }
+        if parsed.promote == Promote::IfBetter {
+            if kind.fixed_features().is_some() {
+                return Err(invalid(
+                    "promote",
+                    format!(
+                        "\"if_better\" compares held-out rows, which a {} model has none of",
+                        kind.as_str()
+                    ),
+                ));
+            }
+            if parsed.test_fraction == 0.0 {
+                return Err(invalid(
+                    "promote",
+                    "\"if_better\" compares the versions on held-out rows: test_fraction must be above 0"
+                        .into(),
+                ));
             }
         }
         Ok(parsed)
@@ -268,6 +382,34 @@ mod tests {
         let e = TrainOptions::parse(ModelKind::Linear, &json!({"time_unit": "1 day"})).unwrap_err();
         assert!(e.message().contains("bgnbd and gamma_gamma"), "{}", e.message());
         assert!(TrainOptions::parse(ModelKind::BgNbd, &json!({"time_unit": 7})).is_err());
+    }
+
+    #[test]
+    fn promotion_options() {
+        let o = TrainOptions::parse(ModelKind::Linear, &json!({"promote": "if_better"})).unwrap();
+        assert_eq!((o.promote, o.metric.as_str()), (Promote::IfBetter, "rmse"));
+        let o = TrainOptions::parse(ModelKind::Logistic, &json!({"promote": "if_better"})).unwrap();
+        assert_eq!(o.metric, "auc");
+        let o = TrainOptions::parse(
+            ModelKind::Logistic,
+            &json!({"promote": "if_better", "metric": "log_loss"}),
+        )
+        .unwrap();
+        assert_eq!(metric_direction(ModelKind::Logistic, &o.metric), Some(false));
+        assert!(TrainOptions::parse(
+            ModelKind::Linear,
+            &json!({"promote": "if_better", "metric": "auc"})
+        )
+        .is_err());
+        assert!(TrainOptions::parse(ModelKind::Linear, &json!({"metric": "rmse"})).is_err());
+        assert!(TrainOptions::parse(
+            ModelKind::Linear,
+            &json!({"promote": "if_better", "test_fraction": 0})
+        )
+        .is_err());
+        assert!(TrainOptions::parse(ModelKind::BgNbd, &json!({"promote": "if_better"})).is_err());
+        assert!(TrainOptions::parse(ModelKind::BgNbd, &json!({"promote": "always"})).is_ok());
+        assert!(TrainOptions::parse(ModelKind::Linear, &json!({"promote": "sometimes"})).is_err());
     }
 
     #[test]

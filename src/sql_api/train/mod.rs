@@ -4,18 +4,19 @@
 //! row-level security apply to training exactly as to a SELECT. Identifiers are quoted with
 //! `quote_identifier`; values travel as SPI arguments.
 
-use crate::catalog::{self, NewVersion};
+use crate::catalog::{self, Deploy, NewVersion};
 use crate::error::{raise, OrRaise};
 use crate::settings;
 use crate::sql_api::quote_ident;
 use cltv_core::error::Error;
 use cltv_core::model::ModelKind;
-use cltv_core::options::{MissingPolicy, TrainOptions};
+use cltv_core::options::{MissingPolicy, Promote, TrainOptions};
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgRelation};
 use serde_json::json;
 
 mod btyd;
+mod evaluate;
 mod linear;
 mod logistic;
 
@@ -57,6 +58,8 @@ fn relation_columns(relation: pg_sys::Oid) -> Vec<Column> {
 
 /// The SQL pieces of one training call, every identifier quoted once here.
 struct TrainingSql {
+    /// `"schema"."name"` of the source.
+    quoted_source: String,
     from: String,
     /// `t.col::float8` for the target and each feature.
     target: String,
@@ -67,6 +70,59 @@ struct TrainingSql {
     is_test: String,
     complete: String,
     finite: String,
+}
+
+/// The columns of a source relation, looked up by name.
+struct SourceColumns {
+    /// `schema.name`, for messages.
+    name: String,
+    /// `"schema"."name"`, quoted, for SQL text.
+    quoted_name: String,
+    columns: Vec<Column>,
+}
+
+impl SourceColumns {
+    fn of(source: &PgRelation) -> SourceColumns {
+        SourceColumns {
+            name: format!("{}.{}", source.namespace(), source.name()),
+            quoted_name: format!(
+                "{}.{}",
+                quote_ident(source.namespace()),
+                quote_ident(source.name())
+            ),
+            columns: relation_columns(source.oid()),
+        }
+    }
+
+    /// The column `name`, or an error that names it (with a near miss in case).
+    fn find(&self, name: &str) -> &Column {
+        self.columns.iter().find(|c| c.name == name).unwrap_or_else(|| {
+            let near = self
+                .columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(name))
+                .map(|c| c.name.clone());
+            raise(Error::UndefinedColumn {
+                relation: self.name.clone(),
+                column: name.to_string(),
+                suggestion: near,
+            })
+        })
+    }
+
+    /// `t."name"` as float8: numbers cast, booleans as 0/1, anything else an error.
+    fn float8(&self, name: &str) -> String {
+        let column = self.find(name);
+        let quoted = format!("t.{}", quote_ident(name));
+        match column.category {
+            'N' => format!("{quoted}::float8"),
+            'B' => format!("{quoted}::int::float8"),
+            _ => raise(Error::NonNumericColumn {
+                column: name.to_string(),
+                type_name: column.type_name.clone(),
+            }),
+        }
+    }
 }
 
 /// A 64-bit hash of float8 values, seeded by $2: hashing the numbers costs about a tenth
@@ -83,41 +139,10 @@ impl TrainingSql {
         features: &[String],
         opts: &TrainOptions,
     ) -> TrainingSql {
-        let from = format!(
-            "{}.{} AS t",
-            quote_ident(source.namespace()),
-            quote_ident(source.name())
-        );
-        let relation_name = format!("{}.{}", source.namespace(), source.name());
-        let catalog_columns = relation_columns(source.oid());
-        let find = |name: &str| -> &Column {
-            catalog_columns
-                .iter()
-                .find(|c| c.name == name)
-                .unwrap_or_else(|| {
-                    let near = catalog_columns
-                        .iter()
-                        .find(|c| c.name.eq_ignore_ascii_case(name))
-                        .map(|c| c.name.clone());
-                    raise(Error::UndefinedColumn {
-                        relation: relation_name.clone(),
-                        column: name.to_string(),
-                        suggestion: near,
-                    })
-                })
-        };
-        let as_float8 = |name: &str| -> String {
-            let column = find(name);
-            let quoted = format!("t.{}", quote_ident(name));
-            match column.category {
-                'N' => format!("{quoted}::float8"),
-                'B' => format!("{quoted}::int::float8"),
-                _ => raise(Error::NonNumericColumn {
-                    column: name.to_string(),
-                    type_name: column.type_name.clone(),
-                }),
-            }
-        };
+        let source_columns = SourceColumns::of(source);
+        let from = format!("{} AS t", source_columns.quoted_name);
+        let find = |name: &str| source_columns.find(name);
+        let as_float8 = |name: &str| source_columns.float8(name);
         let target_sql = target.map(as_float8);
         let feature_sql: Vec<String> = features.iter().map(|f| as_float8(f)).collect();
         let mut columns: Vec<(String, String)> = target
@@ -170,6 +195,7 @@ impl TrainingSql {
             finite_checks.join(" AND ")
         };
         TrainingSql {
+            quoted_source: source_columns.quoted_name.clone(),
             from,
             target: target_sql.unwrap_or_else(|| "NULL::float8".to_string()),
             features: feature_sql,
@@ -409,43 +435,29 @@ fn required<T>(what: &str, value: Option<T>) -> T {
     })
 }
 
-/// Fit `kind` over `source` and store it as the next version of `model`.
-#[pg_extern(volatile, parallel_unsafe)]
-fn cltv_train(
-    model: Option<&str>,
-    source: Option<PgRelation>,
-    target: default!(Option<&str>, "NULL"),
-    features: default!(Option<Vec<Option<String>>>, "NULL"),
-    kind: default!(Option<&str>, "'linear'"),
-    options: default!(Option<JsonB>, "'{}'"),
-) -> TableIterator<
-    'static,
-    (
-        name!(model, String),
-        name!(version, i32),
-        name!(kind, String),
-        name!(n_train, i64),
-        name!(n_test, i64),
-        name!(metrics, JsonB),
-    ),
-> {
-    // Not STRICT: a NULL argument is an error that names it, not a silent empty result.
-    let model = required("model", model);
-    let source = required("source", source);
-    let kind = required("kind", kind);
-    let options = required("options", options);
-    let features: Vec<String> = required("features", features)
-        .into_iter()
-        .map(|f| {
-            f.unwrap_or_else(|| {
-                raise(Error::InvalidArgument {
-                    what: "features".into(),
-                    reason: "must not contain NULL".into(),
-                })
-            })
-        })
-        .collect();
-    let model_kind = ModelKind::parse(kind).or_raise();
+/// What one training call asks for: the arguments of `cltv_train`, as stored with each
+/// version so that `cltv_retrain` can repeat the call.
+struct TrainCall<'a> {
+    model: &'a str,
+    source: PgRelation,
+    target: Option<&'a str>,
+    features: Vec<String>,
+    kind: ModelKind,
+    options: serde_json::Value,
+}
+
+/// What `cltv_train` and `cltv_retrain` return.
+type TrainRow = (String, i32, String, i64, i64, JsonB, bool);
+
+fn run_training(call: TrainCall) -> TrainRow {
+    let TrainCall {
+        model,
+        source,
+        target,
+        features,
+        kind: model_kind,
+        options,
+    } = call;
     let target = match (model_kind.fixed_features(), target) {
         (None, None) => raise(Error::InvalidArgument {
             what: "target".into(),
@@ -461,7 +473,9 @@ fn cltv_train(
         (_, target) => target,
     };
     check_names(model, target, &features);
-    let mut opts = TrainOptions::parse(model_kind, &options.0).or_raise();
+    // Before reading any data: a model someone else owns is refused at once.
+    catalog::check_may_change(model, "add a version to");
+    let mut opts = TrainOptions::parse(model_kind, &options).or_raise();
     if model_kind.fixed_features().is_some() {
         // Fitted on every customer's summary: there is no target to hold out.
         opts.test_fraction = 0.0;
@@ -486,37 +500,141 @@ fn cltv_train(
         "test": trained.test_metrics,
         "n_dropped": trained.n_dropped,
     });
-    let mut stored_options = options.0.clone();
+    let mut stored_options = options.clone();
     if !stored_options.is_object() {
         stored_options = json!({});
     }
     stored_options["split_seed"] = seed.into();
-    let version = catalog::store_version(NewVersion {
-        model,
-        kind: model_kind.as_str(),
-        target,
-        features: &features,
-        coefficients: trained.coefficients,
-        fit: trained.fit,
-        preprocessing: match time_unit {
-            None => json!({ "missing": ctx.opts.missing }),
-            Some((unit, days)) => {
-                json!({ "missing": ctx.opts.missing, "time_unit": unit, "unit_days": days })
-            }
+    let deploy = match ctx.opts.promote {
+        Promote::Always => Deploy::Yes("train"),
+        Promote::Never | Promote::IfBetter => Deploy::IfFirst("train"),
+    };
+    let (version, mut deployed) = catalog::store_version(
+        NewVersion {
+            model,
+            kind: model_kind.as_str(),
+            target,
+            features: &features,
+            coefficients: trained.coefficients,
+            fit: trained.fit,
+            preprocessing: match time_unit {
+                None => json!({ "missing": ctx.opts.missing }),
+                Some((unit, days)) => {
+                    json!({ "missing": ctx.opts.missing, "time_unit": unit, "unit_days": days })
+                }
+            },
+            options: stored_options,
+            metrics: metrics.clone(),
+            n_train: trained.n_train,
+            n_test: trained.n_test,
+            n_dropped: trained.n_dropped,
+            source: ctx.sql.quoted_source.clone(),
+            promotion: None,
         },
-        options: stored_options,
-        metrics: metrics.clone(),
-        n_train: trained.n_train,
-        n_test: trained.n_test,
-        n_dropped: trained.n_dropped,
-        source: ctx.source_name.clone(),
-    });
-    TableIterator::once((
+        deploy,
+    );
+    if ctx.opts.promote == Promote::IfBetter && !deployed {
+        deployed = evaluate::promote_if_better(&ctx, model, model_kind, version);
+    }
+    (
         model.to_string(),
         version,
         model_kind.as_str().to_string(),
         trained.n_train,
         trained.n_test,
         JsonB(metrics),
-    ))
+        deployed,
+    )
+}
+
+/// Fit `kind` over `source` and store it as the next version of `model`. The first
+/// version of a model is deployed; later ones as the `promote` option says.
+#[allow(clippy::type_complexity)]
+#[pg_extern(volatile, parallel_unsafe)]
+fn cltv_train(
+    model: Option<&str>,
+    source: Option<PgRelation>,
+    target: default!(Option<&str>, "NULL"),
+    features: default!(Option<Vec<Option<String>>>, "NULL"),
+    kind: default!(Option<&str>, "'linear'"),
+    options: default!(Option<JsonB>, "'{}'"),
+) -> TableIterator<
+    'static,
+    (
+        name!(model, String),
+        name!(version, i32),
+        name!(kind, String),
+        name!(n_train, i64),
+        name!(n_test, i64),
+        name!(metrics, JsonB),
+        name!(deployed, bool),
+    ),
+> {
+    // Not STRICT: a NULL argument is an error that names it, not a silent empty result.
+    let model = required("model", model);
+    let source = required("source", source);
+    let kind = required("kind", kind);
+    let options = required("options", options);
+    let features: Vec<String> = required("features", features)
+        .into_iter()
+        .map(|f| {
+            f.unwrap_or_else(|| {
+                raise(Error::InvalidArgument {
+                    what: "features".into(),
+                    reason: "must not contain NULL".into(),
+                })
+            })
+        })
+        .collect();
+    TableIterator::once(run_training(TrainCall {
+        model,
+        source,
+        target,
+        features,
+        kind: ModelKind::parse(kind).or_raise(),
+        options: options.0,
+    }))
+}
+
+/// Train `model` again with the arguments of its newest version: the same source, target,
+/// features, kind and options (split seed included), as the caller. What a schedule runs.
+#[allow(clippy::type_complexity)]
+#[pg_extern(volatile, parallel_unsafe)]
+fn cltv_retrain(
+    model: &str,
+) -> TableIterator<
+    'static,
+    (
+        name!(model, String),
+        name!(version, i32),
+        name!(kind, String),
+        name!(n_train, i64),
+        name!(n_test, i64),
+        name!(metrics, JsonB),
+        name!(deployed, bool),
+    ),
+> {
+    let stored = catalog::training_call(model);
+    let relation = Spi::get_one_with_args::<pg_sys::Oid>(
+        "SELECT to_regclass($1)::oid",
+        &[stored.source.as_str().into()],
+    )
+    .ok()
+    .flatten()
+    .unwrap_or_else(|| {
+        raise(Error::InvalidArgument {
+            what: format!("source {} of model \"{model}\"", stored.source),
+            reason: "no longer exists; train the model again with cltv_train".into(),
+        })
+    });
+    // SAFETY: the oid was just resolved by to_regclass; the lock keeps it from going away.
+    let source = unsafe { PgRelation::with_lock(relation, pg_sys::AccessShareLock as pg_sys::LOCKMODE) };
+    TableIterator::once(run_training(TrainCall {
+        model,
+        source,
+        target: stored.target.as_deref(),
+        features: stored.features,
+        kind: ModelKind::parse(&stored.kind).or_raise(),
+        options: stored.options,
+    }))
 }

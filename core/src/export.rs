@@ -1,0 +1,221 @@
+//! A model version as a self-contained JSON document (`cltv_export` / `cltv_import`), and
+//! the checks an imported document must pass before it becomes a version: every field
+//! present with the right type, nothing unknown, and the parts consistent with each other.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::model::{ModelKind, Scorer};
+use crate::options::MissingPolicy;
+
+/// The `format` field of every export.
+pub const FORMAT: &str = "cltv-model";
+/// Bumped when the layout changes; an import refuses versions it does not know.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ExportedModel {
+    pub format: String,
+    pub format_version: u32,
+    pub name: String,
+    pub version: i32,
+    pub kind: String,
+    pub target: Option<String>,
+    pub features: Vec<String>,
+    pub coefficients: Vec<f64>,
+    pub fit: Value,
+    pub preprocessing: Value,
+    pub options: Value,
+    pub metrics: Value,
+    pub n_train: i64,
+    pub n_test: i64,
+    pub n_dropped: i64,
+    pub source: String,
+    pub trained_by: String,
+    pub trained_at: String,
+}
+
+fn invalid(reason: String) -> Error {
+    Error::InvalidArgument {
+        what: "model document".into(),
+        reason,
+    }
+}
+
+impl ExportedModel {
+    /// Parse an export, refusing unknown fields, missing fields and wrong types by name.
+    pub fn from_json(document: &Value) -> Result<ExportedModel> {
+        serde_json::from_value(document.clone()).map_err(|e| invalid(e.to_string()))
+    }
+
+    /// Check that the document describes a model cltv can score exactly as it was
+    /// exported. Returns its kind.
+    pub fn validate(&self) -> Result<ModelKind> {
+        if self.format != FORMAT {
+            return Err(invalid(format!(
+                "format is \"{}\", expected \"{FORMAT}\"",
+                self.format
+            )));
+        }
+        if self.format_version != FORMAT_VERSION {
+            return Err(invalid(format!(
+                "format_version {} is not one this cltv reads ({FORMAT_VERSION})",
+                self.format_version
+            )));
+        }
+        let kind = ModelKind::parse(&self.kind)?;
+        if self.features.is_empty() || self.features.iter().any(|f| f.is_empty()) {
+            return Err(invalid(
+                "features must be a non-empty list of column names".into(),
+            ));
+        }
+        for (i, f) in self.features.iter().enumerate() {
+            if self.features[..i].contains(f) {
+                return Err(invalid(format!("feature \"{f}\" is listed twice")));
+            }
+        }
+        match (kind.fixed_features(), &self.target) {
+            (Some(fixed), None) if fixed.len() == self.features.len() => {}
+            (Some(fixed), _) => {
+                return Err(invalid(format!(
+                    "a {} model has no target and {} features",
+                    kind.as_str(),
+                    fixed.len()
+                )))
+            }
+            (None, Some(t)) if !t.is_empty() => {}
+            (None, _) => return Err(invalid(format!("a {} model needs a target", kind.as_str()))),
+        }
+        if let Some(v) = self.coefficients.iter().find(|v| !v.is_finite()) {
+            return Err(invalid(format!("coefficient {v} is not finite")));
+        }
+        let scorer = Scorer::new(kind, &self.coefficients).map_err(|e| invalid(e.message()))?;
+        if scorer.n_features() != self.features.len() {
+            return Err(invalid(format!(
+                "{} coefficients do not fit {} features",
+                self.coefficients.len(),
+                self.features.len()
+            )));
+        }
+        if self.fit.get("kind").and_then(Value::as_str) != Some(kind.as_str()) {
+            return Err(invalid(format!("fit.kind does not say \"{}\"", kind.as_str())));
+        }
+        if let Some(estimate) = self.fit.get("estimate") {
+            let same = estimate.as_array().is_some_and(|e| {
+                e.len() == self.coefficients.len()
+                    && e.iter()
+                        .zip(&self.coefficients)
+                        .all(|(a, b)| a.as_f64() == Some(*b))
+            });
+            if !same {
+                return Err(invalid("fit.estimate and coefficients disagree".into()));
+            }
+        }
+        let missing = self
+            .preprocessing
+            .get("missing")
+            .ok_or_else(|| invalid("preprocessing.missing is missing".into()))?;
+        serde_json::from_value::<MissingPolicy>(missing.clone())
+            .map_err(|e| invalid(format!("preprocessing.missing: {e}")))?;
+        match (
+            self.preprocessing.get("time_unit"),
+            self.preprocessing.get("unit_days"),
+        ) {
+            (None, None) => {}
+            (Some(unit), Some(days))
+                if unit.is_string() && days.as_f64().is_some_and(|d| d.is_finite() && d > 0.0) => {}
+            _ => {
+                return Err(invalid(
+                    "preprocessing.time_unit and unit_days go together, a text and a positive number of days"
+                        .into(),
+                ))
+            }
+        }
+        for (name, value) in [
+            ("options", &self.options),
+            ("metrics", &self.metrics),
+            ("fit", &self.fit),
+        ] {
+            if !value.is_object() {
+                return Err(invalid(format!("{name} must be a JSON object")));
+            }
+        }
+        if self.n_train < 0 || self.n_test < 0 || self.n_dropped < 0 || self.version < 1 {
+            return Err(invalid(
+                "version must be positive and the row counts at least 0".into(),
+            ));
+        }
+        Ok(kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn linear() -> Value {
+        json!({
+            "format": "cltv-model", "format_version": 1, "name": "ltv", "version": 3,
+            "kind": "linear", "target": "spend", "features": ["recency", "frequency"],
+            "coefficients": [1.5, -0.25, 2.0],
+            "fit": {"kind": "linear", "estimate": [1.5, -0.25, 2.0]},
+            "preprocessing": {"missing": "error"}, "options": {}, "metrics": {},
+            "n_train": 80, "n_test": 20, "n_dropped": 0, "source": "public.customers",
+            "trained_by": "analyst", "trained_at": "2026-11-28 10:00:00+00"
+        })
+    }
+
+    #[test]
+    fn a_valid_document_round_trips() {
+        let model = ExportedModel::from_json(&linear()).unwrap();
+        assert_eq!(model.validate().unwrap(), ModelKind::Linear);
+        let again = ExportedModel::from_json(&serde_json::to_value(&model).unwrap()).unwrap();
+        assert_eq!(again, model);
+    }
+
+    #[test]
+    fn malformed_and_inconsistent_documents_are_refused() {
+        let refuse = |edit: &dyn Fn(&mut Value), needle: &str| {
+            let mut doc = linear();
+            edit(&mut doc);
+            let error = ExportedModel::from_json(&doc)
+                .and_then(|m| m.validate().map(|_| m))
+                .expect_err(needle);
+            assert_eq!(error.sqlstate(), "22023");
+            assert!(
+                error.message().contains(needle),
+                "{} lacks {needle}",
+                error.message()
+            );
+        };
+        refuse(&|d| d["extra"] = json!(1), "unknown field `extra`");
+        refuse(
+            &|d| {
+                d.as_object_mut()
+                    .unwrap()
+                    .remove("coefficients")
+                    .map(|_| ())
+                    .unwrap()
+            },
+            "missing field `coefficients`",
+        );
+        refuse(&|d| d["n_train"] = json!("many"), "invalid type");
+        refuse(&|d| d["format_version"] = json!(2), "format_version 2");
+        refuse(
+            &|d| d["coefficients"] = json!([1.5, -0.25]),
+            "coefficients do not fit",
+        );
+        refuse(&|d| d["fit"]["estimate"] = json!([1.5, -0.25, 2.5]), "disagree");
+        refuse(&|d| d["fit"]["kind"] = json!("logistic"), "fit.kind");
+        refuse(&|d| d["features"] = json!(["recency", "recency"]), "listed twice");
+        refuse(&|d| d["target"] = json!(null), "needs a target");
+        refuse(
+            &|d| d["preprocessing"] = json!({"missing": "guess"}),
+            "preprocessing.missing",
+        );
+        refuse(&|d| d["kind"] = json!("forest"), "forest");
+    }
+}

@@ -1,0 +1,165 @@
+//! The life of a model after training: deploy, roll back, drop, export and import, and
+//! retraining on a pg_cron schedule. Every change checks that the caller owns the model
+//! and is written by `catalog`.
+
+use crate::catalog::{self, Deploy, NewVersion};
+use crate::error::{raise, OrRaise};
+use cltv_core::error::Error;
+use cltv_core::export::ExportedModel;
+use cltv_core::model::ModelRef;
+use pgrx::prelude::*;
+use pgrx::JsonB;
+
+/// Serve `version` of `model` from now on: to new statements, once this transaction
+/// commits. Returns the version.
+#[pg_extern(volatile, parallel_unsafe)]
+fn cltv_deploy(model: &str, version: i32) -> i32 {
+    catalog::deploy(model, version);
+    version
+}
+
+/// Undo the newest deployment of `model` (a training that deployed, a `cltv_deploy`, a
+/// promotion): the version deployed before it serves again. Returns that version.
+#[pg_extern(volatile, parallel_unsafe)]
+fn cltv_rollback(model: &str) -> i32 {
+    catalog::rollback(model)
+}
+
+/// Remove `model`, its versions, its deployment history and its training schedule.
+#[pg_extern(volatile, parallel_unsafe)]
+fn cltv_drop_model(model: &str) {
+    catalog::drop_model(model);
+    if let Some(schema) = pg_cron_schema() {
+        // Best effort: pg_cron shows a user only their own jobs.
+        let _ = unschedule(&schema, model);
+    }
+}
+
+/// A model version (the deployed one, or `name@N`) as one JSON document that
+/// `cltv_import` takes back, in this database or another.
+#[pg_extern(stable, parallel_safe)]
+fn cltv_export(model: &str) -> JsonB {
+    let loaded = catalog::resolve(&ModelRef::parse(model).or_raise());
+    let exported = catalog::export(&loaded);
+    JsonB(serde_json::to_value(exported).expect("an export serialises"))
+}
+
+/// Store an exported model as the next version of `name` (by default the name it was
+/// exported under), after checking every field and their consistency. It is deployed if
+/// the model had no deployed version. Returns the model and the new version.
+#[pg_extern(volatile, parallel_unsafe)]
+fn cltv_import(
+    document: JsonB,
+    name: default!(Option<&str>, "NULL"),
+) -> TableIterator<'static, (name!(model, String), name!(version, i32), name!(deployed, bool))> {
+    let exported = ExportedModel::from_json(&document.0).or_raise();
+    exported.validate().or_raise();
+    let model = name.unwrap_or(&exported.name).to_string();
+    ModelRef::parse(&model).or_raise();
+    let mut options = exported.options.clone();
+    options["imported_from"] = serde_json::json!({
+        "name": exported.name, "version": exported.version,
+        "trained_by": exported.trained_by, "trained_at": exported.trained_at,
+    });
+    let (version, deployed) = catalog::store_version(
+        NewVersion {
+            model: &model,
+            kind: &exported.kind,
+            target: exported.target.as_deref(),
+            features: &exported.features,
+            coefficients: exported.coefficients.clone(),
+            fit: exported.fit.clone(),
+            preprocessing: exported.preprocessing.clone(),
+            options,
+            metrics: exported.metrics.clone(),
+            n_train: exported.n_train,
+            n_test: exported.n_test,
+            n_dropped: exported.n_dropped,
+            source: exported.source.clone(),
+            promotion: None,
+        },
+        Deploy::IfFirst("import"),
+    );
+    TableIterator::once((model, version, deployed))
+}
+
+/// The schema pg_cron is installed in, if it is installed in this database.
+fn pg_cron_schema() -> Option<String> {
+    Spi::get_one::<String>(
+        "SELECT n.nspname::text FROM pg_catalog.pg_extension e
+           JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_cron'",
+    )
+    .ok()
+    .flatten()
+}
+
+fn job_name(model: &str) -> String {
+    format!("cltv:{model}")
+}
+
+fn unschedule(schema: &str, model: &str) -> Result<bool, pgrx::spi::SpiError> {
+    Spi::connect_mut(|client| {
+        let query = format!(
+            "SELECT count({schema}.unschedule(jobid)) > 0 FROM {schema}.job WHERE jobname = $1",
+            schema = crate::sql_api::quote_ident(schema)
+        );
+        Ok(client
+            .update(&query, None, &[job_name(model).into()])?
+            .first()
+            .get::<bool>(1)?
+            .unwrap_or(false))
+    })
+}
+
+/// Retrain `model` on a pg_cron `schedule` (cron syntax, or pg_cron's `'N seconds'`): the job
+/// runs `cltv_retrain(model)` as the calling user, so it reads the source with the caller's
+/// privileges and keeps the model's options (a `"promote"` policy included). Scheduling the
+/// same model again replaces its schedule. Returns pg_cron's job id.
+#[pg_extern(volatile, parallel_unsafe)]
+fn cltv_schedule_training(model: &str, schedule: &str) -> i64 {
+    let Some(cron) = pg_cron_schema() else {
+        raise(Error::PgCronMissing {
+            reason: "it is not installed in this database".into(),
+        })
+    };
+    catalog::check_may_change(model, "schedule training of");
+    // The model must exist, and its stored call is what the job repeats.
+    catalog::training_call(model);
+    let command = Spi::get_one_with_args::<String>(
+        "SELECT format('SELECT * FROM %I.cltv_retrain(%L)', n.nspname, $1::text)
+           FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+          WHERE e.extname = 'cltv'",
+        &[model.into()],
+    )
+    .ok()
+    .flatten()
+    .expect("cltv is installed");
+    let query = format!(
+        "SELECT {}.schedule($1, $2, $3)",
+        crate::sql_api::quote_ident(&cron)
+    );
+    Spi::get_one_with_args::<i64>(&query, &[job_name(model).into(), schedule.into(), command.into()])
+        .unwrap_or_else(|e| {
+            raise(Error::InvalidArgument {
+                what: format!("schedule '{schedule}'"),
+                reason: format!("pg_cron refused it: {e}"),
+            })
+        })
+        .expect("cron.schedule returns the job id")
+}
+
+/// Stop retraining `model` on a schedule. Returns whether there was a schedule.
+#[pg_extern(volatile, parallel_unsafe)]
+fn cltv_unschedule_training(model: &str) -> bool {
+    let Some(cron) = pg_cron_schema() else {
+        raise(Error::PgCronMissing {
+            reason: "it is not installed in this database".into(),
+        })
+    };
+    catalog::check_may_change(model, "unschedule training of");
+    unschedule(&cron, model).unwrap_or_else(|e| {
+        raise(Error::Internal {
+            reason: format!("pg_cron: {e}"),
+        })
+    })
+}
