@@ -4,6 +4,30 @@
 # Usage: scripts/cluster.sh start|restart|stop|status
 source "$(dirname "$0")/common.sh"
 
+# Settings every run of this script enforces (also on a cluster made by an older version of
+# it), in conf.d/cltv.conf: pg_cron for the scheduled-training test, in database cltv_cron,
+# running its jobs as background workers (no connection, no password).
+settings_changed=no
+configure() {
+    local conf="$CLTV_PGDATA/conf.d/cltv.conf" wanted
+    wanted="$(cat <<CONF
+shared_preload_libraries = 'pg_cron'
+cron.database_name = 'cltv_cron'
+cron.use_background_workers = on
+max_worker_processes = 16
+CONF
+)"
+    if ! as_postgres grep -q "^include_dir = 'conf.d'" "$CLTV_PGDATA/postgresql.conf"; then
+        echo "include_dir = 'conf.d'" | as_postgres tee -a "$CLTV_PGDATA/postgresql.conf" >/dev/null
+        settings_changed=yes
+    fi
+    as_postgres mkdir -p "$CLTV_PGDATA/conf.d"
+    if [ "$(as_postgres cat "$conf" 2>/dev/null || true)" != "$wanted" ]; then
+        printf '%s\n' "$wanted" | as_postgres tee "$conf" >/dev/null
+        settings_changed=yes
+    fi
+}
+
 start() {
     as_root install -d -o postgres -g postgres -m 0755 "$CLTV_VAR" "$CLTV_SOCKET_DIR"
     if [ ! -s "$CLTV_PGDATA/PG_VERSION" ]; then
@@ -15,14 +39,18 @@ start() {
 port = $CLTV_PGPORT
 unix_socket_directories = '$CLTV_SOCKET_DIR'
 listen_addresses = ''
-max_worker_processes = 8
 max_parallel_workers = 4
 max_parallel_workers_per_gather = 2
 shared_buffers = 512MB
 work_mem = 64MB
 CONF
     fi
+    configure
     if as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" status >/dev/null 2>&1; then
+        if [ "$settings_changed" = yes ]; then
+            step "settings changed: restarting PostgreSQL"
+            as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" -l "$CLTV_VAR/postgresql.log" -m fast -w restart >/dev/null
+        fi
         return 0
     fi
     step "starting PostgreSQL 15 on $CLTV_SOCKET_DIR port $CLTV_PGPORT"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test of cltv: lint, the core's unit tests, the pgrx tests and the golden SQL tests.
+# Every test of cltv: lint, the core's unit tests, the pgrx tests, the golden SQL tests and
+# the lifecycle tests.
 # Closes with one line counting every test run: "N passed, M failed".
 source "$(dirname "$0")/common.sh"
 cd "$CLTV_ROOT"
@@ -46,6 +47,8 @@ step "cargo pgrx install"
 cargo pgrx install --pg-config "$PG_CONFIG" >/dev/null
 "$CLTV_ROOT/scripts/cluster.sh" restart
 run_counted "golden SQL tests (pg_regress)" "$CLTV_ROOT/tests/pg_regress/run.sh"
+run_counted "lifecycle tests (upgrade, dump/restore, concurrency, cancel, pg_cron)" \
+    "$CLTV_ROOT/tests/lifecycle/run.sh"
 
 echo
 echo "$passed passed, $failed failed"

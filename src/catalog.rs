@@ -289,34 +289,41 @@ pub fn store_version(v: NewVersion, deploy: Deploy) -> (i32, bool) {
                 .first()
                 .get::<bool>(1)?
                 .unwrap_or(true);
+            // A database still at 0.1.0 (the library is updated first, the extension after
+            // it) has neither the promotion column nor the deployment history.
+            let lifecycle = has_lifecycle_catalog(client)?;
+            let insert = format!(
+                "INSERT INTO cltv.model_versions
+                    (model, version, kind, target, features, coefficients, fit, preprocessing,
+                     options, metrics, n_train, n_test, n_dropped, source, trained_by{promotion})
+                 SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9,
+                        $10, $11, $12, $13, $14{promotion_value}
+                   FROM cltv.model_versions WHERE model = $1
+                 RETURNING version",
+                promotion = if lifecycle { ", promotion" } else { "" },
+                promotion_value = if lifecycle { ", $15" } else { "" },
+            );
+            let mut args: Vec<pgrx::datum::DatumWithOid> = vec![
+                v.model.into(),
+                v.kind.into(),
+                v.target.into(),
+                v.features.to_vec().into(),
+                v.coefficients.into(),
+                JsonB(v.fit).into(),
+                JsonB(v.preprocessing).into(),
+                JsonB(v.options).into(),
+                JsonB(v.metrics).into(),
+                v.n_train.into(),
+                v.n_test.into(),
+                v.n_dropped.into(),
+                v.source.into(),
+                caller.as_str().into(),
+            ];
+            if lifecycle {
+                args.push(v.promotion.map(JsonB).into());
+            }
             let version = client
-                .update(
-                    "INSERT INTO cltv.model_versions
-                        (model, version, kind, target, features, coefficients, fit, preprocessing,
-                         options, metrics, n_train, n_test, n_dropped, source, trained_by, promotion)
-                     SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9,
-                            $10, $11, $12, $13, $14, $15
-                       FROM cltv.model_versions WHERE model = $1
-                     RETURNING version",
-                    None,
-                    &[
-                        v.model.into(),
-                        v.kind.into(),
-                        v.target.into(),
-                        v.features.to_vec().into(),
-                        v.coefficients.into(),
-                        JsonB(v.fit).into(),
-                        JsonB(v.preprocessing).into(),
-                        JsonB(v.options).into(),
-                        JsonB(v.metrics).into(),
-                        v.n_train.into(),
-                        v.n_test.into(),
-                        v.n_dropped.into(),
-                        v.source.into(),
-                        caller.as_str().into(),
-                        v.promotion.map(JsonB).into(),
-                    ],
-                )?
+                .update(&insert, None, &args)?
                 .first()
                 .get::<i32>(1)?
                 .expect("RETURNING version");
@@ -346,12 +353,23 @@ fn set_deployed(
         None,
         &[model.into(), version.into()],
     )?;
-    client.update(
-        "INSERT INTO cltv.deployments (model, version, action, deployed_by) VALUES ($1, $2, $3, $4)",
-        None,
-        &[model.into(), version.into(), action.into(), caller.into()],
-    )?;
+    if has_lifecycle_catalog(client)? {
+        client.update(
+            "INSERT INTO cltv.deployments (model, version, action, deployed_by) VALUES ($1, $2, $3, $4)",
+            None,
+            &[model.into(), version.into(), action.into(), caller.into()],
+        )?;
+    }
     Ok(())
+}
+
+/// Whether the catalog has 0.2.0's deployment history (and promotion column).
+fn has_lifecycle_catalog(client: &mut pgrx::spi::SpiClient<'_>) -> Result<bool, pgrx::spi::SpiError> {
+    Ok(client
+        .update("SELECT to_regclass('cltv.deployments') IS NOT NULL", None, &[])?
+        .first()
+        .get::<bool>(1)?
+        .unwrap_or(false))
 }
 
 /// Serve `version` of `model` from now on (from the commit on, for other sessions).

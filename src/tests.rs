@@ -126,25 +126,28 @@ mod tests {
     }
 
     #[pg_test]
-    fn a_new_version_is_served_to_the_next_statement_and_versions_can_be_pinned() {
+    fn a_deployed_version_is_served_to_the_next_statement_and_versions_can_be_pinned() {
         make_table();
+        let predict = |model: &str| {
+            Spi::get_one_with_args::<f64>("SELECT cltv_predict($1, ARRAY[1.0])", &[model.into()])
+                .unwrap()
+                .unwrap()
+        };
         Spi::run("SELECT cltv_train('m', 'lr', 'y', ARRAY['x1'])").unwrap();
-        let first = Spi::get_one::<f64>("SELECT cltv_predict('m', ARRAY[1.0])")
-            .unwrap()
-            .unwrap();
+        let first = predict("m");
+        // A later version is stored, not served, until deployed.
         Spi::run("SELECT cltv_train('m', 'lr', 'y', ARRAY['x1'], options => '{\"l2\": 1e6}')").unwrap();
-        let second = Spi::get_one::<f64>("SELECT cltv_predict('m', ARRAY[1.0])")
-            .unwrap()
-            .unwrap();
-        let pinned = Spi::get_one::<f64>("SELECT cltv_predict('m@1', ARRAY[1.0])")
-            .unwrap()
-            .unwrap();
+        assert_eq!(predict("m"), first);
+        Spi::run("SELECT cltv_deploy('m', 2)").unwrap();
+        let second = predict("m");
         assert_ne!(first, second);
-        assert_eq!(first, pinned);
-        let deployed = Spi::get_one::<i32>("SELECT deployed_version FROM cltv.models WHERE name = 'm'")
-            .unwrap()
-            .unwrap();
-        assert_eq!(deployed, 2);
+        assert_eq!(second, predict("m@2"));
+        assert_eq!(first, predict("m@1"));
+        // "promote": "always" deploys at once; rollback goes back to version 2.
+        Spi::run("SELECT cltv_train('m', 'lr', 'y', ARRAY['x1'], options => '{\"l2\": 1e7, \"promote\": \"always\"}')").unwrap();
+        assert_eq!(predict("m"), predict("m@3"));
+        assert_eq!(Spi::get_one::<i32>("SELECT cltv_rollback('m')").unwrap(), Some(2));
+        assert_eq!(predict("m"), second);
     }
 
     #[pg_test]
