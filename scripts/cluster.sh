@@ -28,6 +28,10 @@ CONF
     fi
 }
 
+# The server runs without RUST_BACKTRACE, as a production server does: with it, errors
+# that pass through pgrx carry a Rust backtrace in their DETAIL.
+pg_ctl() { as_postgres env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" "$@"; }
+
 start() {
     as_root install -d -o postgres -g postgres -m 0755 "$CLTV_VAR" "$CLTV_SOCKET_DIR"
     if [ ! -s "$CLTV_PGDATA/PG_VERSION" ]; then
@@ -46,24 +50,24 @@ work_mem = 64MB
 CONF
     fi
     configure
-    if as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" status >/dev/null 2>&1; then
+    if pg_ctl status >/dev/null 2>&1; then
         if [ "$settings_changed" = yes ]; then
             step "settings changed: restarting PostgreSQL"
-            as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" -l "$CLTV_VAR/postgresql.log" -m fast -w restart >/dev/null
+            pg_ctl -l "$CLTV_VAR/postgresql.log" -m fast -w restart >/dev/null
         fi
         return 0
     fi
     step "starting PostgreSQL 15 on $CLTV_SOCKET_DIR port $CLTV_PGPORT"
-    as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" -l "$CLTV_VAR/postgresql.log" -w start >/dev/null
+    pg_ctl -l "$CLTV_VAR/postgresql.log" -w start >/dev/null
 }
 
 case "${1:-start}" in
     start) start ;;
     restart)
         start
-        as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" -l "$CLTV_VAR/postgresql.log" -m fast -w restart >/dev/null
+        pg_ctl -l "$CLTV_VAR/postgresql.log" -m fast -w restart >/dev/null
         ;;
-    stop) as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" -m fast -w stop ;;
-    status) as_postgres "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" status ;;
+    stop) pg_ctl -m fast -w stop ;;
+    status) pg_ctl status ;;
     *) echo "usage: $0 start|restart|stop|status" >&2; exit 2 ;;
 esac

@@ -83,14 +83,14 @@ fn cltv_import(
     TableIterator::once((model, version, deployed))
 }
 
-/// The schema pg_cron is installed in, if it is installed in this database.
+/// pg_cron's schema (always `cron`, whatever its extension schema says), if pg_cron is
+/// installed in this database.
 fn pg_cron_schema() -> Option<String> {
-    Spi::get_one::<String>(
-        "SELECT n.nspname::text FROM pg_catalog.pg_extension e
-           JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_cron'",
-    )
-    .ok()
-    .flatten()
+    Spi::get_one::<bool>("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'pg_cron')")
+        .ok()
+        .flatten()
+        .filter(|installed| *installed)
+        .map(|_| "cron".to_string())
 }
 
 fn job_name(model: &str) -> String {
