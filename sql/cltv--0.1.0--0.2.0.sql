@@ -1,7 +1,8 @@
 -- cltv 0.1.0 -> 0.2.0: the model lifecycle.
 -- Catalog: deployment history, the champion/challenger record, and the BI summary view;
 -- functions: deploy/rollback/drop, evaluate, export/import, retrain and pg_cron scheduling,
--- and cltv_train's new "deployed" column. tests/upgrade/run.sh checks that an updated
+-- cltv_train's new "deployed" column, cltv_explain, cltv_predict_interval and
+-- cltv_coefficients' new "vif" column. tests/upgrade/run.sh checks that an updated
 -- database has exactly the objects of a fresh 0.2.0 install and predicts as before.
 \echo Use "ALTER EXTENSION cltv UPDATE TO '0.2.0'" to load this file. \quit
 
@@ -157,3 +158,60 @@ CREATE  FUNCTION "cltv_unschedule_training"(
 STRICT VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'cltv_unschedule_training_wrapper';
+
+-- Explanations, intervals and VIFs.
+CREATE FUNCTION cltv_explain(model text, "row" record, top_k integer DEFAULT NULL) RETURNS jsonb
+    LANGUAGE c CALLED ON NULL INPUT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_explain_row';
+COMMENT ON FUNCTION cltv_explain(text, record, integer) IS
+    'Why a row scores what it does: the baseline (the prediction at the training means) and each feature''s contribution coefficient * (value - mean), largest first (log-odds for logistic models); baseline + contributions = the prediction';
+CREATE TYPE cltv_interval AS (prediction float8, lower float8, upper float8);
+COMMENT ON TYPE cltv_interval IS 'A prediction with the bounds of an interval, as cltv_predict_interval returns it';
+CREATE FUNCTION cltv_predict_interval(model text, "row" record, level float8 DEFAULT 0.95) RETURNS cltv_interval
+    LANGUAGE c CALLED ON NULL INPUT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_predict_interval_row';
+COMMENT ON FUNCTION cltv_predict_interval(text, record, float8) IS
+    'Linear models: the exact OLS prediction interval for a new observation; logistic models: a confidence interval for the probability, delta method on the logit scale';
+-- cltv_coefficients gained the column "vif": re-created, both forms.
+DROP FUNCTION cltv_coefficients(jsonb);
+DROP FUNCTION cltv_coefficients(text);
+-- cltv::sql_api::coefficients::cltv_coefficients
+CREATE  FUNCTION "cltv_coefficients"(
+	"fit" jsonb /* JsonB */
+) RETURNS TABLE (
+	"term" TEXT,  /* String */
+	"estimate" double precision,  /* f64 */
+	"std_error" double precision,  /* Option < f64 > */
+	"t_value" double precision,  /* Option < f64 > */
+	"z_value" double precision,  /* Option < f64 > */
+	"p_value" double precision,  /* Option < f64 > */
+	"ci_lower" double precision,  /* Option < f64 > */
+	"ci_upper" double precision,  /* Option < f64 > */
+	"odds_ratio" double precision,  /* Option < f64 > */
+	"odds_ratio_ci_lower" double precision,  /* Option < f64 > */
+	"odds_ratio_ci_upper" double precision,  /* Option < f64 > */
+	"vif" double precision  /* Option < f64 > */
+)
+IMMUTABLE STRICT PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'cltv_coefficients_fit_wrapper';
+-- cltv::sql_api::coefficients::cltv_coefficients
+CREATE  FUNCTION "cltv_coefficients"(
+	"model" TEXT /* & str */
+) RETURNS TABLE (
+	"term" TEXT,  /* String */
+	"estimate" double precision,  /* f64 */
+	"std_error" double precision,  /* Option < f64 > */
+	"t_value" double precision,  /* Option < f64 > */
+	"z_value" double precision,  /* Option < f64 > */
+	"p_value" double precision,  /* Option < f64 > */
+	"ci_lower" double precision,  /* Option < f64 > */
+	"ci_upper" double precision,  /* Option < f64 > */
+	"odds_ratio" double precision,  /* Option < f64 > */
+	"odds_ratio_ci_lower" double precision,  /* Option < f64 > */
+	"odds_ratio_ci_upper" double precision,  /* Option < f64 > */
+	"vif" double precision  /* Option < f64 > */
+)
+STRICT STABLE PARALLEL SAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'cltv_coefficients_model_wrapper';

@@ -106,9 +106,12 @@ impl InputCounts {
 mod tests {
     use super::*;
 
+    /// (target, features, is_test)
+    type Row<'a> = (Option<f64>, Option<&'a [f64]>, bool);
+
     #[test]
     fn every_row_is_counted_once_and_merging_is_addition() {
-        let rows: [(Option<f64>, Option<&[f64]>, bool); 7] = [
+        let rows: [Row; 7] = [
             (Some(1.0), Some(&[0.5]), false),
             (Some(0.0), Some(&[0.5]), true),
             (None, Some(&[0.5]), false),

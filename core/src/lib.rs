@@ -7,6 +7,7 @@ pub mod btyd;
 pub mod classification;
 pub mod clv;
 pub mod error;
+pub mod explain;
 pub mod export;
 pub mod gamma_gamma;
 pub mod input_checks;

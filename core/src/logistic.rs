@@ -748,9 +748,23 @@ pub struct LogitFit {
     pub solver: String,
     /// Row-major (p+1)×(p+1) covariance of [intercept, b…]; `None` when `l2 > 0`.
     pub cov_params: Option<Vec<f64>>,
+    /// The training rows' feature means and the features' variance inflation factors,
+    /// from the first pass (at β = 0 every row weighs the same); empty until set.
+    #[serde(default)]
+    pub x_mean: Vec<f64>,
+    #[serde(default)]
+    pub vif: Vec<Option<f64>>,
 }
 
 impl LogitFit {
+    /// Record the training means and VIFs of the features from a pass at β = 0, where
+    /// every row has the same IRLS weight, so its weighted means and co-moments are the
+    /// plain ones.
+    pub fn describe_features(&mut self, first_pass: &LogitPass) {
+        self.x_mean = first_pass.mean.clone();
+        self.vif = crate::explain::vif(&first_pass.comoment, first_pass.p);
+    }
+
     /// Number of features (terms minus the intercept).
     pub fn p(&self) -> usize {
         self.estimate.len() - 1
@@ -1430,6 +1444,8 @@ fn build_fit(
         l2,
         solver: solver.to_string(),
         cov_params,
+        x_mean: Vec::new(),
+        vif: Vec::new(),
     }
 }
 
@@ -1682,6 +1698,8 @@ mod tests {
             l2: 0.0,
             solver: "irls".into(),
             cov_params: None,
+            x_mean: Vec::new(),
+            vif: Vec::new(),
         };
         // An odds ratio that overflows survives the JSON round trip.
         let mut huge = fit.clone();

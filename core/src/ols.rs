@@ -95,6 +95,10 @@ pub struct OlsFit {
     pub y_mean: f64,
     /// Row-major (p+1)×(p+1) covariance of [intercept, b…]; `None` under ridge.
     pub cov_params: Option<Vec<f64>>,
+    /// Variance inflation factor per feature (`None`: constant or an exact combination);
+    /// empty in fits stored before it existed.
+    #[serde(default)]
+    pub vif: Vec<Option<f64>>,
 }
 
 /// Fits OLS (or ridge, if `opts.l2 > 0`) from sufficient statistics.
@@ -277,7 +281,18 @@ pub fn fit_ols(stats: &SuffStats, feature_names: &[String], opts: &OlsOptions) -
         x_mean,
         y_mean,
         cov_params,
+        vif: feature_vif(stats),
     })
+}
+
+/// The VIFs from the features' block of the co-moment matrix (y is the last row/column).
+fn feature_vif(stats: &SuffStats) -> Vec<Option<f64>> {
+    let (p, d) = (stats.p, stats.p + 1);
+    let block: Vec<f64> = (0..p)
+        .flat_map(|i| (0..p).map(move |j| (i, j)))
+        .map(|(i, j)| stats.comoment[i * d + j])
+        .collect();
+    crate::explain::vif(&block, p)
 }
 
 fn is_constant(centred_sum_sq: f64, mean: f64, n: f64) -> bool {

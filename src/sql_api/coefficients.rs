@@ -1,7 +1,8 @@
 //! `cltv_coefficients`: one row per term, with its statistics.
 //!
 //! One shape for every kind: a linear model fills `t_value`, a logistic one `z_value` and
-//! the odds ratios; what a kind does not have is NULL.
+//! the odds ratios; what a kind does not have is NULL. `vif` is each feature's variance
+//! inflation factor (NULL for the intercept, and for fits stored before 0.2.0).
 
 use crate::catalog;
 use crate::error::{raise, OrRaise};
@@ -13,6 +14,7 @@ use pgrx::JsonB;
 type Row = (
     String,
     f64,
+    Option<f64>,
     Option<f64>,
     Option<f64>,
     Option<f64>,
@@ -63,6 +65,8 @@ fn rows_of(fit: &serde_json::Value) -> Vec<Row> {
     .map(|key| column(key))
     .collect();
     let at = |c: usize, i: usize| columns[c].get(i).copied().flatten();
+    // One VIF per feature: none for the intercept (term 0).
+    let vif = column("vif");
     terms
         .into_iter()
         .enumerate()
@@ -80,6 +84,7 @@ fn rows_of(fit: &serde_json::Value) -> Vec<Row> {
                 at(7, i),
                 at(8, i),
                 at(9, i),
+                i.checked_sub(1).and_then(|j| vif.get(j).copied().flatten()),
             )
         })
         .collect()
@@ -105,6 +110,7 @@ fn cltv_coefficients_model(
         name!(odds_ratio, Option<f64>),
         name!(odds_ratio_ci_lower, Option<f64>),
         name!(odds_ratio_ci_upper, Option<f64>),
+        name!(vif, Option<f64>),
     ),
 > {
     let fit = catalog::fit_of(&ModelRef::parse(model).or_raise());
@@ -130,6 +136,7 @@ fn cltv_coefficients_fit(
         name!(odds_ratio, Option<f64>),
         name!(odds_ratio_ci_lower, Option<f64>),
         name!(odds_ratio_ci_upper, Option<f64>),
+        name!(vif, Option<f64>),
     ),
 > {
     TableIterator::new(rows_of(&fit.0))

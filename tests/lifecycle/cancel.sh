@@ -15,18 +15,13 @@ VACUUM ANALYZE big;
 SQL
 train="SELECT cltv_train('slow', 'big', 'churned', ARRAY['x1', 'x2', 'x3', 'x4', 'x5'], kind => 'logistic')"
 
-# How long the whole fit takes, for scale; it must run past the timeout below.
-start=$(date +%s%N)
-q cltv_cancel -c "$train" >/dev/null
-full_ms=$((($(date +%s%N) - start) / 1000000))
-q cltv_cancel -c "SELECT cltv_drop_model('slow')" >/dev/null
-echo "# the whole fit takes $full_ms ms"
-
+# The whole fit takes several seconds (about 8 s in a release build here), far past the
+# timeout below; were it to finish first, the first test would fail.
 start=$(date +%s%N)
 error="$(q cltv_cancel -c "SET statement_timeout = '500ms'" -c "$train" 2>&1 >/dev/null || true)"
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
 expect "statement_timeout stops the fit with an error" "$(echo "$error" | grep -c 'canceling statement due to statement timeout')" "1"
-expect_true "it stops within a second of the timeout ($elapsed_ms ms for a ${full_ms} ms fit)" [ "$elapsed_ms" -lt 1500 ]
+expect_true "it stops within a second of the timeout ($elapsed_ms ms)" [ "$elapsed_ms" -lt 1500 ]
 
 # pg_cancel_backend from another session, 0.5 s into the fit.
 psql -X -q -d cltv_cancel -c "SET application_name = 'cltv_cancel_me'" -c "$train" >/dev/null 2>"$CLTV_VAR/cancel.err" &

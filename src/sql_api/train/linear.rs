@@ -21,6 +21,7 @@ pub(super) fn train(ctx: &TrainContext) -> Trained {
     let Some(state) = state else { ctx.too_few_rows() };
     let stats = SuffStats::from_state(&state).or_raise();
     let fit = fit_ols(&stats, ctx.features, &OlsOptions { l2: ctx.opts.l2 }).or_raise();
+    super::warn_collinearity(ctx.features, &fit.vif, fit.condition_number);
     let (train_metrics, test_metrics) = metrics_pass(ctx, &fit.estimate);
     let mut fit_json = serde_json::to_value(&fit).expect("an OLS fit serialises");
     fit_json["kind"] = "linear".into();

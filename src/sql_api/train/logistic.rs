@@ -55,11 +55,14 @@ pub(super) fn train(ctx: &TrainContext) -> Trained {
         })
     }
     let state = state.to_vec();
+    let first_pass = LogitPass::from_state(&state).or_raise();
 
-    let fit = match ctx.opts.solver {
+    let mut fit = match ctx.opts.solver {
         Solver::Irls => irls(ctx, state, &opts),
         Solver::Lbfgs => lbfgs(ctx, &opts),
     };
+    fit.describe_features(&first_pass);
+    super::warn_collinearity(names, &fit.vif, None);
     let mut fit_json = serde_json::to_value(&fit).expect("a logistic fit serialises");
     fit_json["kind"] = "logistic".into();
     let (train_metrics, test_metrics) = metrics_pass(ctx, &fit.estimate, fit.n as i64, counts.n_test);

@@ -313,6 +313,26 @@ impl TrainContext<'_> {
     }
 }
 
+/// A NOTICE when features are nearly collinear: a VIF above 10 or a condition number above
+/// 1e6. The fit is still exact; its coefficients are just hard to interpret one by one.
+fn warn_collinearity(names: &[String], vif: &[Option<f64>], condition_number: Option<f64>) {
+    use cltv_core::explain::{CONDITION_WARNING, VIF_WARNING};
+    let high: Vec<String> = names
+        .iter()
+        .zip(vif)
+        .filter_map(|(name, v)| v.filter(|v| *v > VIF_WARNING).map(|v| format!("{name} ({v:.1})")))
+        .collect();
+    if !high.is_empty() {
+        notice!(
+            "features with a variance inflation factor above {VIF_WARNING}: {}; their coefficients are unstable, consider dropping or combining some",
+            high.join(", ")
+        );
+    }
+    if let Some(c) = condition_number.filter(|c| *c > CONDITION_WARNING) {
+        notice!("the design's condition number is {c:.3e} (above {CONDITION_WARNING:e}): rescale the features or drop near-duplicates");
+    }
+}
+
 /// What fitting a kind hands to the catalog.
 struct Trained {
     coefficients: Vec<f64>,

@@ -1,0 +1,222 @@
+//! `cltv_explain` and `cltv_predict_interval`: why a row scores what it scores, and how
+//! sure the model is. Both bind the row by name, as `cltv_predict` does, and resolve the
+//! model and its stored fit once per call site.
+
+use super::predict::RowBinding;
+use super::v1_function_info;
+use crate::catalog::{self, LoadedModel};
+use crate::error::{raise, OrRaise};
+use cltv_core::error::Error;
+use cltv_core::explain::{contributions, logistic_confidence_interval, ols_prediction_interval, StoredFit};
+use cltv_core::model::{sigmoid, ModelKind, ModelRef};
+use cltv_core::options::MissingPolicy;
+use pgrx::heap_tuple::PgHeapTuple;
+use pgrx::prelude::*;
+use pgrx::{AllocatedByRust, JsonB};
+use serde_json::json;
+use std::rc::Rc;
+
+/// What a call site keeps between rows.
+struct ExplainSite {
+    spec: String,
+    model: Rc<LoadedModel>,
+    fit: StoredFit,
+    row: Option<RowBinding>,
+    values: Vec<f64>,
+}
+
+/// The call site's model and fit, and the row's feature values; `None` when a NULL
+/// feature makes the answer NULL under the model's missing-data policy.
+unsafe fn bind<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ExplainSite> {
+    let args = (*fcinfo).args.as_slice(2);
+    if args[0].isnull || args[1].isnull {
+        return None;
+    }
+    let spec =
+        pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr()));
+    let extra = pgrx::pg_func_extra(fcinfo, || None::<ExplainSite>);
+    let slot: &'a mut Option<ExplainSite> = &mut *extra.as_ptr();
+    if slot.as_ref().is_none_or(|site| site.spec.as_bytes() != spec) {
+        let spec = String::from_utf8_lossy(spec).into_owned();
+        let reference = ModelRef::parse(&spec).or_raise();
+        let model = catalog::resolve(&reference);
+        let kind = model.scorer.kind();
+        if !matches!(kind, ModelKind::Linear | ModelKind::Logistic) {
+            raise(Error::Unsupported {
+                what: format!(
+                    "explaining the {} model \"{}\"",
+                    kind.as_str(),
+                    model.display_name()
+                ),
+                hint: "cltv_explain and cltv_predict_interval apply to linear and logistic models.".into(),
+            })
+        }
+        let pinned = ModelRef {
+            name: model.name.clone(),
+            version: Some(model.version),
+        };
+        let fit = StoredFit::from_json(&model.display_name(), &catalog::fit_of(&pinned)).or_raise();
+        let n = model.features.len();
+        *slot = Some(ExplainSite {
+            spec,
+            model,
+            fit,
+            row: None,
+            values: vec![0.0; n],
+        });
+    }
+    let site = slot.as_mut().expect("just set");
+    let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+    let binding = RowBinding::cached(
+        &mut site.row,
+        header,
+        &site.model.features,
+        (*(*fcinfo).flinfo).fn_mcxt,
+    );
+    if let Err(i) = binding.read(header, &mut site.values) {
+        match site.model.missing {
+            MissingPolicy::Drop => return None,
+            MissingPolicy::Error => raise(Error::NullFeature {
+                model: site.model.display_name(),
+                feature: site.model.features[i].clone(),
+            }),
+        }
+    }
+    if let Some(i) = site.values.iter().position(|v| !v.is_finite()) {
+        raise(Error::NonFinite {
+            column: site.model.features[i].clone(),
+            value: Some(site.values[i]),
+            rows: 1,
+        })
+    }
+    Some(site)
+}
+
+unsafe fn null(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    (*fcinfo).isnull = true;
+    pg_sys::Datum::from(0usize)
+}
+
+v1_function_info!(pg_finfo_cltv_explain_row);
+
+/// `cltv_explain(model, row, top_k)`: the baseline (the prediction at the training means)
+/// and each feature's contribution coefficient × (value − mean), on the linear-predictor
+/// scale (log-odds for logistic models), largest first.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_explain_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let Some(site) = bind(fcinfo) else {
+        return null(fcinfo);
+    };
+    let top_k = {
+        let arg = (*fcinfo).args.as_slice(3)[2];
+        (!arg.isnull).then(|| arg.value.value() as i32)
+    };
+    if let Some(k) = top_k.filter(|k| *k < 1) {
+        raise(Error::InvalidArgument {
+            what: format!("top_k {k}"),
+            reason: "must be at least 1 (or NULL for every feature)".into(),
+        })
+    }
+    let (baseline, mut parts) = contributions(
+        &site.model.features,
+        &site.fit.estimate,
+        &site.fit.x_mean,
+        &site.values,
+    )
+    .or_raise();
+    let linear_predictor = baseline + parts.iter().map(|c| c.contribution).sum::<f64>();
+    parts.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+    let mut explanation = json!({
+        "model": site.model.display_name(),
+        "baseline": baseline,
+    });
+    if let Some(k) = top_k.map(|k| k as usize).filter(|k| *k < parts.len()) {
+        let rest: f64 = parts[k..].iter().map(|c| c.contribution).sum();
+        parts.truncate(k);
+        explanation["other_features"] = rest.into();
+    }
+    explanation["contributions"] = serde_json::to_value(&parts).expect("contributions serialise");
+    match site.model.scorer.kind() {
+        ModelKind::Logistic => {
+            explanation["scale"] = "log_odds".into();
+            explanation["log_odds"] = linear_predictor.into();
+            explanation["probability"] = sigmoid(linear_predictor).into();
+        }
+        _ => {
+            explanation["scale"] = "response".into();
+            explanation["prediction"] = linear_predictor.into();
+        }
+    }
+    JsonB(explanation).into_datum().expect("jsonb datum")
+}
+
+v1_function_info!(pg_finfo_cltv_predict_interval_row);
+
+/// `cltv_predict_interval(model, row, level)`: the prediction with an interval. Linear: the
+/// exact OLS prediction interval for a new observation; logistic: a confidence interval
+/// for the probability, delta method on the logit scale.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_predict_interval_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let Some(site) = bind(fcinfo) else {
+        return null(fcinfo);
+    };
+    let level = {
+        let arg = (*fcinfo).args.as_slice(3)[2];
+        if arg.isnull {
+            return null(fcinfo);
+        }
+        f64::from_bits(arg.value.value() as u64)
+    };
+    let name = site.model.display_name();
+    let cov = site.fit.covariance(&name).or_raise();
+    let (prediction, lower, upper) = match site.model.scorer.kind() {
+        ModelKind::Logistic => logistic_confidence_interval(&site.fit.estimate, cov, &site.values, level),
+        _ => {
+            let (Some(sigma), Some(df)) = (site.fit.residual_std_error, site.fit.df_resid) else {
+                raise(Error::Unsupported {
+                    what: format!("a prediction interval for model \"{name}\""),
+                    hint: "An exact fit has no residual variance.".into(),
+                })
+            };
+            ols_prediction_interval(&site.fit.estimate, cov, sigma, df, &site.values, level)
+        }
+    }
+    .or_raise();
+    let type_oid = pg_sys::get_func_rettype((*(*fcinfo).flinfo).fn_oid);
+    let mut tuple = PgHeapTuple::new_composite_type_by_oid(type_oid).unwrap_or_else(|e| {
+        raise(Error::Internal {
+            reason: format!("the cltv_interval type: {e}"),
+        })
+    });
+    let set = |tuple: &mut PgHeapTuple<'_, AllocatedByRust>, name: &str, value: f64| {
+        tuple.set_by_name(name, value).unwrap_or_else(|e| {
+            raise(Error::Internal {
+                reason: format!("cltv_interval.{name}: {e}"),
+            })
+        })
+    };
+    set(&mut tuple, "prediction", prediction);
+    set(&mut tuple, "lower", lower);
+    set(&mut tuple, "upper", upper);
+    tuple.into_composite_datum().expect("a composite datum")
+}
+
+extension_sql!(
+    r#"
+CREATE FUNCTION cltv_explain(model text, "row" record, top_k integer DEFAULT NULL) RETURNS jsonb
+    LANGUAGE c CALLED ON NULL INPUT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_explain_row';
+COMMENT ON FUNCTION cltv_explain(text, record, integer) IS
+    'Why a row scores what it does: the baseline (the prediction at the training means) and each feature''s contribution coefficient * (value - mean), largest first (log-odds for logistic models); baseline + contributions = the prediction';
+CREATE TYPE cltv_interval AS (prediction float8, lower float8, upper float8);
+COMMENT ON TYPE cltv_interval IS 'A prediction with the bounds of an interval, as cltv_predict_interval returns it';
+CREATE FUNCTION cltv_predict_interval(model text, "row" record, level float8 DEFAULT 0.95) RETURNS cltv_interval
+    LANGUAGE c CALLED ON NULL INPUT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_predict_interval_row';
+COMMENT ON FUNCTION cltv_predict_interval(text, record, float8) IS
+    'Linear models: the exact OLS prediction interval for a new observation; logistic models: a confidence interval for the probability, delta method on the logit scale';
+"#,
+    name = "explain"
+);
