@@ -161,3 +161,46 @@ SELECT customer, frequency, round(recency::numeric, 1) AS recency,
   FROM demo.rfm_paying r
  ORDER BY clv_12_months DESC
  LIMIT 10;
+
+\echo
+\echo '11. Why does this customer score what they do? Contributions against the average customer,'
+\echo '    and a 95% prediction interval for their spend.'
+SELECT c.customer_id, round((e ->> 'baseline')::numeric, 2) AS average_customer,
+       x ->> 'feature' AS feature, x ->> 'value' AS value, round((x ->> 'contribution')::numeric, 2) AS contribution
+  FROM demo.customer_features c, cltv_explain('spend_39w', c, top_k => 3) AS e,
+       jsonb_array_elements(e -> 'contributions') AS x
+ WHERE c.customer_id = 7592;
+SELECT customer_id, round((i).prediction::numeric, 2) AS predicted_spend,
+       round((i).lower::numeric, 2) AS low_95, round((i).upper::numeric, 2) AS high_95
+  FROM (SELECT customer_id, cltv_predict_interval('spend_39w', c) AS i
+          FROM demo.customer_features c WHERE customer_id IN (7592, 100, 1000)) x
+ ORDER BY 1;
+
+\echo
+\echo '12. Value tiers for marketing: cut points at the 40th, 70th and 90th percentiles of the'
+\echo '    training predictions, stored with the model, so a tier never depends on the query.'
+SELECT cltv_segment('spend_39w', c) AS tier, count(*) AS customers,
+       round(avg(spend_next_39w), 2) AS mean_actual_spend,
+       round(avg(cltv_predict('churn_39w', c))::numeric, 3) AS mean_churn_probability
+  FROM demo.customer_features c
+ GROUP BY 1 ORDER BY mean_actual_spend;
+
+\echo
+\echo '13. Champion/challenger: a challenger with the time since first purchase dropped is scored'
+\echo '    against the deployed model on the same held-out customers, and deployed only if better.'
+SELECT model, version, deployed
+  FROM cltv_train('spend_39w', 'demo.customer_features', 'spend_next_39w',
+                  ARRAY['recency_days', 'frequency', 'avg_order_value'],
+                  options => '{"split_key": "customer_id", "promote": "if_better", "metric": "rmse"}');
+SELECT version, promotion ->> 'champion_version' AS champion,
+       round((promotion ->> 'champion')::numeric, 3) AS champion_rmse,
+       round((promotion ->> 'challenger')::numeric, 3) AS challenger_rmse,
+       promotion ->> 'promoted' AS promoted
+  FROM cltv.model_versions WHERE model = 'spend_39w' AND promotion IS NOT NULL;
+
+\echo
+\echo '14. The catalog as BI tools see it: one row per model, plain columns.'
+SELECT model, kind, deployed_version, versions, n_train,
+       round(test_rmse::numeric, 2) AS test_rmse, round(test_auc::numeric, 4) AS test_auc,
+       round(train_log_likelihood::numeric, 1) AS log_likelihood
+  FROM cltv.model_summary ORDER BY model;

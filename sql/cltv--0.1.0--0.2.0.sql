@@ -2,7 +2,7 @@
 -- Catalog: deployment history, the champion/challenger record, and the BI summary view;
 -- functions: deploy/rollback/drop, evaluate, export/import, retrain and pg_cron scheduling,
 -- cltv_train's new "deployed" column, cltv_explain, cltv_predict_interval and
--- cltv_coefficients' new "vif" column. tests/upgrade/run.sh checks that an updated
+-- cltv_coefficients' new "vif" column, cltv_segment and cltv_score_quantiles. tests/upgrade/run.sh checks that an updated
 -- database has exactly the objects of a fresh 0.2.0 install and predicts as before.
 \echo Use "ALTER EXTENSION cltv UPDATE TO '0.2.0'" to load this file. \quit
 
@@ -215,3 +215,28 @@ CREATE  FUNCTION "cltv_coefficients"(
 STRICT STABLE PARALLEL SAFE 
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'cltv_coefficients_model_wrapper';
+
+-- Value segments.
+CREATE FUNCTION cltv_score_quantiles_sfunc(state float8[], score float8, quantiles float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_score_quantiles_sfunc';
+CREATE FUNCTION cltv_score_quantiles_combine(state float8[], partial float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_score_quantiles_combine';
+CREATE FUNCTION cltv_score_quantiles_final(state float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_score_quantiles_final';
+CREATE AGGREGATE cltv_score_quantiles(score float8, quantiles float8[]) (
+    SFUNC = cltv_score_quantiles_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_score_quantiles_combine,
+    FINALFUNC = cltv_score_quantiles_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cltv_score_quantiles(float8, float8[]) IS
+    'Exact quantiles of the scores (linear interpolation between the closest ranks, as percentile_cont), in parallel; keeps 8 bytes per row until its final sort. Training uses it for the value-segment cut points';
+CREATE FUNCTION cltv_segment(model text, "row" record) RETURNS text
+    LANGUAGE c STRICT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_segment_row';
+COMMENT ON FUNCTION cltv_segment(text, record) IS
+    'The value tier of a row (by default bronze, silver, gold, platinum: the lowest 40%, the next 30% and 20%, the top 10% of the training predictions), from cut points stored with the model version';

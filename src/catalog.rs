@@ -5,7 +5,8 @@ use crate::error::raise;
 use cltv_core::error::Error;
 use cltv_core::export::{self, ExportedModel};
 use cltv_core::model::{ModelKind, ModelRef, Scorer};
-use cltv_core::options::MissingPolicy;
+use cltv_core::options::{null_rules, NullRule};
+use cltv_core::segments::Segments;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 use std::rc::Rc;
@@ -17,14 +18,30 @@ pub struct LoadedModel {
     pub version: i32,
     pub features: Vec<String>,
     pub scorer: Scorer,
-    pub missing: MissingPolicy,
+    /// How scoring treats a NULL in each feature (error, NULL result, or imputed value).
+    pub null_rules: Vec<NullRule>,
     /// BTYD models: the time unit of their summaries, as written and in days.
     pub time_unit: Option<(String, f64)>,
+    /// Linear and logistic models trained since 0.2.0: value tiers and their cut points.
+    pub segments: Option<Segments>,
 }
 
 impl LoadedModel {
     pub fn display_name(&self) -> String {
         format!("{}@{}", self.name, self.version)
+    }
+
+    /// The value to score with when feature `i` is NULL: the one imputed in training;
+    /// `None` to score NULL; an error that names the feature under `"error"`.
+    pub fn on_null(&self, i: usize) -> Option<f64> {
+        match self.null_rules[i] {
+            NullRule::Impute(value) => Some(value),
+            NullRule::Drop => None,
+            NullRule::Error => raise(Error::NullFeature {
+                model: self.display_name(),
+                feature: self.features[i].clone(),
+            }),
+        }
     }
 }
 
@@ -126,11 +143,7 @@ fn load_version(name: &str, version: i32) -> LoadedModel {
             features.len()
         )));
     }
-    let missing = match preprocessing.get("missing") {
-        None => MissingPolicy::Error,
-        Some(v) => serde_json::from_value(v.clone())
-            .unwrap_or_else(|e| raise(corrupt(format!("preprocessing.missing: {e}")))),
-    };
+    let null_rules = null_rules(&preprocessing, &features).unwrap_or_else(|e| raise(corrupt(e.message())));
     let time_unit = match (preprocessing.get("time_unit"), preprocessing.get("unit_days")) {
         (Some(unit), Some(days)) => match (unit.as_str(), days.as_f64()) {
             (Some(unit), Some(days)) if days > 0.0 => Some((unit.to_string(), days)),
@@ -140,13 +153,20 @@ fn load_version(name: &str, version: i32) -> LoadedModel {
         },
         _ => None,
     };
+    let segments = preprocessing.get("segments").map(|v| {
+        serde_json::from_value::<Segments>(v.clone())
+            .ok()
+            .filter(|s| s.validate().is_ok() && s.cut_points.len() == s.quantiles.len())
+            .unwrap_or_else(|| raise(corrupt(format!("preprocessing.segments: {v}"))))
+    });
     LoadedModel {
         name: name.to_string(),
         version,
         features,
         scorer,
-        missing,
+        null_rules,
         time_unit,
+        segments,
     }
 }
 

@@ -18,6 +18,7 @@ pub mod model;
 pub mod ols;
 pub mod options;
 pub mod rfm;
+pub mod segments;
 pub mod special;
 pub mod stats;
 pub mod suffstats;

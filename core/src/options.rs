@@ -3,9 +3,10 @@
 
 use crate::error::{Error, Result};
 use crate::model::ModelKind;
+use crate::segments::Segments;
 use serde_json::{Map, Value};
 
-/// What to do with a training row whose target or a feature is NULL.
+/// What to do with a NULL target or feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MissingPolicy {
@@ -13,6 +14,83 @@ pub enum MissingPolicy {
     Error,
     /// Leave such rows out of training and count them; scoring such a row gives NULL.
     Drop,
+    /// Replace a NULL feature by the mean of the training rows' values (stored with the
+    /// version, replayed by scoring). Rows with a NULL target are dropped.
+    Mean,
+    /// As `Mean`, with the exact median (`percentile_cont(0.5)`: the mean of the two middle
+    /// values for an even count, as pandas' `median`).
+    Median,
+    /// As `Mean`, with 0.
+    Zero,
+}
+
+impl MissingPolicy {
+    pub fn imputes(self) -> bool {
+        matches!(
+            self,
+            MissingPolicy::Mean | MissingPolicy::Median | MissingPolicy::Zero
+        )
+    }
+
+    fn parse(key: &str, value: &Value) -> Result<MissingPolicy> {
+        match string(key, value)? {
+            "error" => Ok(MissingPolicy::Error),
+            "drop" => Ok(MissingPolicy::Drop),
+            "mean" => Ok(MissingPolicy::Mean),
+            "median" => Ok(MissingPolicy::Median),
+            "zero" => Ok(MissingPolicy::Zero),
+            other => Err(invalid(
+                key,
+                format!("must be \"error\", \"drop\", \"mean\", \"median\" or \"zero\", got \"{other}\""),
+            )),
+        }
+    }
+}
+
+/// How scoring treats one NULL feature: replayed from the version's preprocessing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NullRule {
+    Error,
+    /// The prediction is NULL.
+    Drop,
+    /// The value imputed in training.
+    Impute(f64),
+}
+
+/// The rule for each feature from a version's `preprocessing`: `"missing"` (the default
+/// policy), `"missing_by_feature"` (overrides) and `"imputation"` (feature → value).
+pub fn null_rules(preprocessing: &Value, features: &[String]) -> Result<Vec<NullRule>> {
+    let corrupt = |reason: String| Error::CorruptModel { reason };
+    let policy_of = |v: &Value| -> Result<MissingPolicy> {
+        serde_json::from_value(v.clone()).map_err(|e| corrupt(format!("preprocessing: {e}")))
+    };
+    let default = match preprocessing.get("missing") {
+        None => MissingPolicy::Error,
+        Some(v) => policy_of(v)?,
+    };
+    features
+        .iter()
+        .map(|f| {
+            if let Some(v) = preprocessing.get("imputation").and_then(|m| m.get(f)) {
+                return v
+                    .as_f64()
+                    .filter(|v| v.is_finite())
+                    .map(NullRule::Impute)
+                    .ok_or_else(|| corrupt(format!("preprocessing.imputation.{f}: {v}")));
+            }
+            let policy = match preprocessing.get("missing_by_feature").and_then(|m| m.get(f)) {
+                Some(v) => policy_of(v)?,
+                None => default,
+            };
+            match policy {
+                MissingPolicy::Error => Ok(NullRule::Error),
+                MissingPolicy::Drop => Ok(NullRule::Drop),
+                _ => Err(corrupt(format!(
+                    "feature \"{f}\" is imputed, but no value is stored"
+                ))),
+            }
+        })
+        .collect()
 }
 
 /// How a logistic model is fitted.
@@ -60,6 +138,8 @@ pub struct TrainOptions {
     /// takes the `cltv.split_seed` setting.
     pub split_seed: Option<i64>,
     pub missing: MissingPolicy,
+    /// Per-feature overrides of `missing` (checked against the features by the caller).
+    pub missing_by_feature: Vec<(String, MissingPolicy)>,
     /// Logistic only: the solver, its convergence tolerance on the change in
     /// log-likelihood, its iteration limit, and whether hitting that limit is accepted.
     pub solver: Solver,
@@ -72,6 +152,8 @@ pub struct TrainOptions {
     pub promote: Promote,
     /// The comparison metric of `Promote::IfBetter` (default rmse, or auc for logistic).
     pub metric: String,
+    /// Value tiers for `cltv_segment` (linear and logistic models).
+    pub segments: Segments,
 }
 
 impl Default for TrainOptions {
@@ -82,6 +164,7 @@ impl Default for TrainOptions {
             split_key: None,
             split_seed: None,
             missing: MissingPolicy::Error,
+            missing_by_feature: Vec::new(),
             solver: Solver::Irls,
             tol: 1e-10,
             max_iter: 50,
@@ -89,6 +172,7 @@ impl Default for TrainOptions {
             time_unit: None,
             promote: Promote::Never,
             metric: "rmse".into(),
+            segments: Segments::default(),
         }
     }
 }
@@ -99,8 +183,10 @@ pub const KNOWN_KEYS: &[&str] = &[
     "split_key",
     "split_seed",
     "missing",
+    "missing_by_feature",
     "promote",
     "metric",
+    "segments",
 ];
 /// Keys that only mean something for a logistic model.
 pub const LOGISTIC_KEYS: &[&str] = &["solver", "tol", "max_iter", "allow_nonconvergence"];
@@ -108,6 +194,14 @@ pub const LOGISTIC_KEYS: &[&str] = &["solver", "tol", "max_iter", "allow_nonconv
 pub const BTYD_KEYS: &[&str] = &["time_unit"];
 
 impl TrainOptions {
+    /// The missing-value policy of `feature`.
+    pub fn missing_for(&self, feature: &str) -> MissingPolicy {
+        self.missing_by_feature
+            .iter()
+            .find(|(f, _)| f == feature)
+            .map_or(self.missing, |(_, p)| *p)
+    }
+
     /// Parse `options` for a model of `kind`; `Value::Null` means all defaults.
     pub fn parse(kind: ModelKind, options: &Value) -> Result<TrainOptions> {
         let mut parsed = TrainOptions {
@@ -153,16 +247,17 @@ impl TrainOptions {
                             .ok_or_else(|| invalid(key, format!("must be an integer, got {value}")))?,
                     );
                 }
-                "missing" => {
-                    parsed.missing = match string(key, value)? {
-                        "error" => MissingPolicy::Error,
-                        "drop" => MissingPolicy::Drop,
-                        other => {
-                            return Err(invalid(
-                                key,
-                                format!("must be \"error\" or \"drop\", got \"{other}\""),
-                            ))
-                        }
+                "missing" => parsed.missing = MissingPolicy::parse(key, value)?,
+                "missing_by_feature" => {
+                    let map = value.as_object().ok_or_else(|| {
+                        invalid(
+                            key,
+                            format!("must be an object of feature names and policies, got {value}"),
+                        )
+                    })?;
+                    for (feature, policy) in map {
+                        let policy = MissingPolicy::parse(&format!("missing_by_feature.{feature}"), policy)?;
+                        parsed.missing_by_feature.push((feature.clone(), policy));
                     }
                 }
                 logistic_key if LOGISTIC_KEYS.contains(&logistic_key) && kind != ModelKind::Logistic => {
@@ -184,6 +279,18 @@ impl TrainOptions {
                     ))
                 }
                 "time_unit" => parsed.time_unit = Some(string(key, value)?.to_string()),
+                "segments" => {
+                    if kind.fixed_features().is_some() {
+                        return Err(invalid(
+                            key,
+                            format!(
+                                "applies to linear and logistic models, not to kind \"{}\"",
+                                kind.as_str()
+                            ),
+                        ));
+                    }
+                    parsed.segments = Segments::parse(value)?;
+                }
                 "promote" => {
                     parsed.promote = match string(key, value)? {
                         "never" => Promote::Never,
@@ -276,6 +383,17 @@ impl TrainOptions {
                     });
                 }
             }
+        }
+        if kind.fixed_features().is_some()
+            && (parsed.missing.imputes() || parsed.missing_by_feature.iter().any(|(_, p)| p.imputes()))
+        {
+            return Err(invalid(
+                "missing",
+                format!(
+                    "a {} model's summaries are not imputed: use \"error\" or \"drop\"",
+                    kind.as_str()
+                ),
+            ));
         }
         if map.contains_key("metric") && parsed.promote != Promote::IfBetter {
             return Err(invalid(
@@ -385,6 +503,35 @@ mod tests {
     }
 
     #[test]
+    fn missing_policies_and_overrides() {
+        let o = TrainOptions::parse(
+            ModelKind::Linear,
+            &json!({"missing": "median", "missing_by_feature": {"income": "zero", "age": "drop"}}),
+        )
+        .unwrap();
+        assert_eq!(o.missing_for("income"), MissingPolicy::Zero);
+        assert_eq!(o.missing_for("age"), MissingPolicy::Drop);
+        assert_eq!(o.missing_for("visits"), MissingPolicy::Median);
+        assert!(TrainOptions::parse(ModelKind::Linear, &json!({"missing": "guess"})).is_err());
+        assert!(TrainOptions::parse(ModelKind::Linear, &json!({"missing_by_feature": {"a": 1}})).is_err());
+        assert!(TrainOptions::parse(ModelKind::BgNbd, &json!({"missing": "mean"})).is_err());
+        assert!(TrainOptions::parse(ModelKind::BgNbd, &json!({"missing": "drop"})).is_ok());
+    }
+
+    #[test]
+    fn null_rules_replay_the_stored_preprocessing() {
+        let features = ["a".to_string(), "b".to_string(), "c".to_string()];
+        let rules = null_rules(
+            &json!({"missing": "mean", "missing_by_feature": {"b": "drop", "c": "error"}, "imputation": {"a": 2.5}}),
+            &features,
+        )
+        .unwrap();
+        assert_eq!(rules, [NullRule::Impute(2.5), NullRule::Drop, NullRule::Error]);
+        assert_eq!(null_rules(&json!({}), &features).unwrap(), [NullRule::Error; 3]);
+        assert!(null_rules(&json!({"missing": "mean"}), &features).is_err());
+    }
+
+    #[test]
     fn promotion_options() {
         let o = TrainOptions::parse(ModelKind::Linear, &json!({"promote": "if_better"})).unwrap();
         assert_eq!((o.promote, o.metric.as_str()), (Promote::IfBetter, "rmse"));
@@ -421,7 +568,7 @@ mod tests {
         assert!(e.message().contains("l2"));
         assert!(TrainOptions::parse(ModelKind::Linear, &json!({"l2": -1})).is_err());
         assert!(TrainOptions::parse(ModelKind::Linear, &json!({"test_fraction": 1.0})).is_err());
-        assert!(TrainOptions::parse(ModelKind::Linear, &json!({"missing": "mean"})).is_err());
+        assert!(TrainOptions::parse(ModelKind::Linear, &json!({"missing": "average"})).is_err());
         assert!(TrainOptions::parse(ModelKind::Linear, &json!([1])).is_err());
     }
 }

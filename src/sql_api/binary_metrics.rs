@@ -13,6 +13,7 @@ use crate::error::{raise, OrRaise};
 use crate::float8_array::Float8Array;
 use cltv_core::classification::{binary_metrics_from_scores, in_score_sample};
 use cltv_core::error::Error;
+use cltv_core::segments::quantile_sorted;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
@@ -22,19 +23,25 @@ pub(crate) const SCORE_SAMPLE_ROWS: i64 = 8_000_000;
 
 const HEADER: usize = 2;
 
-/// A state with room for at least `needed` scores, holding the scores of `old`.
-unsafe fn with_room(old: Option<&Float8Array>, fraction: f64, needed: usize) -> Float8Array {
-    let old_capacity = old.map_or(0, |s| (s.len() - HEADER) / 2);
+/// A state of `header` and `width`-element items with room for at least `needed` items,
+/// holding the first `used` items of `old` (whose header it copies; `header` otherwise).
+/// Capacity doubles, so appending stays amortised O(1).
+unsafe fn with_room(
+    old: Option<&Float8Array>,
+    header: &[f64],
+    width: usize,
+    used: usize,
+    needed: usize,
+) -> Float8Array {
+    let old_capacity = old.map_or(0, |s| (s.len() - header.len()) / width);
     let capacity = needed.max(2 * old_capacity).max(64);
     // Allocated per call; the aggregate machinery copies a new state into its own context.
-    let mut grown = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, HEADER + 2 * capacity);
+    let mut grown = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, header.len() + width * capacity);
     let values = grown.as_mut_slice();
+    let filled = header.len() + width * used;
     match old {
-        Some(old) => {
-            let used = HEADER + 2 * old.as_slice()[0] as usize;
-            values[..used].copy_from_slice(&old.as_slice()[..used]);
-        }
-        None => values[1] = fraction,
+        Some(old) => values[..filled].copy_from_slice(&old.as_slice()[..filled]),
+        None => values[..header.len()].copy_from_slice(header),
     }
     grown
 }
@@ -77,14 +84,15 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_sfunc(fcinfo: pg_sys::Functi
     }
     let mut state = match state {
         Some(datum) => writable_state(datum, agg_context),
-        None => with_room(None, fraction, 1),
+        None => with_room(None, &[0.0, fraction], 2, 0, 1),
     };
     if !in_score_sample(p, fraction) {
         return state.into_datum();
     }
     let used = state.as_slice()[0] as usize;
     if HEADER + 2 * (used + 1) > state.len() {
-        state = with_room(Some(&state), fraction, used + 1);
+        let header = [state.as_slice()[0], state.as_slice()[1]];
+        state = with_room(Some(&state), &header, 2, used, used + 1);
     }
     let values = state.as_mut_slice();
     values[HEADER + 2 * used] = p;
@@ -110,7 +118,7 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_combine(
         }
         let (used, extra) = (mine[0] as usize, other[0] as usize);
         let mut merged = if HEADER + 2 * (used + extra) > ours.len() {
-            with_room(Some(&ours), mine[1], used + extra)
+            with_room(Some(&ours), &mine[..HEADER], 2, used, used + extra)
         } else {
             ours
         };
@@ -150,6 +158,141 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_final(fcinfo: pg_sys::Functi
     }
     JsonB(json).into_datum().expect("jsonb datum")
 }
+
+// ---------------------------------------------------------------------------------------
+// `cltv_score_quantiles(score, quantiles)`: exact quantiles of any scores, parallel. The
+// state is `[count, k, q₁ … q_k, score₁, score₂, …]`, growing like the one above.
+
+v1_function_info!(pg_finfo_cltv_score_quantiles_sfunc);
+
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_score_quantiles_sfunc(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    let agg_context = aggregate_context(fcinfo);
+    let state = arg(fcinfo, 0);
+    let Some(score) = arg(fcinfo, 1).map(|d| f64::from_bits(d.value() as u64)) else {
+        return match state {
+            Some(state) => state,
+            None => {
+                (*fcinfo).isnull = true;
+                pg_sys::Datum::from(0usize)
+            }
+        };
+    };
+    if !score.is_finite() {
+        raise(Error::InvalidArgument {
+            what: format!("score {score}"),
+            reason: "is not finite".into(),
+        })
+    }
+    let mut state = match state {
+        Some(datum) => writable_state(datum, agg_context),
+        None => {
+            let quantiles = arg(fcinfo, 2)
+                .map(|d| read_state(d).as_slice().to_vec())
+                .unwrap_or_default();
+            if quantiles.iter().any(|q| !(0.0..=1.0).contains(q)) {
+                raise(Error::InvalidArgument {
+                    what: format!("quantiles {quantiles:?}"),
+                    reason: "must be within [0, 1]".into(),
+                })
+            }
+            let mut header = vec![0.0, quantiles.len() as f64];
+            header.extend(quantiles);
+            with_room(None, &header, 1, 0, 1)
+        }
+    };
+    let header_len = 2 + state.as_slice()[1] as usize;
+    let used = state.as_slice()[0] as usize;
+    if header_len + used + 1 > state.len() {
+        let header = state.as_slice()[..header_len].to_vec();
+        state = with_room(Some(&state), &header, 1, used, used + 1);
+    }
+    let values = state.as_mut_slice();
+    values[header_len + used] = score;
+    values[0] = (used + 1) as f64;
+    state.into_datum()
+}
+
+v1_function_info!(pg_finfo_cltv_score_quantiles_combine);
+
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_score_quantiles_combine(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    combine(fcinfo, |ours, theirs, _| {
+        let (mine, other) = (ours.as_slice(), theirs.as_slice());
+        let header_len = 2 + mine[1] as usize;
+        if mine[1..header_len] != other[1..header_len] {
+            raise(Error::CorruptState {
+                reason: "partial states with different quantiles".into(),
+            })
+        }
+        let (used, extra) = (mine[0] as usize, other[0] as usize);
+        let mut merged = if header_len + used + extra > ours.len() {
+            with_room(Some(&ours), &mine[..header_len], 1, used, used + extra)
+        } else {
+            ours
+        };
+        let values = merged.as_mut_slice();
+        values[header_len + used..header_len + used + extra]
+            .copy_from_slice(&other[header_len..header_len + extra]);
+        values[0] = (used + extra) as f64;
+        merged
+    })
+}
+
+v1_function_info!(pg_finfo_cltv_score_quantiles_final);
+
+/// Final: sort and read the quantiles off (linear interpolation, as `percentile_cont`).
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_score_quantiles_final(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    let Some(state) = arg(fcinfo, 0) else {
+        (*fcinfo).isnull = true;
+        return pg_sys::Datum::from(0usize);
+    };
+    let state = read_state(state);
+    let values = state.as_slice();
+    let k = values[1] as usize;
+    let used = values[0] as usize;
+    let mut scores = values[2 + k..2 + k + used].to_vec();
+    scores.sort_unstable_by(f64::total_cmp);
+    let quantiles: Vec<f64> = values[2..2 + k]
+        .iter()
+        .map(|q| quantile_sorted(&scores, *q))
+        .collect();
+    quantiles.into_datum().expect("a float8[] datum")
+}
+
+extension_sql!(
+    r#"
+CREATE FUNCTION cltv_score_quantiles_sfunc(state float8[], score float8, quantiles float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_score_quantiles_sfunc';
+CREATE FUNCTION cltv_score_quantiles_combine(state float8[], partial float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_score_quantiles_combine';
+CREATE FUNCTION cltv_score_quantiles_final(state float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_score_quantiles_final';
+CREATE AGGREGATE cltv_score_quantiles(score float8, quantiles float8[]) (
+    SFUNC = cltv_score_quantiles_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_score_quantiles_combine,
+    FINALFUNC = cltv_score_quantiles_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cltv_score_quantiles(float8, float8[]) IS
+    'Exact quantiles of the scores (linear interpolation between the closest ranks, as percentile_cont), in parallel; keeps 8 bytes per row until its final sort. Training uses it for the value-segment cut points';
+"#,
+    name = "score_quantiles_aggregate"
+);
 
 extension_sql!(
     r#"

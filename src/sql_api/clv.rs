@@ -10,7 +10,6 @@ use cltv_core::clv::{check_month_in_units, clv, month_for_unit, ClvOptions, Disc
 use cltv_core::error::Error;
 use cltv_core::gamma_gamma::GammaGammaParams;
 use cltv_core::model::{ModelRef, Scorer};
-use cltv_core::options::MissingPolicy;
 use pgrx::prelude::*;
 use std::rc::Rc;
 
@@ -208,15 +207,18 @@ pub unsafe extern "C-unwind" fn cltv_clv_row(fcinfo: pg_sys::FunctionCallInfo) -
     let site = slot.as_mut().expect("just set");
     let header = pg_sys::pg_detoast_datum(args[2].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
     let binding = RowBinding::cached(&mut site.row, header, &site.columns, (*(*fcinfo).flinfo).fn_mcxt);
-    if let Err(i) = binding.read(header, &mut site.values) {
-        // The purchase model's missing-data policy decides: an error, or a NULL value.
-        match site.models[0].missing {
-            MissingPolicy::Drop => return null(fcinfo),
-            MissingPolicy::Error => raise(Error::NullFeature {
-                model: site.models[0].display_name(),
-                feature: site.columns[i].clone(),
-            }),
-        }
+    // A NULL column follows the policy of the model that reads it (the purchase model's
+    // for frequency, which both read).
+    let (models, columns) = (&site.models, &site.columns);
+    let on_null = |i: usize| {
+        let name = &columns[i];
+        models
+            .iter()
+            .find_map(|m| m.features.iter().position(|f| f == name).map(|j| m.on_null(j)))
+            .flatten()
+    };
+    if !binding.read(header, &mut site.values, on_null) {
+        return null(fcinfo);
     }
     let summary = site.positions.map(|i| site.values[i]);
     let value = clv_of(

@@ -9,7 +9,6 @@ use crate::error::{raise, OrRaise};
 use cltv_core::error::Error;
 use cltv_core::explain::{contributions, logistic_confidence_interval, ols_prediction_interval, StoredFit};
 use cltv_core::model::{sigmoid, ModelKind, ModelRef};
-use cltv_core::options::MissingPolicy;
 use pgrx::heap_tuple::PgHeapTuple;
 use pgrx::prelude::*;
 use pgrx::{AllocatedByRust, JsonB};
@@ -73,14 +72,9 @@ unsafe fn bind<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ExplainSite> 
         &site.model.features,
         (*(*fcinfo).flinfo).fn_mcxt,
     );
-    if let Err(i) = binding.read(header, &mut site.values) {
-        match site.model.missing {
-            MissingPolicy::Drop => return None,
-            MissingPolicy::Error => raise(Error::NullFeature {
-                model: site.model.display_name(),
-                feature: site.model.features[i].clone(),
-            }),
-        }
+    let model = &site.model;
+    if !binding.read(header, &mut site.values, |i| model.on_null(i)) {
+        return None;
     }
     if let Some(i) = site.values.iter().position(|v| !v.is_finite()) {
         raise(Error::NonFinite {

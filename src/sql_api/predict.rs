@@ -9,7 +9,6 @@ use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
 use cltv_core::error::Error;
 use cltv_core::model::{ModelKind, ModelRef, Scorer};
-use cltv_core::options::MissingPolicy;
 use pgrx::prelude::*;
 use pgrx::{FromDatum, JsonB};
 use std::rc::Rc;
@@ -162,9 +161,14 @@ impl RowBinding {
         slot.as_ref().expect("just bound")
     }
 
-    /// Read the bound columns of one row into `out`, as doubles; `Err(i)` if feature i is
-    /// NULL.
-    pub(super) unsafe fn read(&self, header: pg_sys::HeapTupleHeader, out: &mut [f64]) -> Result<(), usize> {
+    /// Read the bound columns of one row into `out`, as doubles; a NULL in column i takes
+    /// `on_null(i)`, and `false` (score NULL) if that is `None`.
+    pub(super) unsafe fn read(
+        &self,
+        header: pg_sys::HeapTupleHeader,
+        out: &mut [f64],
+        on_null: impl Fn(usize) -> Option<f64>,
+    ) -> bool {
         let mut tuple = pg_sys::HeapTupleData {
             t_len: pgrx::heap_tuple_header_get_datum_length(header) as u32,
             t_data: header,
@@ -173,12 +177,16 @@ impl RowBinding {
         for (i, (attnum, conversion)) in self.columns.iter().enumerate() {
             let mut isnull = false;
             let datum = pg_sys::heap_getattr(&mut tuple, *attnum, self.tupdesc, &mut isnull);
-            if isnull {
-                return Err(i);
-            }
-            out[i] = conversion.apply(datum);
+            out[i] = if isnull {
+                match on_null(i) {
+                    Some(value) => value,
+                    None => return false,
+                }
+            } else {
+                conversion.apply(datum)
+            };
         }
-        Ok(())
+        true
     }
 }
 
@@ -186,17 +194,6 @@ impl CallSite {
     #[inline]
     fn score(&self, horizon: Option<f64>) -> f64 {
         self.model.scorer.predict(&self.values, horizon).or_raise()
-    }
-
-    /// Apply the model's missing-data policy to a NULL feature: `None` means "score NULL".
-    fn on_null(&self, feature: usize) -> Option<()> {
-        match self.model.missing {
-            MissingPolicy::Drop => None,
-            MissingPolicy::Error => raise(Error::NullFeature {
-                model: self.model.display_name(),
-                feature: self.model.features[feature].clone(),
-            }),
-        }
     }
 
     fn check_finite(&self) {
@@ -230,8 +227,9 @@ unsafe fn bind_values<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a CallSi
         &site.model.features,
         (*(*fcinfo).flinfo).fn_mcxt,
     );
-    if let Err(i) = binding.read(header, &mut site.values) {
-        site.on_null(i)?;
+    let model = &site.model;
+    if !binding.read(header, &mut site.values, |i| model.on_null(i)) {
+        return None;
     }
     site.check_finite();
     Some(site)
@@ -314,6 +312,29 @@ fn classify(score: f64, site: &CallSite, threshold: f64) -> bool {
     score >= threshold
 }
 
+v1_function_info!(pg_finfo_cltv_segment_row);
+
+/// `cltv_segment(model, row)`: the row's value tier, from the cut points the model's
+/// training predictions set (quantiles stored with the version).
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_segment_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let Some((score, site)) = score_row(fcinfo, None) else {
+        return set_null(fcinfo);
+    };
+    let Some(segments) = &site.model.segments else {
+        raise(Error::Unsupported {
+            what: format!("cltv_segment with model \"{}\"", site.model.display_name()),
+            hint: "Value segments come with linear and logistic versions trained by cltv 0.2.0 or later: retrain the model.".into(),
+        })
+    };
+    segments
+        .label_of(score)
+        .to_string()
+        .into_datum()
+        .expect("a text datum")
+}
+
 v1_function_info!(pg_finfo_cltv_predict_class_row);
 
 /// `cltv_predict_class(model, row, threshold)`: P(y = 1) >= threshold.
@@ -340,6 +361,11 @@ CREATE FUNCTION cltv_predict_class(model text, "row" record, threshold float8 DE
     AS 'MODULE_PATHNAME', 'cltv_predict_class_row';
 COMMENT ON FUNCTION cltv_predict_class(text, record, float8) IS
     'The class a logistic model predicts for a row: P(y = 1) >= threshold';
+CREATE FUNCTION cltv_segment(model text, "row" record) RETURNS text
+    LANGUAGE c STRICT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_segment_row';
+COMMENT ON FUNCTION cltv_segment(text, record) IS
+    'The value tier of a row (by default bronze, silver, gold, platinum: the lowest 40%, the next 30% and 20%, the top 10% of the training predictions), from cut points stored with the model version';
 
 CREATE FUNCTION cltv_predict(model text, "row" record, horizon float8) RETURNS float8
     LANGUAGE c STRICT STABLE PARALLEL SAFE
@@ -388,10 +414,10 @@ fn score_array<'a>(
     let site = unsafe { call_site(fcinfo, model.as_bytes()) };
     site.model.scorer.check_len(x.len()).or_raise();
     for (i, v) in x.into_iter().enumerate() {
-        match v {
-            Some(v) => site.values[i] = v,
-            None => site.on_null(i)?,
-        }
+        site.values[i] = match v {
+            Some(v) => v,
+            None => site.model.on_null(i)?,
+        };
     }
     site.check_finite();
     Some((site.score(None), site))

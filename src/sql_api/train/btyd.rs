@@ -142,6 +142,7 @@ pub(super) fn train(kind: ModelKind, ctx: &TrainContext) -> Trained {
     fit["std_error"] = json!(std_errors.unwrap_or_default());
     let log_likelihood = fit["log_likelihood"].clone();
     Trained {
+        segments: None,
         coefficients,
         fit,
         train_metrics: json!({ "log_likelihood": log_likelihood, "n": n_train }),

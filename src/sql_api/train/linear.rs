@@ -22,10 +22,11 @@ pub(super) fn train(ctx: &TrainContext) -> Trained {
     let stats = SuffStats::from_state(&state).or_raise();
     let fit = fit_ols(&stats, ctx.features, &OlsOptions { l2: ctx.opts.l2 }).or_raise();
     super::warn_collinearity(ctx.features, &fit.vif, fit.condition_number);
-    let (train_metrics, test_metrics) = metrics_pass(ctx, &fit.estimate);
+    let (train_metrics, test_metrics, cut_points) = metrics_pass(ctx, &fit.estimate, fit.n as i64);
     let mut fit_json = serde_json::to_value(&fit).expect("an OLS fit serialises");
     fit_json["kind"] = "linear".into();
     Trained {
+        segments: super::segments_with(ctx, cut_points),
         coefficients: fit.estimate,
         fit: fit_json,
         train_metrics,
@@ -37,7 +38,13 @@ pub(super) fn train(ctx: &TrainContext) -> Trained {
 }
 
 /// Error metrics of the fitted model on the train and the test rows, in one pass.
-fn metrics_pass(ctx: &TrainContext, coefficients: &[f64]) -> (serde_json::Value, serde_json::Value) {
+/// Metrics on the train and test rows, and the value-segment cut points among the
+/// training rows' predictions.
+fn metrics_pass(
+    ctx: &TrainContext,
+    coefficients: &[f64],
+    n_train: i64,
+) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
     let sql = &ctx.sql;
     // The prediction is written out in SQL, coefficients as a parameter: no per-row call.
     let prediction = std::iter::once("$3[1]".to_string())
@@ -50,7 +57,7 @@ fn metrics_pass(ctx: &TrainContext, coefficients: &[f64]) -> (serde_json::Value,
         .collect::<Vec<_>>()
         .join(" + ");
     let query = format!(
-        "SELECT s.is_test, count(*), sum((s.y - s.p) ^ 2), sum(abs(s.y - s.p)), var_pop(s.y) * count(*)
+        "SELECT s.is_test, count(*), sum((s.y - s.p) ^ 2), sum(abs(s.y - s.p)), var_pop(s.y) * count(*), {cuts}
            FROM (SELECT {target} AS y, {prediction} AS p, {is_test} AS is_test
                    FROM {from} WHERE {complete}) AS s
           GROUP BY s.is_test",
@@ -58,11 +65,13 @@ fn metrics_pass(ctx: &TrainContext, coefficients: &[f64]) -> (serde_json::Value,
         is_test = sql.is_test,
         from = sql.from,
         complete = sql.complete,
+        cuts = super::cut_points_sql(4, n_train),
     );
     let mut args = ctx.split_args();
     args.push(coefficients.to_vec().into());
+    args.push(ctx.opts.segments.quantiles.clone().into());
     Spi::connect(|client| {
-        let (mut train, mut test) = (serde_json::Value::Null, serde_json::Value::Null);
+        let (mut train, mut test, mut cut_points) = (serde_json::Value::Null, serde_json::Value::Null, None);
         for row in client.select(&query, None, &args)? {
             let metrics = serde_json::to_value(regression_metrics(
                 row.get::<i64>(2)?.unwrap_or(0) as u64,
@@ -75,9 +84,10 @@ fn metrics_pass(ctx: &TrainContext, coefficients: &[f64]) -> (serde_json::Value,
                 test = metrics;
             } else {
                 train = metrics;
+                cut_points = row.get::<Vec<f64>>(6)?;
             }
         }
-        Ok::<_, pgrx::spi::SpiError>((train, test))
+        Ok::<_, pgrx::spi::SpiError>((train, test, cut_points))
     })
     .unwrap_or_else(|e| {
         crate::error::raise(cltv_core::error::Error::Internal {

@@ -65,8 +65,10 @@ pub(super) fn train(ctx: &TrainContext) -> Trained {
     super::warn_collinearity(names, &fit.vif, None);
     let mut fit_json = serde_json::to_value(&fit).expect("a logistic fit serialises");
     fit_json["kind"] = "logistic".into();
-    let (train_metrics, test_metrics) = metrics_pass(ctx, &fit.estimate, fit.n as i64, counts.n_test);
+    let (train_metrics, test_metrics, cut_points) =
+        metrics_pass(ctx, &fit.estimate, fit.n as i64, counts.n_test);
     Trained {
+        segments: super::segments_with(ctx, cut_points),
         coefficients: fit.estimate.clone(),
         fit: fit_json,
         train_metrics,
@@ -130,31 +132,38 @@ fn lbfgs(ctx: &TrainContext, opts: &LogitOptions) -> LogitFit {
 
 /// Classification metrics on the train and the test rows, by `cltv_binary_metrics` in one
 /// parallel pass. Above `SCORE_SAMPLE_ROWS` rows a split is scored on a deterministic
-/// sample of that size, and its metrics say so with `sample_fraction`.
+/// sample of that size, and its metrics say so with `sample_fraction`. The same pass finds
+/// the value-segment cut points among the training rows' probabilities.
 fn metrics_pass(
     ctx: &TrainContext,
     estimate: &[f64],
     n_train: i64,
     n_test: i64,
-) -> (serde_json::Value, serde_json::Value) {
+) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
     let fraction = |n: i64| (SCORE_SAMPLE_ROWS as f64 / n.max(1) as f64).min(1.0);
     let query = format!(
         "SELECT cltv_binary_metrics(s.y = 1, s.p, $4) FILTER (WHERE NOT s.is_test),
-                cltv_binary_metrics(s.y = 1, s.p, $5) FILTER (WHERE s.is_test)
+                cltv_binary_metrics(s.y = 1, s.p, $5) FILTER (WHERE s.is_test), {cuts}
            FROM (SELECT s.y, cltv_predict($3, s.x) AS p, s.is_test
                    FROM {rows} WHERE s.complete) AS s",
         rows = ctx.sql.rows(),
+        cuts = super::cut_points_sql(6, n_train),
     );
     // Only what scoring needs: cltv_predict compares this jsonb per row.
     let scorer = JsonB(serde_json::json!({ "kind": "logistic", "estimate": estimate }));
     ctx.query_one(
         &query,
-        vec![scorer.into(), fraction(n_train).into(), fraction(n_test).into()],
+        vec![
+            scorer.into(),
+            fraction(n_train).into(),
+            fraction(n_test).into(),
+            ctx.opts.segments.quantiles.clone().into(),
+        ],
         |row| {
             let metrics = |i| -> Result<serde_json::Value, pgrx::spi::SpiError> {
                 Ok(row.get::<JsonB>(i)?.map_or(serde_json::Value::Null, |j| j.0))
             };
-            Ok((metrics(1)?, metrics(2)?))
+            Ok((metrics(1)?, metrics(2)?, row.get::<Vec<f64>>(3)?))
         },
     )
 }

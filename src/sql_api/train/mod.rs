@@ -11,6 +11,7 @@ use crate::sql_api::quote_ident;
 use cltv_core::error::Error;
 use cltv_core::model::ModelKind;
 use cltv_core::options::{MissingPolicy, Promote, TrainOptions};
+use cltv_core::segments::Segments;
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgRelation};
 use serde_json::json;
@@ -19,6 +20,7 @@ mod btyd;
 mod evaluate;
 mod linear;
 mod logistic;
+mod missing;
 
 /// A column of the source relation, as the catalog describes it.
 struct Column {
@@ -133,24 +135,37 @@ fn hash_of_values(values: &[&str]) -> String {
 
 impl TrainingSql {
     /// `target` is `None` for the kinds without one (BG/NBD, Gamma-Gamma): `y` is then NULL.
+    /// A feature in `imputation` reads `coalesce(value, imputed)` and no longer makes a row
+    /// incomplete; the train/test split hashes the values as stored, before imputation.
     fn new(
         source: &PgRelation,
         target: Option<&str>,
         features: &[String],
         opts: &TrainOptions,
+        imputation: &[(String, f64)],
     ) -> TrainingSql {
         let source_columns = SourceColumns::of(source);
         let from = format!("{} AS t", source_columns.quoted_name);
         let find = |name: &str| source_columns.find(name);
         let as_float8 = |name: &str| source_columns.float8(name);
         let target_sql = target.map(as_float8);
-        let feature_sql: Vec<String> = features.iter().map(|f| as_float8(f)).collect();
+        let raw_feature_sql: Vec<String> = features.iter().map(|f| as_float8(f)).collect();
+        let imputed = |name: &str| imputation.iter().find(|(f, _)| f == name).map(|(_, v)| *v);
+        // The imputed values are numbers cltv computed, written as float8 literals.
+        let feature_sql: Vec<String> = features
+            .iter()
+            .zip(&raw_feature_sql)
+            .map(|(f, raw)| match imputed(f) {
+                Some(v) => format!("coalesce({raw}, '{v:?}'::float8)"),
+                None => raw.clone(),
+            })
+            .collect();
         let mut columns: Vec<(String, String)> = target
             .iter()
             .map(|t| t.to_string())
             .zip(target_sql.clone())
             .collect();
-        columns.extend(features.iter().cloned().zip(feature_sql.iter().cloned()));
+        columns.extend(features.iter().cloned().zip(raw_feature_sql.iter().cloned()));
         let is_test = if opts.test_fraction == 0.0 {
             "false".to_string()
         } else {
@@ -165,7 +180,7 @@ impl TrainingSql {
                 None => {
                     let values: Vec<&str> = target_sql
                         .iter()
-                        .chain(&feature_sql)
+                        .chain(&raw_feature_sql)
                         .map(|s| s.as_str())
                         .collect();
                     hash_of_values(&values)
@@ -173,19 +188,27 @@ impl TrainingSql {
             };
             format!("((({key}) & 16777215) < $1 * 16777216)")
         };
-        let complete = columns
+        let not_null: Vec<String> = columns
             .iter()
+            .filter(|(name, _)| imputed(name).is_none() || Some(name.as_str()) == target)
             .map(|(name, _)| format!("t.{} IS NOT NULL", quote_ident(name)))
-            .collect::<Vec<_>>()
-            .join(" AND ");
+            .collect();
+        let complete = if not_null.is_empty() {
+            "true".to_string()
+        } else {
+            not_null.join(" AND ")
+        };
         // NaN compares greater than every number in PostgreSQL, so this is false for NaN too.
         // Integers and booleans cannot hold NaN or Infinity: no per-row check for them.
         let can_be_nonfinite = |name: &str| {
             let column = find(name);
             column.category == 'N' && !["smallint", "integer", "bigint"].contains(&column.type_name.as_str())
         };
-        let finite_checks: Vec<String> = columns
+        let finite_checks: Vec<String> = target
             .iter()
+            .map(|t| t.to_string())
+            .zip(target_sql.iter().cloned())
+            .chain(features.iter().cloned().zip(feature_sql.iter().cloned()))
             .filter(|(name, _)| can_be_nonfinite(name))
             .map(|(_, expr)| format!("abs({expr}) < 'Infinity'::float8"))
             .collect();
@@ -291,7 +314,12 @@ impl TrainContext<'_> {
                 source: self.source_name.clone(),
             })
         }
-        if counts.n_incomplete > 0 && self.opts.missing == MissingPolicy::Error {
+        // With per-feature policies, the missing-value pass has refused the NULLs that are
+        // errors; the rows still incomplete are the ones to drop.
+        if counts.n_incomplete > 0
+            && self.opts.missing == MissingPolicy::Error
+            && self.opts.missing_by_feature.is_empty()
+        {
             raise(null_error(&self.sql, counts.n_incomplete))
         }
         if counts.n_nonfinite > 0 {
@@ -311,6 +339,37 @@ impl TrainContext<'_> {
             needed: p as u64 + 2,
         })
     }
+}
+
+/// The aggregate that finds the value-segment cut points among the training rows' scores
+/// `s.p`, quantiles in parameter `$q`, sampled to `SCORE_SAMPLE_ROWS` scores above that.
+fn cut_points_sql(q: usize, n_train: i64) -> String {
+    // A database still at 0.1.0 has no cltv_score_quantiles: its versions get no segments.
+    let available = Spi::get_one::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = 'cltv_score_quantiles')",
+    )
+    .ok()
+    .flatten()
+    .unwrap_or(false);
+    if !available {
+        return format!("NULL::float8[] AS no_segments_{q}");
+    }
+    let fraction =
+        (crate::sql_api::binary_metrics::SCORE_SAMPLE_ROWS as f64 / n_train.max(1) as f64).min(1.0);
+    let sample = if fraction < 1.0 {
+        format!(" AND (hashfloat8extended(s.p, 0) & 16777215) < {fraction} * 16777216")
+    } else {
+        String::new()
+    };
+    format!("cltv_score_quantiles(s.p, ${q}) FILTER (WHERE NOT s.is_test{sample})")
+}
+
+/// The configured segments with the cut points a metrics pass found.
+fn segments_with(ctx: &TrainContext, cut_points: Option<Vec<f64>>) -> Option<Segments> {
+    cut_points.map(|cut_points| Segments {
+        cut_points,
+        ..ctx.opts.segments.clone()
+    })
 }
 
 /// A NOTICE when features are nearly collinear: a VIF above 10 or a condition number above
@@ -343,6 +402,8 @@ struct Trained {
     n_train: i64,
     n_test: i64,
     n_dropped: i64,
+    /// Value tiers with their cut points (linear and logistic models).
+    segments: Option<Segments>,
 }
 
 /// Only on the error path: which column holds the NULLs, and how many.
@@ -501,8 +562,16 @@ fn run_training(call: TrainCall) -> TrainRow {
         opts.test_fraction = 0.0;
     }
     let seed = opts.split_seed.unwrap_or(settings::SPLIT_SEED.get() as i64);
+    let imputation = missing::prepare(
+        &source,
+        target,
+        &features,
+        &opts,
+        vec![opts.test_fraction.into(), seed.into()],
+    );
+    let imputed_values = imputation.as_ref().map_or(&[][..], |i| &i.values[..]);
     let ctx = TrainContext {
-        sql: TrainingSql::new(&source, target, &features, &opts),
+        sql: TrainingSql::new(&source, target, &features, &opts, imputed_values),
         seed,
         features: &features,
         source_name: format!("{}.{}", source.namespace(), source.name()),
@@ -515,11 +584,14 @@ fn run_training(call: TrainCall) -> TrainRow {
         ModelKind::BgNbd | ModelKind::GammaGamma => btyd::train(model_kind, &ctx),
     };
 
-    let metrics = json!({
+    let mut metrics = json!({
         "train": trained.train_metrics,
         "test": trained.test_metrics,
         "n_dropped": trained.n_dropped,
     });
+    if let Some(imputation) = &imputation {
+        metrics["n_imputed"] = imputation.counts.clone().into();
+    }
     let mut stored_options = options.clone();
     if !stored_options.is_object() {
         stored_options = json!({});
@@ -537,11 +609,33 @@ fn run_training(call: TrainCall) -> TrainRow {
             features: &features,
             coefficients: trained.coefficients,
             fit: trained.fit,
-            preprocessing: match time_unit {
-                None => json!({ "missing": ctx.opts.missing }),
-                Some((unit, days)) => {
-                    json!({ "missing": ctx.opts.missing, "time_unit": unit, "unit_days": days })
+            preprocessing: {
+                let mut preprocessing = json!({ "missing": ctx.opts.missing });
+                if let Some((unit, days)) = time_unit {
+                    preprocessing["time_unit"] = unit.into();
+                    preprocessing["unit_days"] = days.into();
                 }
+                if !ctx.opts.missing_by_feature.is_empty() {
+                    preprocessing["missing_by_feature"] = ctx
+                        .opts
+                        .missing_by_feature
+                        .iter()
+                        .map(|(f, p)| (f.clone(), json!(p)))
+                        .collect::<serde_json::Map<_, _>>()
+                        .into();
+                }
+                if let Some(imputation) = &imputation {
+                    preprocessing["imputation"] = imputation
+                        .values
+                        .iter()
+                        .map(|(f, v)| (f.clone(), json!(v)))
+                        .collect::<serde_json::Map<_, _>>()
+                        .into();
+                }
+                if let Some(segments) = &trained.segments {
+                    preprocessing["segments"] = serde_json::to_value(segments).expect("segments serialise");
+                }
+                preprocessing
             },
             options: stored_options,
             metrics: metrics.clone(),

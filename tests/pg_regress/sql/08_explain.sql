@@ -76,6 +76,34 @@ SELECT abs((cltv_explain('stack', s) ->> 'baseline')::float8 - cltv_predict('sta
 CREATE TABLE near_copies AS SELECT y, airflow, airflow + watertemp / 1000 AS airflow2 FROM stackloss;
 SELECT version FROM cltv_train('collinear', 'near_copies', 'y', ARRAY['airflow', 'airflow2'], options => '{"test_fraction": 0}');
 
+-- Value segments: a row's tier comes from cut points at quantiles of the training
+-- predictions, stored with the version (by default bronze, silver, gold, platinum: the
+-- lowest 40%, the next 30% and 20%, the top 10%). The cut points equal percentile_cont
+-- over the predictions, computed here independently.
+SELECT abs(c.cut - q.cut) < 1e-9 AS cut_points_match_percentile_cont
+  FROM (SELECT ordinality, value::float8 AS cut
+          FROM cltv.model_versions, jsonb_array_elements_text(preprocessing -> 'segments' -> 'cut_points') WITH ORDINALITY
+         WHERE model = 'stack') c
+  JOIN (SELECT ordinality, cut
+          FROM unnest((SELECT percentile_cont(ARRAY[0.4, 0.7, 0.9]) WITHIN GROUP (ORDER BY cltv_predict('stack', s))
+                         FROM stackloss s)) WITH ORDINALITY AS u(cut, ordinality)) q USING (ordinality);
+SELECT cltv_segment('stack', s) AS tier, count(*) AS rows, round(min(cltv_predict('stack', s))::numeric, 2) AS from_prediction
+  FROM stackloss s GROUP BY 1 ORDER BY 3;
+-- Labels and quantiles are options; here churn risk in two halves.
+SELECT version FROM cltv_train('grade', 'spector_grades', 'y', ARRAY['gpa', 'tuce', 'psi'], kind => 'logistic',
+                               options => '{"test_fraction": 0, "promote": "always", "segments": {"labels": ["lower half", "upper half"], "quantiles": [0.5]}}');
+SELECT cltv_segment('grade', s) AS tier, count(*) AS students FROM spector_grades s GROUP BY 1 ORDER BY 1;
+
+-- What a BI tool reads: a plain view with no cltv types in it.
+CREATE VIEW plant_outlook AS
+SELECT s.airflow, s.watertemp, s.acidconc,
+       round(cltv_predict('stack', s)::numeric, 2) AS predicted_loss,
+       cltv_segment('stack', s) AS tier,
+       round((cltv_predict_interval('stack', s)).lower::numeric, 2) AS low_95,
+       round((cltv_predict_interval('stack', s)).upper::numeric, 2) AS high_95
+  FROM stackloss s;
+SELECT * FROM plant_outlook ORDER BY predicted_loss DESC LIMIT 3;
+
 -- Bad input.
 CREATE FUNCTION pg_temp.error_of(statement text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE s text; m text;
@@ -91,3 +119,5 @@ SELECT pg_temp.error_of($$ SELECT cltv_explain('stack', s, 0) FROM stackloss s $
 SELECT version FROM cltv_train('ridge', 'stackloss', 'y', ARRAY['airflow'], options => '{"test_fraction": 0, "l2": 5}');
 SELECT pg_temp.error_of($$ SELECT cltv_predict_interval('ridge', s) FROM stackloss s $$);
 SELECT pg_temp.error_of($$ SELECT cltv_explain('stack', c) FROM (SELECT 1 AS airflow) c $$);
+SELECT pg_temp.error_of($$ SELECT cltv_train('bad', 'stackloss', 'y', ARRAY['airflow'], options => '{"segments": {"labels": ["a", "b", "c"], "quantiles": [0.5]}}') $$);
+SELECT pg_temp.error_of($$ SELECT cltv_train('bad', 'stackloss', 'y', ARRAY['airflow'], options => '{"segments": {"quantiles": [0.9, 0.5, 0.7]}}') $$);

@@ -1,0 +1,163 @@
+//! Value tiers for marketing and BI: a prediction's tier comes from cut points at quantiles
+//! of the training predictions, stored with the model version, so a customer's tier never
+//! depends on what else is in the query.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Tiers from the lowest predictions to the highest.
+pub const DEFAULT_LABELS: [&str; 4] = ["bronze", "silver", "gold", "platinum"];
+/// Cumulative shares of the training predictions at the cuts: bronze is the lowest 40%,
+/// silver the next 30%, gold the next 20%, platinum the top 10%.
+pub const DEFAULT_QUANTILES: [f64; 3] = [0.4, 0.7, 0.9];
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Segments {
+    /// From the lowest tier to the highest; one more than `quantiles`.
+    pub labels: Vec<String>,
+    /// Strictly increasing shares in (0, 1).
+    pub quantiles: Vec<f64>,
+    /// The training predictions at `quantiles` (filled in by training).
+    #[serde(default)]
+    pub cut_points: Vec<f64>,
+}
+
+impl Default for Segments {
+    fn default() -> Self {
+        Segments {
+            labels: DEFAULT_LABELS.iter().map(|s| s.to_string()).collect(),
+            quantiles: DEFAULT_QUANTILES.to_vec(),
+            cut_points: Vec::new(),
+        }
+    }
+}
+
+fn invalid(reason: String) -> Error {
+    Error::InvalidOption {
+        key: "segments".into(),
+        reason,
+    }
+}
+
+impl Segments {
+    /// The `"segments"` option: `{"labels": [...], "quantiles": [...]}`, either key optional.
+    pub fn parse(value: &Value) -> Result<Segments> {
+        let map = value.as_object().ok_or_else(|| {
+            invalid(format!(
+                "must be an object with \"labels\" and \"quantiles\", got {value}"
+            ))
+        })?;
+        if let Some(key) = map.keys().find(|k| *k != "labels" && *k != "quantiles") {
+            return Err(invalid(format!(
+                "has no key \"{key}\"; it takes \"labels\" and \"quantiles\""
+            )));
+        }
+        let mut parsed = Segments::default();
+        if let Some(labels) = map.get("labels") {
+            parsed.labels = serde_json::from_value(labels.clone())
+                .map_err(|_| invalid(format!("labels must be an array of strings, got {labels}")))?;
+        }
+        if let Some(quantiles) = map.get("quantiles") {
+            parsed.quantiles = serde_json::from_value(quantiles.clone())
+                .map_err(|_| invalid(format!("quantiles must be an array of numbers, got {quantiles}")))?;
+        }
+        parsed.validate()?;
+        Ok(parsed)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if self.labels.len() != self.quantiles.len() + 1 {
+            return Err(invalid(format!(
+                "{} labels need {} quantiles (one cut between each two tiers), got {}",
+                self.labels.len(),
+                self.labels.len().saturating_sub(1),
+                self.quantiles.len()
+            )));
+        }
+        if self.labels.len() < 2 || self.labels.iter().any(|l| l.is_empty()) {
+            return Err(invalid("needs at least two non-empty labels".into()));
+        }
+        for (i, label) in self.labels.iter().enumerate() {
+            if self.labels[..i].contains(label) {
+                return Err(invalid(format!("label \"{label}\" is listed twice")));
+            }
+        }
+        let increasing = self.quantiles.windows(2).all(|w| w[0] < w[1]);
+        if !increasing || self.quantiles.iter().any(|q| !(*q > 0.0 && *q < 1.0)) {
+            return Err(invalid(format!(
+                "quantiles must increase strictly within (0, 1), got {:?}",
+                self.quantiles
+            )));
+        }
+        Ok(())
+    }
+
+    /// The tier of `score`: the number of cut points at or below it picks the label.
+    pub fn label_of(&self, score: f64) -> &str {
+        let tier = self.cut_points.iter().take_while(|cut| **cut <= score).count();
+        &self.labels[tier]
+    }
+}
+
+/// The `q` quantile of ascending `sorted` values by linear interpolation between the
+/// closest ranks (R's type 7, numpy's default, PostgreSQL's `percentile_cont`).
+pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    let n = sorted.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let position = q * (n - 1) as f64;
+    let below = position.floor() as usize;
+    let above = (below + 1).min(n - 1);
+    let weight = position - below as f64;
+    sorted[below] + weight * (sorted[above] - sorted[below])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn quantiles_interpolate_like_percentile_cont() {
+        // percentile_cont(0.4) over 1..5 is 2.6; (0.9) is 4.6.
+        let v = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert!((quantile_sorted(&v, 0.4) - 2.6).abs() < 1e-15);
+        assert!((quantile_sorted(&v, 0.9) - 4.6).abs() < 1e-15);
+        assert_eq!(quantile_sorted(&[7.0], 0.5), 7.0);
+        assert!(quantile_sorted(&[], 0.5).is_nan());
+    }
+
+    #[test]
+    fn labels_follow_the_cut_points() {
+        let s = Segments {
+            cut_points: vec![10.0, 20.0, 30.0],
+            ..Segments::default()
+        };
+        assert_eq!(s.label_of(5.0), "bronze");
+        assert_eq!(s.label_of(10.0), "silver"); // at a cut: the higher tier
+        assert_eq!(s.label_of(25.0), "gold");
+        assert_eq!(s.label_of(1e9), "platinum");
+    }
+
+    #[test]
+    fn the_option_is_checked() {
+        let s = Segments::parse(&json!({"labels": ["low", "high"], "quantiles": [0.5]})).unwrap();
+        assert_eq!(s.labels, ["low", "high"]);
+        assert_eq!(Segments::parse(&json!({})).unwrap(), Segments::default());
+        for bad in [
+            json!({"labels": ["a", "b"], "quantiles": [0.3, 0.6]}),
+            json!({"labels": ["a", "a"], "quantiles": [0.5]}),
+            json!({"quantiles": [0.7, 0.4, 0.9]}),
+            json!({"quantiles": [0.0, 0.5, 0.9]}),
+            json!({"labels": "abc"}),
+            json!({"tiers": 3}),
+            json!([1]),
+        ] {
+            let e = Segments::parse(&bad).unwrap_err();
+            assert_eq!(e.sqlstate(), "22023", "{bad}");
+        }
+    }
+}
