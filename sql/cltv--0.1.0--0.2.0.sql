@@ -217,6 +217,18 @@ LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'cltv_coefficients_model_wrapper';
 
 -- Value segments.
+CREATE FUNCTION cltv_binary_metrics_sfunc(state float8[], y boolean, p float8, sample_fraction float8, quantiles float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_binary_metrics_sfunc';
+CREATE AGGREGATE cltv_binary_metrics(y boolean, p float8, sample_fraction float8, quantiles float8[]) (
+    SFUNC = cltv_binary_metrics_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_binary_metrics_combine,
+    FINALFUNC = cltv_binary_metrics_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cltv_binary_metrics(boolean, float8, float8, float8[]) IS
+    'cltv_binary_metrics, with the scores'' quantiles (as percentile_cont) in "score_quantiles"';
 CREATE FUNCTION cltv_score_quantiles_sfunc(state float8[], score float8, quantiles float8[]) RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_score_quantiles_sfunc';

@@ -1,8 +1,10 @@
-//! `cltv_binary_metrics(y, p [, sample_fraction])`: AUC, log loss, Brier score and the
+//! `cltv_binary_metrics(y, p [, sample_fraction [, quantiles]])`: AUC, log loss, Brier score and the
 //! confusion counts of any probabilities, as a parallel aggregate.
 //!
 //! An exact AUC needs every score sorted, so the state keeps them: a `float8[]` of
-//! `[count, sample_fraction, p₁, y₁, p₂, y₂, …]` that grows by doubling (16 bytes a row).
+//! `[count, sample_fraction, k, q₁ … q_k, p₁, y₁, p₂, y₂, …]` that grows by doubling (16
+//! bytes a row); with quantiles q, the result also has the scores' quantiles (training's
+//! value-segment cut points, from the sort the AUC needs anyway).
 //! With `sample_fraction` < 1 it keeps a deterministic sample of the scores, tie groups
 //! whole (see `cltv_core::classification::in_score_sample`); `cltv_train` uses that above
 //! `SCORE_SAMPLE_ROWS` rows so that memory stays bounded.
@@ -21,7 +23,10 @@ use pgrx::JsonB;
 /// (≈ 128 MB of state) for its metrics.
 pub(crate) const SCORE_SAMPLE_ROWS: i64 = 8_000_000;
 
-const HEADER: usize = 2;
+/// Elements in front of the scores: count, sample fraction, k and the k quantiles.
+fn header_len(values: &[f64]) -> usize {
+    3 + values[2] as usize
+}
 
 /// A state of `header` and `width`-element items with room for at least `needed` items,
 /// holding the first `used` items of `old` (whose header it copies; `header` otherwise).
@@ -54,11 +59,13 @@ v1_function_info!(pg_finfo_cltv_binary_metrics_sfunc);
 pub unsafe extern "C-unwind" fn cltv_binary_metrics_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     let agg_context = aggregate_context(fcinfo);
     let state = arg(fcinfo, 0);
-    let fraction = if (*fcinfo).nargs > 3 {
-        arg(fcinfo, 3).map_or(1.0, |d| f64::from_bits(d.value() as u64))
-    } else {
-        1.0
+    let float_arg = |n: usize| {
+        ((*fcinfo).nargs as usize > n)
+            .then(|| arg(fcinfo, n))
+            .flatten()
+            .map(|d| f64::from_bits(d.value() as u64))
     };
+    let fraction = float_arg(3).unwrap_or(1.0);
     if !(fraction > 0.0 && fraction <= 1.0) {
         raise(Error::InvalidArgument {
             what: format!("sample_fraction {fraction}"),
@@ -84,19 +91,37 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_sfunc(fcinfo: pg_sys::Functi
     }
     let mut state = match state {
         Some(datum) => writable_state(datum, agg_context),
-        None => with_room(None, &[0.0, fraction], 2, 0, 1),
+        None => {
+            let quantiles = if (*fcinfo).nargs > 4 {
+                arg(fcinfo, 4)
+                    .map(|d| read_state(d).as_slice().to_vec())
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            };
+            if quantiles.iter().any(|q| !(0.0..=1.0).contains(q)) {
+                raise(Error::InvalidArgument {
+                    what: format!("quantiles {quantiles:?}"),
+                    reason: "must be within [0, 1]".into(),
+                })
+            }
+            let mut header = vec![0.0, fraction, quantiles.len() as f64];
+            header.extend(quantiles);
+            with_room(None, &header, 2, 0, 1)
+        }
     };
     if !in_score_sample(p, fraction) {
         return state.into_datum();
     }
+    let header = header_len(state.as_slice());
     let used = state.as_slice()[0] as usize;
-    if HEADER + 2 * (used + 1) > state.len() {
-        let header = [state.as_slice()[0], state.as_slice()[1]];
-        state = with_room(Some(&state), &header, 2, used, used + 1);
+    if header + 2 * (used + 1) > state.len() {
+        let head = state.as_slice()[..header].to_vec();
+        state = with_room(Some(&state), &head, 2, used, used + 1);
     }
     let values = state.as_mut_slice();
-    values[HEADER + 2 * used] = p;
-    values[HEADER + 2 * used + 1] = if y.value() != 0 { 1.0 } else { 0.0 };
+    values[header + 2 * used] = p;
+    values[header + 2 * used + 1] = if y.value() != 0 { 1.0 } else { 0.0 };
     values[0] = (used + 1) as f64;
     state.into_datum()
 }
@@ -111,20 +136,22 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_combine(
 ) -> pg_sys::Datum {
     combine(fcinfo, |ours, theirs, _| {
         let (mine, other) = (ours.as_slice(), theirs.as_slice());
-        if mine[1] != other[1] {
+        let header = header_len(mine);
+        if header != header_len(other) || mine[1..header] != other[1..header] {
             raise(Error::CorruptState {
-                reason: "partial states with different sample fractions".into(),
+                reason: "partial states with different sample fractions or quantiles".into(),
             })
         }
         let (used, extra) = (mine[0] as usize, other[0] as usize);
-        let mut merged = if HEADER + 2 * (used + extra) > ours.len() {
-            with_room(Some(&ours), &mine[..HEADER], 2, used, used + extra)
+        let mut merged = if header + 2 * (used + extra) > ours.len() {
+            let head = mine[..header].to_vec();
+            with_room(Some(&ours), &head, 2, used, used + extra)
         } else {
             ours
         };
         let values = merged.as_mut_slice();
-        values[HEADER + 2 * used..HEADER + 2 * (used + extra)]
-            .copy_from_slice(&other[HEADER..HEADER + 2 * extra]);
+        values[header + 2 * used..header + 2 * (used + extra)]
+            .copy_from_slice(&other[header..header + 2 * extra]);
         values[0] = (used + extra) as f64;
         merged
     })
@@ -142,17 +169,26 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_final(fcinfo: pg_sys::Functi
     };
     let state = read_state(state);
     let values = state.as_slice();
-    let (used, fraction) = (values[0] as usize, values[1]);
+    let (used, fraction, header) = (values[0] as usize, values[1], header_len(values));
     if used == 0 {
         (*fcinfo).isnull = true;
         return pg_sys::Datum::from(0usize);
     }
-    let mut scores: Vec<(f64, bool)> = values[HEADER..HEADER + 2 * used]
+    let mut scores: Vec<(f64, bool)> = values[header..header + 2 * used]
         .chunks_exact(2)
         .map(|pair| (pair[0], pair[1] != 0.0))
         .collect();
+    // Sorts the scores, which the quantiles then read.
     let metrics = binary_metrics_from_scores(&mut scores).or_raise();
     let mut json = serde_json::to_value(metrics).expect("metrics serialise");
+    if header > 3 {
+        let sorted: Vec<f64> = scores.iter().map(|s| s.0).collect();
+        let quantiles: Vec<f64> = values[3..header]
+            .iter()
+            .map(|q| quantile_sorted(&sorted, *q))
+            .collect();
+        json["score_quantiles"] = quantiles.into();
+    }
     if fraction < 1.0 {
         json["sample_fraction"] = fraction.into();
     }
@@ -315,6 +351,18 @@ CREATE AGGREGATE cltv_binary_metrics(y boolean, p float8) (
     FINALFUNC = cltv_binary_metrics_final,
     PARALLEL = SAFE
 );
+CREATE FUNCTION cltv_binary_metrics_sfunc(state float8[], y boolean, p float8, sample_fraction float8, quantiles float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_binary_metrics_sfunc';
+CREATE AGGREGATE cltv_binary_metrics(y boolean, p float8, sample_fraction float8, quantiles float8[]) (
+    SFUNC = cltv_binary_metrics_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_binary_metrics_combine,
+    FINALFUNC = cltv_binary_metrics_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cltv_binary_metrics(boolean, float8, float8, float8[]) IS
+    'cltv_binary_metrics, with the scores'' quantiles (as percentile_cont) in "score_quantiles"';
 CREATE AGGREGATE cltv_binary_metrics(y boolean, p float8, sample_fraction float8) (
     SFUNC = cltv_binary_metrics_sfunc,
     STYPE = float8[],

@@ -90,6 +90,8 @@ fn irls(ctx: &TrainContext, first_pass: Vec<f64>, opts: &LogitOptions) -> LogitF
     let mut irls = Irls::new(ctx.features.len(), ctx.features, opts).or_raise();
     let mut state = first_pass; // accumulated at β = 0, where Irls starts
     loop {
+        // The passes are queries, which check for interrupts themselves; so does each step.
+        pg_sys::check_for_interrupts!();
         let pass = LogitPass::from_state(&state).or_raise();
         match irls.step(&pass) {
             Ok(Step::Converged { fit }) => return fit,
@@ -141,13 +143,15 @@ fn metrics_pass(
     n_test: i64,
 ) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
     let fraction = |n: i64| (SCORE_SAMPLE_ROWS as f64 / n.max(1) as f64).min(1.0);
+    let with_segments = super::segments_available();
     let query = format!(
-        "SELECT cltv_binary_metrics(s.y = 1, s.p, $4) FILTER (WHERE NOT s.is_test),
-                cltv_binary_metrics(s.y = 1, s.p, $5) FILTER (WHERE s.is_test), {cuts}
+        "SELECT cltv_binary_metrics(s.y = 1, s.p, $4{quantiles}) FILTER (WHERE NOT s.is_test),
+                cltv_binary_metrics(s.y = 1, s.p, $5) FILTER (WHERE s.is_test)
            FROM (SELECT s.y, cltv_predict($3, s.x) AS p, s.is_test
                    FROM {rows} WHERE s.complete) AS s",
         rows = ctx.sql.rows(),
-        cuts = super::cut_points_sql(6, n_train),
+        // The segment cut points come from the training scores' sort the AUC needs anyway.
+        quantiles = if with_segments { ", $6" } else { "" },
     );
     // Only what scoring needs: cltv_predict compares this jsonb per row.
     let scorer = JsonB(serde_json::json!({ "kind": "logistic", "estimate": estimate }));
@@ -163,7 +167,12 @@ fn metrics_pass(
             let metrics = |i| -> Result<serde_json::Value, pgrx::spi::SpiError> {
                 Ok(row.get::<JsonB>(i)?.map_or(serde_json::Value::Null, |j| j.0))
             };
-            Ok((metrics(1)?, metrics(2)?, row.get::<Vec<f64>>(3)?))
+            let mut train = metrics(1)?;
+            let cut_points = train
+                .as_object_mut()
+                .and_then(|m| m.remove("score_quantiles"))
+                .and_then(|q| serde_json::from_value::<Vec<f64>>(q).ok());
+            Ok((train, metrics(2)?, cut_points))
         },
     )
 }

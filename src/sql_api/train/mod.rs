@@ -344,14 +344,7 @@ impl TrainContext<'_> {
 /// The aggregate that finds the value-segment cut points among the training rows' scores
 /// `s.p`, quantiles in parameter `$q`, sampled to `SCORE_SAMPLE_ROWS` scores above that.
 fn cut_points_sql(q: usize, n_train: i64) -> String {
-    // A database still at 0.1.0 has no cltv_score_quantiles: its versions get no segments.
-    let available = Spi::get_one::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = 'cltv_score_quantiles')",
-    )
-    .ok()
-    .flatten()
-    .unwrap_or(false);
-    if !available {
+    if !segments_available() {
         return format!("NULL::float8[] AS no_segments_{q}");
     }
     let fraction =
@@ -362,6 +355,17 @@ fn cut_points_sql(q: usize, n_train: i64) -> String {
         String::new()
     };
     format!("cltv_score_quantiles(s.p, ${q}) FILTER (WHERE NOT s.is_test{sample})")
+}
+
+/// A database still at 0.1.0 (library updated, extension not yet) has none of the
+/// aggregates that find segment cut points: its versions get no segments.
+fn segments_available() -> bool {
+    Spi::get_one::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = 'cltv_score_quantiles')",
+    )
+    .ok()
+    .flatten()
+    .unwrap_or(false)
 }
 
 /// The configured segments with the cut points a metrics pass found.

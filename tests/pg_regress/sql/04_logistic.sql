@@ -146,5 +146,13 @@ SELECT s.m = p.m AS parallel_equals_serial,
 SELECT (m ->> 'sample_fraction')::float8 AS sample_fraction,
        abs((m ->> 'n')::int / 200000.0 - 0.25) < 0.05 AS about_a_quarter
   FROM (SELECT cltv_binary_metrics(y, p, 0.25) AS m FROM scores) s;
+-- With quantiles, the scores' quantiles come along from the same sort (percentile_cont's
+-- interpolation, checked against it).
+SELECT bool_and(abs(c.q - r.q) < 1e-12) AS quantiles_match_percentile_cont
+  FROM (SELECT ordinality, value::float8 AS q
+          FROM jsonb_array_elements_text((SELECT cltv_binary_metrics(y, p, 1, ARRAY[0.1, 0.5, 0.9]) FROM scores) -> 'score_quantiles')
+               WITH ORDINALITY) c
+  JOIN unnest((SELECT percentile_cont(ARRAY[0.1, 0.5, 0.9]) WITHIN GROUP (ORDER BY p) FROM scores)) WITH ORDINALITY AS r(q, ordinality)
+ USING (ordinality);
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
