@@ -56,8 +56,10 @@ fn cltv_import(
     exported.validate().or_raise();
     let model = name.unwrap_or(&exported.name).to_string();
     ModelRef::parse(&model).or_raise();
-    let mut options = exported.options.clone();
-    options["imported_from"] = serde_json::json!({
+    // Where it came from goes with the metrics: the options must stay the ones
+    // cltv_retrain can repeat.
+    let mut metrics = exported.metrics.clone();
+    metrics["imported_from"] = serde_json::json!({
         "name": exported.name, "version": exported.version,
         "trained_by": exported.trained_by, "trained_at": exported.trained_at,
     });
@@ -70,8 +72,8 @@ fn cltv_import(
             coefficients: exported.coefficients.clone(),
             fit: exported.fit.clone(),
             preprocessing: exported.preprocessing.clone(),
-            options,
-            metrics: exported.metrics.clone(),
+            options: exported.options.clone(),
+            metrics,
             n_train: exported.n_train,
             n_test: exported.n_test,
             n_dropped: exported.n_dropped,

@@ -116,6 +116,10 @@ SELECT jsonb_object_keys(cltv_export('spend')) AS field ORDER BY 1;
 SELECT model, version, deployed FROM cltv_import(cltv_export('spend'), name => 'spend_copy');
 SELECT bool_and(cltv_predict('spend_copy', n) = cltv_predict('spend', n)) AS same_predictions
   FROM november_x n;
+-- The copy remembers where it came from, and can be retrained like any model.
+SELECT metrics -> 'imported_from' ->> 'name' AS imported_from, metrics -> 'imported_from' ->> 'version' AS of_version
+  FROM cltv.model_versions WHERE model = 'spend_copy';
+SELECT version, deployed FROM cltv_retrain('spend_copy');
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_import(cltv_export('spend') || '{"surprise": 1}') $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_import(cltv_export('spend') - 'coefficients') $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_import(jsonb_set(cltv_export('spend'), '{coefficients}', '[1, 2]')) $$);
