@@ -172,7 +172,7 @@ CREATE FUNCTION cltv_predict_interval(model text, "row" record, level float8 DEF
     AS 'MODULE_PATHNAME', 'cltv_predict_interval_row';
 COMMENT ON FUNCTION cltv_predict_interval(text, record, float8) IS
     'Linear models: the exact OLS prediction interval for a new observation; logistic models: a confidence interval for the probability, delta method on the logit scale';
--- cltv_coefficients gained the column "vif": re-created, both forms.
+-- cltv_coefficients gained the columns "vif" and "std_estimate": re-created, both forms.
 DROP FUNCTION cltv_coefficients(jsonb);
 DROP FUNCTION cltv_coefficients(text);
 -- cltv::sql_api::coefficients::cltv_coefficients
@@ -190,7 +190,8 @@ CREATE  FUNCTION "cltv_coefficients"(
 	"odds_ratio" double precision,  /* Option < f64 > */
 	"odds_ratio_ci_lower" double precision,  /* Option < f64 > */
 	"odds_ratio_ci_upper" double precision,  /* Option < f64 > */
-	"vif" double precision  /* Option < f64 > */
+	"vif" double precision,  /* Option < f64 > */
+	"std_estimate" double precision  /* Option < f64 > */
 )
 IMMUTABLE STRICT PARALLEL SAFE 
 LANGUAGE c /* Rust */
@@ -210,7 +211,8 @@ CREATE  FUNCTION "cltv_coefficients"(
 	"odds_ratio" double precision,  /* Option < f64 > */
 	"odds_ratio_ci_lower" double precision,  /* Option < f64 > */
 	"odds_ratio_ci_upper" double precision,  /* Option < f64 > */
-	"vif" double precision  /* Option < f64 > */
+	"vif" double precision,  /* Option < f64 > */
+	"std_estimate" double precision  /* Option < f64 > */
 )
 STRICT STABLE PARALLEL SAFE 
 LANGUAGE c /* Rust */

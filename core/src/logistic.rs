@@ -754,6 +754,10 @@ pub struct LogitFit {
     pub x_mean: Vec<f64>,
     #[serde(default)]
     pub vif: Vec<Option<f64>>,
+    /// The slopes on the standardised scale, bⱼ·sd(xⱼ): the change in log-odds for one
+    /// (population) standard deviation of the feature; `None` for the intercept.
+    #[serde(default)]
+    pub std_estimate: Vec<Option<f64>>,
 }
 
 impl LogitFit {
@@ -763,6 +767,12 @@ impl LogitFit {
     pub fn describe_features(&mut self, first_pass: &LogitPass) {
         self.x_mean = first_pass.mean.clone();
         self.vif = crate::explain::vif(&first_pass.comoment, first_pass.p);
+        let p = first_pass.p;
+        // At β = 0 the weighted co-moments are the plain ones times the common weight.
+        let variance = |j: usize| first_pass.comoment[j * p + j] / first_pass.weight_sum;
+        self.std_estimate = std::iter::once(None)
+            .chain((0..p).map(|j| Some(self.estimate[j + 1] * variance(j).sqrt())))
+            .collect();
     }
 
     /// Number of features (terms minus the intercept).
@@ -1446,6 +1456,7 @@ fn build_fit(
         cov_params,
         x_mean: Vec::new(),
         vif: Vec::new(),
+        std_estimate: Vec::new(),
     }
 }
 
@@ -1700,6 +1711,7 @@ mod tests {
             cov_params: None,
             x_mean: Vec::new(),
             vif: Vec::new(),
+            std_estimate: Vec::new(),
         };
         // An odds ratio that overflows survives the JSON round trip.
         let mut huge = fit.clone();

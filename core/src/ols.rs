@@ -99,6 +99,10 @@ pub struct OlsFit {
     /// empty in fits stored before it existed.
     #[serde(default)]
     pub vif: Vec<Option<f64>>,
+    /// The coefficients on the standardised scale: bⱼ·sd(xⱼ), the change in y for one
+    /// (population) standard deviation of the feature; `None` for the intercept.
+    #[serde(default)]
+    pub std_estimate: Vec<Option<f64>>,
 }
 
 /// Fits OLS (or ridge, if `opts.l2 > 0`) from sufficient statistics.
@@ -282,6 +286,9 @@ pub fn fit_ols(stats: &SuffStats, feature_names: &[String], opts: &OlsOptions) -
         y_mean,
         cov_params,
         vif: feature_vif(stats),
+        std_estimate: std::iter::once(None)
+            .chain((0..p).map(|j| Some(b[j] * (cxx[j * p + j] / n_f).sqrt())))
+            .collect(),
     })
 }
 

@@ -96,3 +96,71 @@ fn logistic_confidence_intervals_and_vif_match_statsmodels() {
         "explained probability",
     );
 }
+
+/// The same rows with every feature standardised (population sd), for a second method.
+fn standardised(data: &Dataset) -> Dataset {
+    let n = data.rows.len() as f64;
+    let p = data.p();
+    let mean: Vec<f64> = (0..p)
+        .map(|j| data.rows.iter().map(|(_, x)| x[j]).sum::<f64>() / n)
+        .collect();
+    let sd: Vec<f64> = (0..p)
+        .map(|j| {
+            (data
+                .rows
+                .iter()
+                .map(|(_, x)| (x[j] - mean[j]).powi(2))
+                .sum::<f64>()
+                / n)
+                .sqrt()
+        })
+        .collect();
+    Dataset {
+        features: data.features.clone(),
+        rows: data
+            .rows
+            .iter()
+            .map(|(y, x)| (*y, (0..p).map(|j| (x[j] - mean[j]) / sd[j]).collect()))
+            .collect(),
+    }
+}
+
+#[test]
+fn standardised_coefficients_equal_a_fit_on_standardised_features() {
+    let data = read_csv("stackloss.csv");
+    let fit = fit_ols(&data.stats(), &data.features, &OlsOptions::default()).unwrap();
+    let z = standardised(&data);
+    let on_z = fit_ols(&z.stats(), &z.features, &OlsOptions::default()).unwrap();
+    assert!(fit.std_estimate[0].is_none());
+    for j in 0..data.p() {
+        assert_rel(
+            fit.std_estimate[j + 1].unwrap(),
+            on_z.estimate[j + 1],
+            1e-10,
+            "OLS standardised slope",
+        );
+    }
+
+    let data = read_csv("spector_logit.csv");
+    let fit_of = |d: &Dataset| {
+        let mut irls = Irls::new(d.p(), &d.features, &LogitOptions::default()).unwrap();
+        let first = pass_at(d, irls.beta());
+        let mut fit = loop {
+            let pass = pass_at(d, irls.beta());
+            if let Step::Converged { fit } = irls.step(&pass).unwrap() {
+                break fit;
+            }
+        };
+        fit.describe_features(&first);
+        fit
+    };
+    let (fit, on_z) = (fit_of(&data), fit_of(&standardised(&data)));
+    for j in 0..data.p() {
+        assert_rel(
+            fit.std_estimate[j + 1].unwrap(),
+            on_z.estimate[j + 1],
+            1e-8,
+            "logistic standardised slope",
+        );
+    }
+}

@@ -2,7 +2,9 @@
 //!
 //! One shape for every kind: a linear model fills `t_value`, a logistic one `z_value` and
 //! the odds ratios; what a kind does not have is NULL. `vif` is each feature's variance
-//! inflation factor (NULL for the intercept, and for fits stored before 0.2.0).
+//! inflation factor and `std_estimate` its coefficient on the standardised scale (the change
+//! per standard deviation of the feature); both NULL for the intercept and for fits stored
+//! before 0.2.0.
 
 use crate::catalog;
 use crate::error::{raise, OrRaise};
@@ -14,6 +16,7 @@ use pgrx::JsonB;
 type Row = (
     String,
     f64,
+    Option<f64>,
     Option<f64>,
     Option<f64>,
     Option<f64>,
@@ -67,6 +70,7 @@ fn rows_of(fit: &serde_json::Value) -> Vec<Row> {
     let at = |c: usize, i: usize| columns[c].get(i).copied().flatten();
     // One VIF per feature: none for the intercept (term 0).
     let vif = column("vif");
+    let std_estimate = column("std_estimate");
     terms
         .into_iter()
         .enumerate()
@@ -85,6 +89,7 @@ fn rows_of(fit: &serde_json::Value) -> Vec<Row> {
                 at(8, i),
                 at(9, i),
                 i.checked_sub(1).and_then(|j| vif.get(j).copied().flatten()),
+                std_estimate.get(i).copied().flatten(),
             )
         })
         .collect()
@@ -111,6 +116,7 @@ fn cltv_coefficients_model(
         name!(odds_ratio_ci_lower, Option<f64>),
         name!(odds_ratio_ci_upper, Option<f64>),
         name!(vif, Option<f64>),
+        name!(std_estimate, Option<f64>),
     ),
 > {
     let fit = catalog::fit_of(&ModelRef::parse(model).or_raise());
@@ -137,6 +143,7 @@ fn cltv_coefficients_fit(
         name!(odds_ratio_ci_lower, Option<f64>),
         name!(odds_ratio_ci_upper, Option<f64>),
         name!(vif, Option<f64>),
+        name!(std_estimate, Option<f64>),
     ),
 > {
     TableIterator::new(rows_of(&fit.0))

@@ -26,6 +26,20 @@ SELECT version FROM cltv_train('grade', 'spector_grades', 'y', ARRAY['gpa', 'tuc
 SELECT term, round(vif::numeric, 4) AS vif FROM cltv_coefficients('stack');
 SELECT term, round(vif::numeric, 4) AS vif FROM cltv_coefficients('grade');
 
+-- Coefficients on the standardised scale too: the change per (population) standard
+-- deviation of the feature, equal to the slopes of a fit on standardised columns.
+CREATE VIEW stackloss_z AS
+SELECT y, (airflow - avg(airflow) OVER ()) / stddev_pop(airflow) OVER () AS airflow,
+       (watertemp - avg(watertemp) OVER ()) / stddev_pop(watertemp) OVER () AS watertemp,
+       (acidconc - avg(acidconc) OVER ()) / stddev_pop(acidconc) OVER () AS acidconc
+  FROM stackloss;
+SELECT version FROM cltv_train('stack_z', 'stackloss_z', 'y', ARRAY['airflow', 'watertemp', 'acidconc'],
+                               options => '{"test_fraction": 0}');
+SELECT a.term, round(a.estimate::numeric, 4) AS estimate, round(a.std_estimate::numeric, 4) AS std_estimate,
+       abs(a.std_estimate - z.estimate) < 1e-9 AS equals_the_standardised_fit
+  FROM cltv_coefficients('stack') a JOIN cltv_coefficients('stack_z') z USING (term)
+ WHERE a.term <> '(intercept)';
+
 -- The 95% and 80% prediction intervals of three rows, against statsmodels.
 CREATE TABLE stack_points (airflow float8, watertemp float8, acidconc float8, level float8, lower float8, upper float8);
 INSERT INTO stack_points VALUES
