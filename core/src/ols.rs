@@ -54,6 +54,11 @@ pub const CONFIDENCE_LEVEL: f64 = 0.95;
 pub struct OlsOptions {
     /// Ridge penalty; 0 for ordinary least squares.
     pub l2: f64,
+    /// Penalise the coefficients of the standardised features (scikit-learn's
+    /// `make_pipeline(StandardScaler(), Ridge(alpha))`): on the original scale a penalty of
+    /// l2·sd²ⱼ per coefficient, sd the population standard deviation (1 for a constant
+    /// feature, as StandardScaler). No effect without `l2`.
+    pub standardize: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -151,8 +156,19 @@ pub fn fit_ols(stats: &SuffStats, feature_names: &[String], opts: &OlsOptions) -
         }
     }
 
-    // Correlation space: R = D⁻¹(Cxx + l2·I)D⁻¹ with D = sqrt(diag(Cxx) + l2).
-    let scale: Vec<f64> = (0..p).map(|i| (cxx[i * p + i] + l2).sqrt()).collect();
+    // The penalty of each coefficient: l2, or l2·sd² on standardised features.
+    let penalty: Vec<f64> = (0..p)
+        .map(|i| {
+            let variance = cxx[i * p + i] / n_f;
+            if opts.standardize && variance > 0.0 {
+                l2 * variance
+            } else {
+                l2
+            }
+        })
+        .collect();
+    // Correlation space: R = D⁻¹(Cxx + Λ)D⁻¹ with D = sqrt(diag(Cxx) + Λ), Λ = diag(penalty).
+    let scale: Vec<f64> = (0..p).map(|i| (cxx[i * p + i] + penalty[i]).sqrt()).collect();
     let mut corr = vec![0.0; p * p];
     for i in 0..p {
         for j in 0..p {
@@ -199,10 +215,10 @@ pub fn fit_ols(stats: &SuffStats, feature_names: &[String], opts: &OlsOptions) -
 
     let inverse_corr = chol.inverse();
     let df_model = if ridge {
-        // tr(Cxx (Cxx + l2 I)⁻¹) = p − l2·tr((Cxx + l2 I)⁻¹).
+        // tr(Cxx (Cxx + Λ)⁻¹) = p − tr(Λ (Cxx + Λ)⁻¹).
         p as f64
-            - l2 * (0..p)
-                .map(|i| inverse_corr[i * p + i] / (scale[i] * scale[i]))
+            - (0..p)
+                .map(|i| penalty[i] * inverse_corr[i * p + i] / (scale[i] * scale[i]))
                 .sum::<f64>()
     } else {
         p as f64
@@ -487,10 +503,54 @@ mod tests {
         ));
         for bad in [-1.0, f64::NAN, f64::INFINITY] {
             assert!(matches!(
-                fit_ols(&s, &names(&["a"]), &OlsOptions { l2: bad }),
+                fit_ols(
+                    &s,
+                    &names(&["a"]),
+                    &OlsOptions {
+                        l2: bad,
+                        ..Default::default()
+                    }
+                ),
                 Err(Error::InvalidOption { .. })
             ));
         }
+    }
+
+    #[test]
+    fn standardised_ridge_with_one_feature_has_a_closed_form() {
+        // Penalising c = b·sd: b = Sxy / (Sxx + l2·sd²) with sd² = Sxx / n.
+        let rows: Vec<(f64, Vec<f64>)> = (0..40)
+            .map(|k| {
+                let x = (k * 7 % 13) as f64 * 3.0;
+                (2.0 + 0.5 * x + ((k * 5) % 7) as f64, vec![x])
+            })
+            .collect();
+        let n = rows.len() as f64;
+        let mx = rows.iter().map(|(_, x)| x[0]).sum::<f64>() / n;
+        let my = rows.iter().map(|(y, _)| *y).sum::<f64>() / n;
+        let sxx: f64 = rows.iter().map(|(_, x)| (x[0] - mx).powi(2)).sum();
+        let sxy: f64 = rows.iter().map(|(y, x)| (x[0] - mx) * (y - my)).sum();
+        let opts = OlsOptions {
+            l2: 7.0,
+            standardize: true,
+        };
+        let fit = fit_ols(&stats_of(&rows, 1), &names(&["x"]), &opts).unwrap();
+        let want = sxy / (sxx + 7.0 * sxx / n);
+        assert!(
+            (fit.estimate[1] - want).abs() < 1e-12 * want.abs(),
+            "{} vs {want}",
+            fit.estimate[1]
+        );
+        let raw = fit_ols(
+            &stats_of(&rows, 1),
+            &names(&["x"]),
+            &OlsOptions {
+                l2: 7.0,
+                standardize: false,
+            },
+        )
+        .unwrap();
+        assert!((raw.estimate[1] - sxy / (sxx + 7.0)).abs() < 1e-12);
     }
 
     #[test]
@@ -502,7 +562,15 @@ mod tests {
         let json = serde_json::to_string(&fit).unwrap();
         let back: OlsFit = serde_json::from_str(&json).unwrap();
         assert_eq!(back, fit);
-        let ridge = fit_ols(&stats_of(&rows, 1), &names(&["x"]), &OlsOptions { l2: 1.0 }).unwrap();
+        let ridge = fit_ols(
+            &stats_of(&rows, 1),
+            &names(&["x"]),
+            &OlsOptions {
+                l2: 1.0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         let json = serde_json::to_string(&ridge).unwrap();
         assert!(json.contains("\"std_error\":[null,null]"));
         assert!(json.contains("\"cov_params\":null"));

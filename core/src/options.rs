@@ -154,6 +154,9 @@ pub struct TrainOptions {
     pub metric: String,
     /// Value tiers for `cltv_segment` (linear and logistic models).
     pub segments: Segments,
+    /// Penalise the coefficients of standardised features; `None`: yes (the default for
+    /// ridge and penalised logistic fits; without `l2` it changes nothing).
+    pub standardize: Option<bool>,
 }
 
 impl Default for TrainOptions {
@@ -173,6 +176,7 @@ impl Default for TrainOptions {
             promote: Promote::Never,
             metric: "rmse".into(),
             segments: Segments::default(),
+            standardize: None,
         }
     }
 }
@@ -187,6 +191,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "promote",
     "metric",
     "segments",
+    "standardize",
 ];
 /// Keys that only mean something for a logistic model.
 pub const LOGISTIC_KEYS: &[&str] = &["solver", "tol", "max_iter", "allow_nonconvergence"];
@@ -194,6 +199,12 @@ pub const LOGISTIC_KEYS: &[&str] = &["solver", "tol", "max_iter", "allow_nonconv
 pub const BTYD_KEYS: &[&str] = &["time_unit"];
 
 impl TrainOptions {
+    /// Whether the penalty applies to standardised coefficients: only a penalised fit
+    /// (`l2` > 0) can tell, and it does unless `"standardize": false`.
+    pub fn standardizes(&self) -> bool {
+        self.l2 > 0.0 && self.standardize.unwrap_or(true)
+    }
+
     /// The missing-value policy of `feature`.
     pub fn missing_for(&self, feature: &str) -> MissingPolicy {
         self.missing_by_feature
@@ -279,6 +290,22 @@ impl TrainOptions {
                     ))
                 }
                 "time_unit" => parsed.time_unit = Some(string(key, value)?.to_string()),
+                "standardize" => {
+                    if kind.fixed_features().is_some() {
+                        return Err(invalid(
+                            key,
+                            format!(
+                                "applies to linear and logistic models, not to kind \"{}\"",
+                                kind.as_str()
+                            ),
+                        ));
+                    }
+                    parsed.standardize = Some(
+                        value
+                            .as_bool()
+                            .ok_or_else(|| invalid(key, format!("must be true or false, got {value}")))?,
+                    );
+                }
                 "segments" => {
                     if kind.fixed_features().is_some() {
                         return Err(invalid(

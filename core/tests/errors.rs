@@ -75,7 +75,10 @@ fn ridge_accepts_a_constant_feature_with_zero_coefficient() {
     let fit = fit_ols(
         &stats(&rows, 2),
         &names(&["x1", "region"]),
-        &OlsOptions { l2: 1.0 },
+        &OlsOptions {
+            l2: 1.0,
+            ..Default::default()
+        },
     )
     .unwrap();
     assert_eq!(fit.estimate[2], 0.0);
@@ -111,7 +114,10 @@ fn collinear_feature_is_named_with_its_dependencies() {
     let ridge = fit_ols(
         &stats(&rows, 4),
         &names(&["x1", "x2", "x4", "x3"]),
-        &OlsOptions { l2: 0.5 },
+        &OlsOptions {
+            l2: 0.5,
+            ..Default::default()
+        },
     );
     assert!(ridge.is_ok());
 }
@@ -155,7 +161,15 @@ fn too_few_rows_says_how_many_are_needed() {
 fn empty_input() {
     let s = SuffStats::from_state(&new_state(2)).unwrap();
     for l2 in [0.0, 1.0] {
-        let err = fit_ols(&s, &names(&["a", "b"]), &OlsOptions { l2 }).unwrap_err();
+        let err = fit_ols(
+            &s,
+            &names(&["a", "b"]),
+            &OlsOptions {
+                l2,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::EmptyInput { .. }), "{err:?}");
         assert_eq!(err.sqlstate(), "22000");
     }

@@ -332,7 +332,15 @@ fn stackloss_ols_matches_statsmodels() {
 }
 
 fn check_ridge(data: &Dataset, alpha: f64, intercept: f64, coef: &[f64], r_squared: f64, effective_df: f64) {
-    let fit = fit_ols(&data.stats(), &data.features, &OlsOptions { l2: alpha }).unwrap();
+    let fit = fit_ols(
+        &data.stats(),
+        &data.features,
+        &OlsOptions {
+            l2: alpha,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_rel(fit.estimate[0], intercept, COEF_TOL, "ridge intercept");
     assert_all_rel(&fit.estimate[1..], coef, COEF_TOL, "ridge coef");
     assert_rel(fit.r_squared.unwrap(), r_squared, STAT_TOL, "ridge r_squared");

@@ -119,7 +119,15 @@ fn cltv_linreg_final(state: Vec<f64>) -> JsonB {
             rows: stats.rows_nonfinite,
         });
     }
-    let fit = fit_ols(&stats, &positional_names(stats.p), &OlsOptions { l2: 0.0 }).or_raise();
+    let fit = fit_ols(
+        &stats,
+        &positional_names(stats.p),
+        &OlsOptions {
+            l2: 0.0,
+            ..Default::default()
+        },
+    )
+    .or_raise();
     let mut json = serde_json::to_value(&fit).expect("an OLS fit serialises");
     json["kind"] = "linear".into();
     json["rows_skipped_null"] = stats.rows_skipped_null.into();

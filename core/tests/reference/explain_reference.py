@@ -8,7 +8,11 @@ Stack loss (OLS) and Spector (logistic), read from ../data:
   * logistic confidence intervals for P(y = 1): GLM(y, add_constant(X), Binomial()).fit()
     .get_prediction(x).summary_frame(alpha) columns mean_ci_lower / mean_ci_upper, which
     statsmodels computes on the linear-predictor (logit) scale and maps through the link.
-Re-run: python3 explain_reference.py > /tmp/ref.rs   (numpy, pandas, statsmodels)
+  * standardised penalties (tests/pg_regress/sql/08_explain.sql):
+    make_pipeline(StandardScaler(), Ridge(alpha=5)) on Stack loss and
+    make_pipeline(StandardScaler(), LogisticRegression(C=1, tol=1e-12)) on Spector,
+    coefficients mapped back to the original scale; printed as comments.
+Re-run: python3 explain_reference.py > /tmp/ref.rs   (numpy, pandas, statsmodels, scikit-learn)
 """
 import pathlib
 
@@ -52,3 +56,21 @@ print(f"pub const SPECTOR_POINTS: [[f64; 3]; 3] = {[list(map(float, p[1:])) for 
 print(f"pub const SPECTOR_P: [f64; 3] = {lit(frame['mean'])};")
 print(f"pub const SPECTOR_CI_LOWER_95: [f64; 3] = {lit(frame['mean_ci_lower'])};")
 print(f"pub const SPECTOR_CI_UPPER_95: [f64; 3] = {lit(frame['mean_ci_upper'])};")
+
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+
+def unscaled(pipe):
+    scaler, model = pipe[0], pipe[1]
+    coef = np.ravel(model.coef_)
+    slopes = coef / scaler.scale_
+    intercept = float(np.ravel([model.intercept_])[0]) - float(np.sum(coef * scaler.mean_ / scaler.scale_))
+    return [intercept] + list(slopes)
+
+
+ridge = make_pipeline(StandardScaler(), Ridge(alpha=5.0)).fit(X[:, 1:], y)
+print(f"// standardised ridge (alpha 5), stack loss: {lit(unscaled(ridge))}")
+logit = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, tol=1e-12, max_iter=100000)).fit(Xs[:, 1:], ys)
+print(f"// standardised logistic (C 1), Spector: {lit(unscaled(logit))}")

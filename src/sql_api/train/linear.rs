@@ -20,11 +20,20 @@ pub(super) fn train(ctx: &TrainContext) -> Trained {
     ctx.check(&counts);
     let Some(state) = state else { ctx.too_few_rows() };
     let stats = SuffStats::from_state(&state).or_raise();
-    let fit = fit_ols(&stats, ctx.features, &OlsOptions { l2: ctx.opts.l2 }).or_raise();
+    let fit = fit_ols(
+        &stats,
+        ctx.features,
+        &OlsOptions {
+            l2: ctx.opts.l2,
+            standardize: ctx.opts.standardizes(),
+        },
+    )
+    .or_raise();
     super::warn_collinearity(ctx.features, &fit.vif, fit.condition_number);
     let (train_metrics, test_metrics, cut_points) = metrics_pass(ctx, &fit.estimate, fit.n as i64);
     let mut fit_json = serde_json::to_value(&fit).expect("an OLS fit serialises");
     fit_json["kind"] = "linear".into();
+    fit_json["standardize"] = ctx.opts.standardizes().into();
     Trained {
         segments: super::segments_with(ctx, cut_points),
         coefficients: fit.estimate,

@@ -10,12 +10,56 @@ use cltv_core::logistic::{fit_lbfgs, Irls, LogitFit, LogitOptions, LogitPass, St
 use cltv_core::options::Solver;
 use pgrx::prelude::*;
 use pgrx::JsonB;
+use serde_json::json;
 
 /// Rows that count for fitting (for the in-memory solver): complete, finite, with a 0/1
 /// target, on the train side.
 const TRAINING_ROW: &str = "s.complete AND s.finite AND s.y IN (0, 1) AND NOT s.is_test";
 
 pub(super) fn train(ctx: &TrainContext) -> Trained {
+    if !ctx.opts.standardizes() {
+        let mut trained = fit(ctx);
+        trained.fit["standardize"] = false.into();
+        return trained;
+    }
+    // A penalty on standardised coefficients: fit on the features divided by their
+    // population standard deviation (no centring needed, the intercept is not penalised),
+    // then map the slopes back. scikit-learn's StandardScaler + LogisticRegression(C = 1/l2).
+    let sd = feature_sds(ctx);
+    let mut trained = fit(&ctx.with_scaled_features(&sd));
+    let unit = |s: f64| if s > 0.0 && s.is_finite() { s } else { 1.0 };
+    for (j, s) in sd.iter().enumerate() {
+        trained.coefficients[j + 1] /= unit(*s);
+    }
+    let fit_json = &mut trained.fit;
+    fit_json["estimate"] = json!(trained.coefficients);
+    fit_json["odds_ratio"] = json!(trained.coefficients.iter().map(|b| b.exp()).collect::<Vec<_>>());
+    if let Some(means) = fit_json
+        .get("x_mean")
+        .and_then(|m| serde_json::from_value::<Vec<f64>>(m.clone()).ok())
+    {
+        let means: Vec<f64> = means.iter().zip(&sd).map(|(m, s)| m * unit(*s)).collect();
+        fit_json["x_mean"] = json!(means);
+    }
+    fit_json["standardize"] = true.into();
+    trained
+}
+
+/// The population standard deviation of each feature over the training rows.
+fn feature_sds(ctx: &TrainContext) -> Vec<f64> {
+    let columns = (1..=ctx.features.len())
+        .map(|j| format!("coalesce(stddev_pop(s.x[{j}]), 1)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let query = format!(
+        "SELECT ARRAY[{columns}]::float8[] FROM {rows} WHERE s.complete AND s.finite AND NOT s.is_test",
+        rows = ctx.sql.rows()
+    );
+    ctx.query_one(&query, vec![], |row| row.get::<Vec<f64>>(1))
+        .unwrap_or_else(|| vec![1.0; ctx.features.len()])
+}
+
+fn fit(ctx: &TrainContext) -> Trained {
     let names = ctx.features;
     let opts = LogitOptions {
         l2: ctx.opts.l2,

@@ -59,6 +59,7 @@ fn relation_columns(relation: pg_sys::Oid) -> Vec<Column> {
 }
 
 /// The SQL pieces of one training call, every identifier quoted once here.
+#[derive(Clone)]
 struct TrainingSql {
     /// `"schema"."name"` of the source.
     quoted_source: String,
@@ -281,6 +282,25 @@ struct TrainContext<'a> {
     seed: i64,
     features: &'a [String],
     source_name: String,
+}
+
+impl<'a> TrainContext<'a> {
+    /// The same call over features divided by `sd` (a constant feature by 1): how penalised
+    /// logistic fits standardise. The split and the completeness of rows do not change.
+    fn with_scaled_features(&self, sd: &[f64]) -> TrainContext<'a> {
+        let mut sql = self.sql.clone();
+        for (expr, s) in sql.features.iter_mut().zip(sd) {
+            let s = if *s > 0.0 && s.is_finite() { *s } else { 1.0 };
+            *expr = format!("(({expr}) / '{s:?}'::float8)");
+        }
+        TrainContext {
+            sql,
+            opts: self.opts.clone(),
+            seed: self.seed,
+            features: self.features,
+            source_name: self.source_name.clone(),
+        }
+    }
 }
 
 impl TrainContext<'_> {

@@ -40,6 +40,33 @@ SELECT a.term, round(a.estimate::numeric, 4) AS estimate, round(a.std_estimate::
   FROM cltv_coefficients('stack') a JOIN cltv_coefficients('stack_z') z USING (term)
  WHERE a.term <> '(intercept)';
 
+-- Penalised fits standardise by default ("standardize": true): the penalty applies to the
+-- coefficients of the standardised features, as scikit-learn 1.9.1's
+-- make_pipeline(StandardScaler(), Ridge(alpha=5)) and
+-- make_pipeline(StandardScaler(), LogisticRegression(C=1)), mapped back to the original
+-- scale (core/tests/reference/explain_reference.py).
+SELECT version FROM cltv_train('stack_ridge', 'stackloss', 'y', ARRAY['airflow', 'watertemp', 'acidconc'],
+                               options => '{"test_fraction": 0, "l2": 5}');
+SELECT term, round(estimate::numeric, 6) AS estimate,
+       abs(estimate - ref) < 1e-9 * abs(ref) AS matches_scikit_learn
+  FROM cltv_coefficients('stack_ridge')
+  JOIN (VALUES ('(intercept)', -42.2071616965907), ('airflow', 0.5472000797632346),
+               ('watertemp', 1.2746976749813943), ('acidconc', -0.0026145560749987317)) AS r(term, ref) USING (term);
+SELECT version FROM cltv_train('grade_l2', 'spector_grades', 'y', ARRAY['gpa', 'tuce', 'psi'], kind => 'logistic',
+                               options => '{"test_fraction": 0, "l2": 1}');
+SELECT term, round(estimate::numeric, 6) AS estimate,
+       abs(estimate - ref) < 1e-6 * abs(ref) AS matches_scikit_learn
+  FROM cltv_coefficients('grade_l2')
+  JOIN (VALUES ('(intercept)', -10.215791573066847), ('gpa', 2.1279444169963404),
+               ('tuce', 0.08517675731469512), ('psi', 1.8001487694422356)) AS r(term, ref) USING (term);
+-- "standardize": false penalises the original coefficients instead (scikit-learn's plain Ridge).
+SELECT version FROM cltv_train('stack_ridge_raw', 'stackloss', 'y', ARRAY['airflow', 'watertemp', 'acidconc'],
+                               options => '{"test_fraction": 0, "l2": 5, "standardize": false}');
+SELECT (SELECT fit ->> 'standardize' FROM cltv.model_versions WHERE model = 'stack_ridge') AS default_standardizes,
+       (SELECT fit ->> 'standardize' FROM cltv.model_versions WHERE model = 'stack_ridge_raw') AS when_asked_not_to,
+       (SELECT estimate FROM cltv_coefficients('stack_ridge') WHERE term = 'acidconc')
+         <> (SELECT estimate FROM cltv_coefficients('stack_ridge_raw') WHERE term = 'acidconc') AS they_differ;
+
 -- The 95% and 80% prediction intervals of three rows, against statsmodels.
 CREATE TABLE stack_points (airflow float8, watertemp float8, acidconc float8, level float8, lower float8, upper float8);
 INSERT INTO stack_points VALUES
