@@ -45,13 +45,16 @@ fn models(fcinfo: pg_sys::FunctionCallInfo, specs: &[&str]) -> Vec<Rc<LoadedMode
         .as_ref()
         .is_none_or(|(names, _)| names.iter().map(String::as_str).ne(specs.iter().copied()))
     {
-        let loaded = specs
-            .iter()
-            .map(|s| catalog::resolve(&ModelRef::parse(s).or_raise()))
-            .collect();
+        let loaded = resolve_all(specs.iter().copied());
         *slot = Some((specs.iter().map(|s| s.to_string()).collect(), loaded));
     }
     slot.as_ref().expect("just set").1.clone()
+}
+
+fn resolve_all<'a>(specs: impl Iterator<Item = &'a str>) -> Vec<Rc<LoadedModel>> {
+    specs
+        .map(|s| catalog::resolve(&ModelRef::parse(s).or_raise()))
+        .collect()
 }
 
 /// The month length to use: the caller's, checked against the purchase model's time unit,
@@ -186,22 +189,24 @@ pub unsafe extern "C-unwind" fn cltv_clv_row(fcinfo: pg_sys::FunctionCallInfo) -
     if args[..5].iter().any(|a| a.isnull) {
         return null(fcinfo);
     }
-    let text = |d: pg_sys::Datum| {
-        String::from_utf8_lossy(pgrx::varlena::varlena_to_byte_slice(
-            pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr()),
-        ))
-        .into_owned()
+    let bytes = |d: pg_sys::Datum| {
+        pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr()))
     };
     let float = |a: &pg_sys::NullableDatum| (!a.isnull).then(|| f64::from_bits(a.value.value() as u64));
-    let specs = vec![text(args[0].value), text(args[1].value)];
+    let (purchase, spend) = (bytes(args[0].value), bytes(args[1].value));
     let extra = pgrx::pg_func_extra(fcinfo, || None::<ClvRowSite>);
     let slot: &mut Option<ClvRowSite> = &mut *extra.as_ptr();
-    if slot.as_ref().is_none_or(|site| site.specs != specs) {
-        // Not `models()`: this call site's fn_extra holds a ClvRowSite.
-        let loaded = specs
+    // Per row only a byte comparison of the two model arguments, as in cltv_predict.
+    if slot
+        .as_ref()
+        .is_none_or(|site| site.specs[0].as_bytes() != purchase || site.specs[1].as_bytes() != spend)
+    {
+        let specs: Vec<String> = [purchase, spend]
             .iter()
-            .map(|s| catalog::resolve(&ModelRef::parse(s).or_raise()))
+            .map(|b| String::from_utf8_lossy(b).into_owned())
             .collect();
+        // Not `models()`: this call site's fn_extra holds a ClvRowSite.
+        let loaded = resolve_all(specs.iter().map(String::as_str));
         *slot = Some(ClvRowSite::new(specs, loaded));
     }
     let site = slot.as_mut().expect("just set");
