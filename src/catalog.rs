@@ -2,6 +2,7 @@
 
 use crate::cache::{self, VersionKey};
 use crate::error::raise;
+use cltv_core::encoding::Design;
 use cltv_core::error::Error;
 use cltv_core::export::{self, ExportedModel};
 use cltv_core::model::{ModelKind, ModelRef, Scorer};
@@ -16,7 +17,10 @@ use std::rc::Rc;
 pub struct LoadedModel {
     pub name: String,
     pub version: i32,
+    /// The model's terms (its coefficients' names, `channel=email` for a level).
     pub features: Vec<String>,
+    /// How the row's columns become the terms.
+    pub design: Design,
     pub scorer: Scorer,
     /// How scoring treats a NULL in each feature (error, NULL result, or imputed value).
     pub null_rules: Vec<NullRule>,
@@ -39,7 +43,7 @@ impl LoadedModel {
             NullRule::Drop => None,
             NullRule::Error => raise(Error::NullFeature {
                 model: self.display_name(),
-                feature: self.features[i].clone(),
+                feature: self.design.column_of_term(i).to_string(),
             }),
         }
     }
@@ -143,7 +147,9 @@ fn load_version(name: &str, version: i32) -> LoadedModel {
             features.len()
         )));
     }
-    let null_rules = null_rules(&preprocessing, &features).unwrap_or_else(|e| raise(corrupt(e.message())));
+    let design =
+        Design::from_preprocessing(&preprocessing, &features).unwrap_or_else(|e| raise(corrupt(e.message())));
+    let null_rules = null_rules(&preprocessing, &design).unwrap_or_else(|e| raise(corrupt(e.message())));
     let time_unit = match (preprocessing.get("time_unit"), preprocessing.get("unit_days")) {
         (Some(unit), Some(days)) => match (unit.as_str(), days.as_f64()) {
             (Some(unit), Some(days)) if days > 0.0 => Some((unit.to_string(), days)),
@@ -163,6 +169,7 @@ fn load_version(name: &str, version: i32) -> LoadedModel {
         name: name.to_string(),
         version,
         features,
+        design,
         scorer,
         null_rules,
         time_unit,
@@ -506,7 +513,9 @@ pub struct StoredCall {
 pub fn training_call(model: &str) -> StoredCall {
     let found = Spi::connect(|client| {
         let rows = client.select(
-            "SELECT source, target, features, kind, options FROM cltv.model_versions
+            "SELECT source, target, CASE WHEN preprocessing ? 'inputs'
+                    THEN ARRAY(SELECT jsonb_array_elements_text(preprocessing->'inputs')) ELSE features END,
+                    kind, options FROM cltv.model_versions
               WHERE model = $1 ORDER BY version DESC LIMIT 1",
             None,
             &[model.into()],

@@ -119,6 +119,22 @@ pub enum Error {
         month_in_units: f64,
         expected: f64,
     },
+    /// A categorical feature with more levels (after folding rare ones) than
+    /// `max_categories`; `distinct` is its number of distinct training values.
+    TooManyCategories {
+        column: String,
+        count: usize,
+        distinct: usize,
+        max: usize,
+    },
+    /// A row being scored has a level of a categorical feature that training never saw,
+    /// under `"unseen": "error"`; `known` are the training levels.
+    UnseenLevel {
+        model: String,
+        column: String,
+        level: String,
+        known: Vec<String>,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -141,6 +157,8 @@ impl Error {
             | Error::NotConverged { .. }
             | Error::NonBinaryTarget { .. } => "22000", // data_exception
             Error::TimeUnitMismatch { .. } => "22023",
+            Error::TooManyCategories { .. } => "54000", // program_limit_exceeded
+            Error::UnseenLevel { .. } => "22023",
             Error::NotModelOwner { .. } => "42501", // insufficient_privilege
             Error::Unsupported { .. } => "0A000",   // feature_not_supported
             Error::PgCronMissing { .. } => "55000", // object_not_in_prerequisite_state
@@ -266,6 +284,19 @@ impl Error {
             Error::NothingToRollBack { model } => {
                 format!("model \"{model}\" has no earlier deployment to roll back to")
             }
+            Error::TooManyCategories {
+                column,
+                count,
+                distinct,
+                max,
+            } => format!(
+                "categorical feature \"{column}\" has {count} levels ({distinct} distinct values in the training rows), more than max_categories = {max}"
+            ),
+            Error::UnseenLevel {
+                model, column, level, ..
+            } => format!(
+                "level \"{level}\" of column \"{column}\" was not seen when model \"{model}\" was trained"
+            ),
             Error::TimeUnitMismatch {
                 model,
                 time_unit,
@@ -415,6 +446,21 @@ impl Error {
                 "cltv_rollback undoes the newest deployment; each training that deployed, each cltv_deploy and each promotion is one. Use cltv_deploy(model, version) to serve a version explicitly."
                     .to_string(),
             ),
+            Error::NonNumericColumn { .. } => Some(
+                "Features may be numbers, booleans (0/1), or text and enum columns (one-hot encoded); a target \
+                 is a number or a boolean. Cast other types in a view."
+                    .to_string(),
+            ),
+            Error::TooManyCategories { .. } => Some(
+                "Raise the option \"max_categories\", or fold rare levels into \"other\" with \"min_frequency\" \
+                 (a row count, or a share of the training rows below 1)."
+                    .to_string(),
+            ),
+            Error::UnseenLevel { known, .. } => Some(format!(
+                "The model knows {}. Retrain it on rows with the new level, or train with \"unseen\": \"reference\" \
+                 to score unseen levels as the reference level.",
+                quoted_list(known)
+            )),
             Error::TimeUnitMismatch { .. } => Some(
                 "Omit month_in_units to take it from the model, or retrain with the \"time_unit\" option that matches the summaries (cltv_rfm's unit)."
                     .to_string(),

@@ -119,6 +119,9 @@ impl ExportedModel {
             .ok_or_else(|| invalid("preprocessing.missing is missing".into()))?;
         serde_json::from_value::<MissingPolicy>(missing.clone())
             .map_err(|e| invalid(format!("preprocessing.missing: {e}")))?;
+        let design = crate::encoding::Design::from_preprocessing(&self.preprocessing, &self.features)
+            .map_err(|e| invalid(e.message()))?;
+        crate::options::null_rules(&self.preprocessing, &design).map_err(|e| invalid(e.message()))?;
         match (
             self.preprocessing.get("time_unit"),
             self.preprocessing.get("unit_days"),

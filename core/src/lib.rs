@@ -6,6 +6,7 @@ pub mod bgnbd;
 pub mod btyd;
 pub mod classification;
 pub mod clv;
+pub mod encoding;
 pub mod error;
 pub mod explain;
 pub mod export;

@@ -57,9 +57,10 @@ pub enum NullRule {
     Impute(f64),
 }
 
-/// The rule for each feature from a version's `preprocessing`: `"missing"` (the default
-/// policy), `"missing_by_feature"` (overrides) and `"imputation"` (feature → value).
-pub fn null_rules(preprocessing: &Value, features: &[String]) -> Result<Vec<NullRule>> {
+/// The rule for each term of `design` from a version's `preprocessing`: `"missing"` (the
+/// default policy), `"missing_by_feature"` (overrides, by input column) and `"imputation"`
+/// (term → value; for a categorical input, each of its indicators' value).
+pub fn null_rules(preprocessing: &Value, design: &crate::encoding::Design) -> Result<Vec<NullRule>> {
     let corrupt = |reason: String| Error::CorruptModel { reason };
     let policy_of = |v: &Value| -> Result<MissingPolicy> {
         serde_json::from_value(v.clone()).map_err(|e| corrupt(format!("preprocessing: {e}")))
@@ -68,15 +69,18 @@ pub fn null_rules(preprocessing: &Value, features: &[String]) -> Result<Vec<Null
         None => MissingPolicy::Error,
         Some(v) => policy_of(v)?,
     };
-    features
+    design
+        .terms()
         .iter()
-        .map(|f| {
-            if let Some(v) = preprocessing.get("imputation").and_then(|m| m.get(f)) {
+        .enumerate()
+        .map(|(i, term)| {
+            let f = design.column_of_term(i);
+            if let Some(v) = preprocessing.get("imputation").and_then(|m| m.get(term)) {
                 return v
                     .as_f64()
                     .filter(|v| v.is_finite())
                     .map(NullRule::Impute)
-                    .ok_or_else(|| corrupt(format!("preprocessing.imputation.{f}: {v}")));
+                    .ok_or_else(|| corrupt(format!("preprocessing.imputation.{term}: {v}")));
             }
             let policy = match preprocessing.get("missing_by_feature").and_then(|m| m.get(f)) {
                 Some(v) => policy_of(v)?,
@@ -157,6 +161,11 @@ pub struct TrainOptions {
     /// Penalise the coefficients of standardised features; `None`: yes (the default for
     /// ridge and penalised logistic fits; without `l2` it changes nothing).
     pub standardize: Option<bool>,
+    /// Categorical features: the most levels one may have, rare levels folded into
+    /// `other`, and what scoring does with a level training never saw.
+    pub max_categories: usize,
+    pub min_frequency: Option<crate::encoding::MinFrequency>,
+    pub unseen: crate::encoding::Unseen,
 }
 
 impl Default for TrainOptions {
@@ -177,6 +186,9 @@ impl Default for TrainOptions {
             metric: "rmse".into(),
             segments: Segments::default(),
             standardize: None,
+            max_categories: crate::encoding::DEFAULT_MAX_CATEGORIES,
+            min_frequency: None,
+            unseen: crate::encoding::Unseen::default(),
         }
     }
 }
@@ -192,6 +204,9 @@ pub const KNOWN_KEYS: &[&str] = &[
     "metric",
     "segments",
     "standardize",
+    "max_categories",
+    "min_frequency",
+    "unseen",
 ];
 /// Keys that only mean something for a logistic model.
 pub const LOGISTIC_KEYS: &[&str] = &["solver", "tol", "max_iter", "allow_nonconvergence"];
@@ -305,6 +320,44 @@ impl TrainOptions {
                             .as_bool()
                             .ok_or_else(|| invalid(key, format!("must be true or false, got {value}")))?,
                     );
+                }
+                "max_categories" | "min_frequency" | "unseen" if kind.fixed_features().is_some() => {
+                    return Err(invalid(
+                        key,
+                        format!(
+                            "applies to linear and logistic models, not to kind \"{}\"",
+                            kind.as_str()
+                        ),
+                    ))
+                }
+                "max_categories" => {
+                    parsed.max_categories =
+                        value
+                            .as_u64()
+                            .filter(|n| (2..=10_000).contains(n))
+                            .ok_or_else(|| {
+                                invalid(key, format!("must be an integer in 2..=10000, got {value}"))
+                            })? as usize;
+                }
+                "min_frequency" => {
+                    parsed.min_frequency = Some(crate::encoding::parse_min_frequency(value).ok_or_else(|| {
+                        invalid(
+                            key,
+                            format!("must be a row count (an integer >= 1) or a share of the training rows in (0, 1), got {value}"),
+                        )
+                    })?);
+                }
+                "unseen" => {
+                    parsed.unseen = match string(key, value)? {
+                        "reference" => crate::encoding::Unseen::Reference,
+                        "error" => crate::encoding::Unseen::Error,
+                        other => {
+                            return Err(invalid(
+                                key,
+                                format!("must be \"reference\" or \"error\", got \"{other}\""),
+                            ))
+                        }
+                    }
                 }
                 "segments" => {
                     if kind.fixed_features().is_some() {
@@ -547,7 +600,7 @@ mod tests {
 
     #[test]
     fn null_rules_replay_the_stored_preprocessing() {
-        let features = ["a".to_string(), "b".to_string(), "c".to_string()];
+        let features = crate::encoding::Design::numeric(&["a".to_string(), "b".to_string(), "c".to_string()]);
         let rules = null_rules(
             &json!({"missing": "mean", "missing_by_feature": {"b": "drop", "c": "error"}, "imputation": {"a": 2.5}}),
             &features,

@@ -7,6 +7,7 @@ use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use cltv_core::bgnbd::BgNbdParams;
 use cltv_core::clv::{check_month_in_units, clv, month_for_unit, ClvOptions, Discounting, MONTH_IN_WEEKS};
+use cltv_core::encoding::Design;
 use cltv_core::error::Error;
 use cltv_core::gamma_gamma::GammaGammaParams;
 use cltv_core::model::{ModelRef, Scorer};
@@ -142,6 +143,8 @@ struct ClvRowSite {
     models: Vec<Rc<LoadedModel>>,
     /// The distinct column names both models read, and where each summary value is in them.
     columns: Vec<String>,
+    /// Those columns as numeric inputs.
+    design: Design,
     positions: [usize; 4],
     row: Option<RowBinding>,
     values: Vec<f64>,
@@ -165,6 +168,7 @@ impl ClvRowSite {
         ClvRowSite {
             specs,
             models,
+            design: Design::numeric(&columns),
             columns,
             positions,
             row: None,
@@ -211,7 +215,7 @@ pub unsafe extern "C-unwind" fn cltv_clv_row(fcinfo: pg_sys::FunctionCallInfo) -
     }
     let site = slot.as_mut().expect("just set");
     let header = pg_sys::pg_detoast_datum(args[2].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
-    let binding = RowBinding::cached(&mut site.row, header, &site.columns, (*(*fcinfo).flinfo).fn_mcxt);
+    let binding = RowBinding::cached(&mut site.row, header, &site.design, (*(*fcinfo).flinfo).fn_mcxt);
     // A NULL column follows the policy of the model that reads it (the purchase model's
     // for frequency, which both read).
     let (models, columns) = (&site.models, &site.columns);
@@ -222,7 +226,7 @@ pub unsafe extern "C-unwind" fn cltv_clv_row(fcinfo: pg_sys::FunctionCallInfo) -
             .find_map(|m| m.features.iter().position(|f| f == name).map(|j| m.on_null(j)))
             .flatten()
     };
-    if !binding.read(header, &mut site.values, on_null) {
+    if !binding.read(header, &mut site.values, &site.design, String::new, on_null) {
         return null(fcinfo);
     }
     let summary = site.positions.map(|i| site.values[i]);

@@ -69,11 +69,17 @@ unsafe fn bind<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ExplainSite> 
     let binding = RowBinding::cached(
         &mut site.row,
         header,
-        &site.model.features,
+        &site.model.design,
         (*(*fcinfo).flinfo).fn_mcxt,
     );
     let model = &site.model;
-    if !binding.read(header, &mut site.values, |i| model.on_null(i)) {
+    if !binding.read(
+        header,
+        &mut site.values,
+        &model.design,
+        || model.display_name(),
+        |i| model.on_null(i),
+    ) {
         return None;
     }
     if let Some(i) = site.values.iter().position(|v| !v.is_finite()) {

@@ -31,6 +31,20 @@ macro_rules! v1_function_info {
 pub(crate) use v1_function_info;
 
 /// An identifier quoted for SQL text, by PostgreSQL's own `quote_identifier`.
+/// A text value as an SQL literal, for values cltv itself found in the data (category
+/// levels) that a query repeats per row.
+pub(crate) fn quote_literal(value: &str) -> String {
+    let c = std::ffi::CString::new(value).unwrap_or_else(|_| {
+        raise(Error::InvalidArgument {
+            what: format!("value {value:?}"),
+            reason: "contains a NUL byte".into(),
+        })
+    });
+    unsafe { std::ffi::CStr::from_ptr(pg_sys::quote_literal_cstr(c.as_ptr())) }
+        .to_string_lossy()
+        .into_owned()
+}
+
 pub(crate) fn quote_ident(name: &str) -> String {
     let c = std::ffi::CString::new(name).unwrap_or_else(|_| {
         raise(Error::InvalidArgument {

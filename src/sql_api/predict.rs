@@ -7,6 +7,7 @@ use super::v1_function_info;
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
+use cltv_core::encoding::{Design, Input};
 use cltv_core::error::Error;
 use cltv_core::model::{ModelKind, ModelRef, Scorer};
 use pgrx::prelude::*;
@@ -55,13 +56,39 @@ impl Conversion {
     }
 }
 
-/// The row type's columns bound to the model's features, by name.
+/// How a categorical column's value becomes its level's text.
+#[derive(Debug, Clone, Copy)]
+enum LevelReader {
+    /// text and varchar: the bytes themselves.
+    Text,
+    /// character(n): without the padding, as its cast to text.
+    Bpchar,
+    /// Anything else (enums): the type's output function.
+    Output(pg_sys::Oid),
+}
+
+/// Where one bound column goes.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Number {
+        attnum: i32,
+        conversion: Conversion,
+        term: usize,
+    },
+    /// Input `input` of the design: its level sets the input's indicator terms.
+    Category {
+        attnum: i32,
+        input: usize,
+        reader: LevelReader,
+    },
+}
+
+/// The row type's columns bound to a design's inputs, by name.
 pub(super) struct RowBinding {
     typid: pg_sys::Oid,
     typmod: i32,
     tupdesc: pg_sys::TupleDesc,
-    /// (attribute number, conversion), in feature order.
-    columns: Vec<(i32, Conversion)>,
+    slots: Vec<Slot>,
 }
 
 /// What a call site keeps between rows.
@@ -97,11 +124,11 @@ unsafe fn call_site<'a>(fcinfo: pg_sys::FunctionCallInfo, spec: &[u8]) -> &'a mu
 }
 
 impl RowBinding {
-    /// Find each of `features` among the columns of the row type (typid, typmod), by name.
+    /// Find each input of `design` among the columns of the row type (typid, typmod), by name.
     unsafe fn new(
         typid: pg_sys::Oid,
         typmod: i32,
-        features: &[String],
+        design: &Design,
         fn_mcxt: pg_sys::MemoryContext,
     ) -> RowBinding {
         let shared = pg_sys::lookup_rowtype_tupdesc(typid, typmod);
@@ -112,34 +139,56 @@ impl RowBinding {
         pg_sys::DecrTupleDescRefCount(shared);
         let natts = (*tupdesc).natts as usize;
         let attrs = (*tupdesc).attrs.as_slice(natts);
-        let columns = features
+        let slots = design
+            .inputs()
             .iter()
-            .map(|feature| {
+            .enumerate()
+            .map(|(input, spec)| {
+                let column = spec.column();
                 let found = attrs.iter().enumerate().find(|(_, a)| {
                     !a.attisdropped
-                        && std::ffi::CStr::from_ptr(a.attname.data.as_ptr()).to_str() == Ok(feature)
+                        && std::ffi::CStr::from_ptr(a.attname.data.as_ptr()).to_str() == Ok(column)
                 });
                 let Some((i, attr)) = found else {
                     raise(Error::UndefinedColumn {
                         relation: type_name(typid),
-                        column: feature.clone(),
+                        column: column.to_string(),
                         suggestion: None,
                     })
                 };
-                let conversion = Conversion::for_type(attr.atttypid).unwrap_or_else(|| {
-                    raise(Error::NonNumericColumn {
-                        column: feature.clone(),
-                        type_name: type_name(attr.atttypid),
-                    })
-                });
-                (i as i32 + 1, conversion)
+                let attnum = i as i32 + 1;
+                match spec {
+                    Input::Number { term, .. } => Slot::Number {
+                        attnum,
+                        conversion: Conversion::for_type(attr.atttypid).unwrap_or_else(|| {
+                            raise(Error::NonNumericColumn {
+                                column: column.to_string(),
+                                type_name: type_name(attr.atttypid),
+                            })
+                        }),
+                        term: *term,
+                    },
+                    Input::Category { .. } => Slot::Category {
+                        attnum,
+                        input,
+                        reader: match attr.atttypid {
+                            pg_sys::TEXTOID | pg_sys::VARCHAROID => LevelReader::Text,
+                            pg_sys::BPCHAROID => LevelReader::Bpchar,
+                            typid => {
+                                let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
+                                pg_sys::getTypeOutputInfo(typid, &mut output, &mut varlena);
+                                LevelReader::Output(output)
+                            }
+                        },
+                    },
+                }
             })
             .collect();
         RowBinding {
             typid,
             typmod,
             tupdesc,
-            columns,
+            slots,
         }
     }
 
@@ -147,7 +196,7 @@ impl RowBinding {
     pub(super) unsafe fn cached<'a>(
         slot: &'a mut Option<RowBinding>,
         header: pg_sys::HeapTupleHeader,
-        features: &[String],
+        design: &Design,
         fn_mcxt: pg_sys::MemoryContext,
     ) -> &'a RowBinding {
         let typid = pgrx::heap_tuple_header_get_type_id(header);
@@ -156,17 +205,20 @@ impl RowBinding {
             .as_ref()
             .is_some_and(|b| b.typid == typid && b.typmod == typmod)
         {
-            *slot = Some(RowBinding::new(typid, typmod, features, fn_mcxt));
+            *slot = Some(RowBinding::new(typid, typmod, design, fn_mcxt));
         }
         slot.as_ref().expect("just bound")
     }
 
-    /// Read the bound columns of one row into `out`, as doubles; a NULL in column i takes
-    /// `on_null(i)`, and `false` (score NULL) if that is `None`.
+    /// Read one row into `out`, in `design`'s term space. A NULL in a column sets each of its
+    /// terms i to `on_null(i)`, and scores NULL (returns `false`) if that is `None`. An
+    /// unseen level follows the design's policy; `model` names the model in its error.
     pub(super) unsafe fn read(
         &self,
         header: pg_sys::HeapTupleHeader,
         out: &mut [f64],
+        design: &Design,
+        model: impl Fn() -> String,
         on_null: impl Fn(usize) -> Option<f64>,
     ) -> bool {
         let mut tuple = pg_sys::HeapTupleData {
@@ -174,19 +226,63 @@ impl RowBinding {
             t_data: header,
             ..Default::default()
         };
-        for (i, (attnum, conversion)) in self.columns.iter().enumerate() {
-            let mut isnull = false;
-            let datum = pg_sys::heap_getattr(&mut tuple, *attnum, self.tupdesc, &mut isnull);
-            out[i] = if isnull {
-                match on_null(i) {
-                    Some(value) => value,
-                    None => return false,
-                }
-            } else {
-                conversion.apply(datum)
+        for slot in &self.slots {
+            let attnum = match slot {
+                Slot::Number { attnum, .. } | Slot::Category { attnum, .. } => *attnum,
             };
+            let mut isnull = false;
+            let datum = pg_sys::heap_getattr(&mut tuple, attnum, self.tupdesc, &mut isnull);
+            match slot {
+                Slot::Number { conversion, term, .. } => {
+                    out[*term] = if isnull {
+                        match on_null(*term) {
+                            Some(value) => value,
+                            None => return false,
+                        }
+                    } else {
+                        conversion.apply(datum)
+                    }
+                }
+                Slot::Category { input, .. } if isnull => {
+                    for term in design.term_range(*input) {
+                        match on_null(term) {
+                            Some(value) => out[term] = value,
+                            None => return false,
+                        }
+                    }
+                }
+                Slot::Category { input, reader, .. } => {
+                    with_level(*reader, datum, |level| {
+                        design.set_level(*input, level, out, &model)
+                    })
+                    .or_raise();
+                }
+            }
         }
         true
+    }
+}
+
+/// `f` of the text of a categorical value (the bytes live in the row or in this call's
+/// memory context, so only for the length of the call).
+unsafe fn with_level<R>(reader: LevelReader, datum: pg_sys::Datum, f: impl FnOnce(&str) -> R) -> R {
+    let bytes: &[u8] = match reader {
+        LevelReader::Text => {
+            pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(datum.cast_mut_ptr()))
+        }
+        LevelReader::Bpchar => {
+            let padded =
+                pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(datum.cast_mut_ptr()));
+            let end = padded.iter().rposition(|b| *b != b' ').map_or(0, |i| i + 1);
+            &padded[..end]
+        }
+        LevelReader::Output(output) => {
+            std::ffi::CStr::from_ptr(pg_sys::OidOutputFunctionCall(output, datum)).to_bytes()
+        }
+    };
+    match std::str::from_utf8(bytes) {
+        Ok(level) => f(level),
+        Err(_) => f(&String::from_utf8_lossy(bytes)),
     }
 }
 
@@ -224,11 +320,17 @@ unsafe fn bind_values<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a CallSi
     let binding = RowBinding::cached(
         &mut site.row,
         header,
-        &site.model.features,
+        &site.model.design,
         (*(*fcinfo).flinfo).fn_mcxt,
     );
     let model = &site.model;
-    if !binding.read(header, &mut site.values, |i| model.on_null(i)) {
+    if !binding.read(
+        header,
+        &mut site.values,
+        &model.design,
+        || model.display_name(),
+        |i| model.on_null(i),
+    ) {
         return None;
     }
     site.check_finite();

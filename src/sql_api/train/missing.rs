@@ -9,8 +9,9 @@ use cltv_core::options::{MissingPolicy, TrainOptions};
 use pgrx::prelude::*;
 use pgrx::PgRelation;
 
-/// What the pre-pass found: the value imputed for each imputed feature, and how many
-/// values it replaces among the rows training uses.
+/// What the pre-pass found: the value imputed for each imputed numeric feature, and how
+/// many values imputation replaces among the rows training uses (categorical features
+/// included: their NULLs take the most frequent level, found by the vocabulary pass).
 pub(super) struct Imputation {
     pub values: Vec<(String, f64)>,
     pub counts: serde_json::Map<String, serde_json::Value>,
@@ -46,7 +47,7 @@ pub(super) fn prepare(
         .collect();
     // Placeholders give the completeness test of the columns that are not imputed.
     let placeholders: Vec<(String, f64)> = imputed.iter().map(|f| (f.to_string(), 0.0)).collect();
-    let sql = TrainingSql::new(source, target, features, opts, &placeholders);
+    let sql = TrainingSql::new(source, target, features, opts, &placeholders, &[]);
 
     let mut checked: Vec<&str> = features
         .iter()
@@ -61,6 +62,15 @@ pub(super) fn prepare(
         .map(|c| format!("count(*) FILTER (WHERE t.{} IS NULL)", quote_ident(c)))
         .collect();
     for f in &imputed {
+        if sql.categorical.contains(f) {
+            selects.push("NULL::float8".to_string());
+            selects.push(format!(
+                "count(*) FILTER (WHERE t.{} IS NULL AND {complete})::float8",
+                quote_ident(f),
+                complete = sql.complete
+            ));
+            continue;
+        }
         let x = columns.float8(f);
         selects.push(match opts.missing_for(f) {
             MissingPolicy::Mean => format!("avg({x}) FILTER (WHERE NOT {is_test})", is_test = sql.is_test),
@@ -109,6 +119,10 @@ pub(super) fn prepare(
     for (j, f) in imputed.iter().enumerate() {
         let value = results[checked.len() + 2 * j];
         let count = results[checked.len() + 2 * j + 1].unwrap_or(0.0);
+        counts.insert(f.to_string(), (count as u64).into());
+        if sql.categorical.contains(f) {
+            continue;
+        }
         let Some(value) = value else {
             raise(Error::InvalidArgument {
                 what: format!("feature \"{f}\""),
@@ -116,7 +130,6 @@ pub(super) fn prepare(
             })
         };
         values.push((f.to_string(), value));
-        counts.insert(f.to_string(), (count as u64).into());
     }
     Some(Imputation { values, counts })
 }

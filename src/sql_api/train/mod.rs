@@ -7,7 +7,8 @@
 use crate::catalog::{self, Deploy, NewVersion};
 use crate::error::{raise, OrRaise};
 use crate::settings;
-use crate::sql_api::quote_ident;
+use crate::sql_api::{quote_ident, quote_literal};
+use cltv_core::encoding::{Categorical, Design, OTHER};
 use cltv_core::error::Error;
 use cltv_core::model::ModelKind;
 use cltv_core::options::{MissingPolicy, Promote, TrainOptions};
@@ -17,6 +18,7 @@ use pgrx::{JsonB, PgRelation};
 use serde_json::json;
 
 mod btyd;
+mod categorical;
 mod evaluate;
 mod linear;
 mod logistic;
@@ -67,8 +69,11 @@ struct TrainingSql {
     /// `t.col::float8` for the target and each feature.
     target: String,
     features: Vec<String>,
-    /// (name, `t.col::float8`) of the target and each feature, for diagnostics.
+    /// (name, `t.col::float8`, or `t.col` if categorical) of the target and each feature,
+    /// for diagnostics.
     columns: Vec<(String, String)>,
+    /// The categorical features (never NaN or Infinity).
+    categorical: Vec<String>,
     /// Is this row in the test split? Uses $1 (fraction) and $2 (seed).
     is_test: String,
     complete: String,
@@ -128,6 +133,12 @@ impl SourceColumns {
     }
 }
 
+/// Text and enum columns are one-hot encoded; booleans are numbers (0/1: the one-hot
+/// encoding with `false` as the reference).
+fn is_categorical(column: &Column) -> bool {
+    matches!(column.category, 'S' | 'E')
+}
+
 /// A 64-bit hash of float8 values, seeded by $2: hashing the numbers costs about a tenth
 /// of hashing the row's text.
 fn hash_of_values(values: &[&str]) -> String {
@@ -136,37 +147,78 @@ fn hash_of_values(values: &[&str]) -> String {
 
 impl TrainingSql {
     /// `target` is `None` for the kinds without one (BG/NBD, Gamma-Gamma): `y` is then NULL.
-    /// A feature in `imputation` reads `coalesce(value, imputed)` and no longer makes a row
-    /// incomplete; the train/test split hashes the values as stored, before imputation.
+    /// A numeric feature in `imputation` reads `coalesce(value, imputed)`, a categorical one
+    /// under an imputing policy its most frequent level; neither makes a row incomplete. The
+    /// train/test split hashes the values as stored, before imputation. A categorical feature
+    /// becomes one 0/1 term per level of its vocabulary; without one (the vocabulary pass
+    /// itself) it has no terms yet.
     fn new(
         source: &PgRelation,
         target: Option<&str>,
         features: &[String],
         opts: &TrainOptions,
         imputation: &[(String, f64)],
+        vocabularies: &[(String, Categorical)],
     ) -> TrainingSql {
         let source_columns = SourceColumns::of(source);
         let from = format!("{} AS t", source_columns.quoted_name);
         let find = |name: &str| source_columns.find(name);
         let as_float8 = |name: &str| source_columns.float8(name);
         let target_sql = target.map(as_float8);
-        let raw_feature_sql: Vec<String> = features.iter().map(|f| as_float8(f)).collect();
         let imputed = |name: &str| imputation.iter().find(|(f, _)| f == name).map(|(_, v)| *v);
-        // The imputed values are numbers cltv computed, written as float8 literals.
-        let feature_sql: Vec<String> = features
-            .iter()
-            .zip(&raw_feature_sql)
-            .map(|(f, raw)| match imputed(f) {
-                Some(v) => format!("coalesce({raw}, '{v:?}'::float8)"),
-                None => raw.clone(),
-            })
-            .collect();
         let mut columns: Vec<(String, String)> = target
             .iter()
             .map(|t| t.to_string())
             .zip(target_sql.clone())
             .collect();
-        columns.extend(features.iter().cloned().zip(raw_feature_sql.iter().cloned()));
+        // Per term, its SQL; per feature, the value the split hashes; the features whose
+        // NULLs are imputed.
+        let mut feature_sql = Vec::new();
+        let mut hashed: Vec<String> = target_sql.iter().cloned().collect();
+        let mut fills_nulls = Vec::new();
+        let mut categorical = Vec::new();
+        let mut numeric_values: Vec<(String, String)> = columns.clone();
+        for f in features {
+            let quoted = format!("t.{}", quote_ident(f));
+            if is_categorical(find(f)) {
+                let text = format!("{quoted}::text");
+                hashed.push(format!("hashtextextended({text}, 0)::float8"));
+                columns.push((f.clone(), quoted));
+                categorical.push(f.clone());
+                let imputes = opts.missing_for(f).imputes();
+                if imputes {
+                    fills_nulls.push(f.clone());
+                }
+                let Some((_, vocabulary)) = vocabularies.iter().find(|(c, _)| c == f) else {
+                    continue;
+                };
+                let value = match (&vocabulary.imputed, imputes) {
+                    (Some(level), true) => format!("coalesce({text}, {})", quote_literal(level)),
+                    _ => text,
+                };
+                for level in &vocabulary.levels {
+                    let mut matched = vec![quote_literal(level)];
+                    if level == OTHER {
+                        matched.extend(vocabulary.folded.iter().map(|l| quote_literal(l)));
+                    }
+                    feature_sql.push(format!("(({value}) IN ({}))::int::float8", matched.join(", ")));
+                }
+            } else {
+                let raw = as_float8(f);
+                hashed.push(raw.clone());
+                columns.push((f.clone(), raw.clone()));
+                // The imputed values are numbers cltv computed, written as float8 literals.
+                let value = match imputed(f) {
+                    Some(v) => {
+                        fills_nulls.push(f.clone());
+                        format!("coalesce({raw}, '{v:?}'::float8)")
+                    }
+                    None => raw,
+                };
+                numeric_values.push((f.clone(), value.clone()));
+                feature_sql.push(value);
+            }
+        }
         let is_test = if opts.test_fraction == 0.0 {
             "false".to_string()
         } else {
@@ -179,11 +231,7 @@ impl TrainingSql {
                 // side while they do, and identical rows stay together (no leak from train
                 // to test). A customer key keeps each customer on one side.
                 None => {
-                    let values: Vec<&str> = target_sql
-                        .iter()
-                        .chain(&raw_feature_sql)
-                        .map(|s| s.as_str())
-                        .collect();
+                    let values: Vec<&str> = hashed.iter().map(|s| s.as_str()).collect();
                     hash_of_values(&values)
                 }
             };
@@ -191,7 +239,7 @@ impl TrainingSql {
         };
         let not_null: Vec<String> = columns
             .iter()
-            .filter(|(name, _)| imputed(name).is_none() || Some(name.as_str()) == target)
+            .filter(|(name, _)| !fills_nulls.contains(name) || Some(name.as_str()) == target)
             .map(|(name, _)| format!("t.{} IS NOT NULL", quote_ident(name)))
             .collect();
         let complete = if not_null.is_empty() {
@@ -205,11 +253,8 @@ impl TrainingSql {
             let column = find(name);
             column.category == 'N' && !["smallint", "integer", "bigint"].contains(&column.type_name.as_str())
         };
-        let finite_checks: Vec<String> = target
+        let finite_checks: Vec<String> = numeric_values
             .iter()
-            .map(|t| t.to_string())
-            .zip(target_sql.iter().cloned())
-            .chain(features.iter().cloned().zip(feature_sql.iter().cloned()))
             .filter(|(name, _)| can_be_nonfinite(name))
             .map(|(_, expr)| format!("abs({expr}) < 'Infinity'::float8"))
             .collect();
@@ -224,6 +269,7 @@ impl TrainingSql {
             target: target_sql.unwrap_or_else(|| "NULL::float8".to_string()),
             features: feature_sql,
             columns,
+            categorical,
             is_test,
             complete,
             finite,
@@ -432,7 +478,9 @@ struct Trained {
 
 /// Only on the error path: which column holds the NULLs, and how many.
 fn null_error(sql: &TrainingSql, rows: i64) -> Error {
-    let counts = column_counts(sql, |quoted| format!("count(*) FILTER (WHERE {quoted} IS NULL)"));
+    let counts = column_counts(sql, |_, quoted| {
+        format!("count(*) FILTER (WHERE {quoted} IS NULL)")
+    });
     let (column, count) = counts.iter().find(|(_, n)| *n > 0).cloned().unwrap_or_default();
     Error::NullValues {
         column: Some(column),
@@ -446,8 +494,12 @@ fn null_error(sql: &TrainingSql, rows: i64) -> Error {
 
 /// Only on the error path: which column holds NaN or Infinity, with an example.
 fn nonfinite_error(sql: &TrainingSql) -> Error {
-    let counts = column_counts(sql, |quoted| {
-        format!("count(*) FILTER (WHERE NOT abs({quoted}) < 'Infinity')")
+    let counts = column_counts(sql, |name, quoted| {
+        if sql.categorical.iter().any(|c| c == name) {
+            "0".to_string()
+        } else {
+            format!("count(*) FILTER (WHERE NOT abs({quoted}) < 'Infinity')")
+        }
     });
     let (column, count) = counts.iter().find(|(_, n)| *n > 0).cloned().unwrap_or_default();
     let expr = &sql
@@ -470,8 +522,12 @@ fn nonfinite_error(sql: &TrainingSql) -> Error {
     }
 }
 
-fn column_counts(sql: &TrainingSql, count_expr: impl Fn(&str) -> String) -> Vec<(String, i64)> {
-    let selects: Vec<String> = sql.columns.iter().map(|(_, expr)| count_expr(expr)).collect();
+fn column_counts(sql: &TrainingSql, count_expr: impl Fn(&str, &str) -> String) -> Vec<(String, i64)> {
+    let selects: Vec<String> = sql
+        .columns
+        .iter()
+        .map(|(name, expr)| count_expr(name, expr))
+        .collect();
     let query = format!("SELECT ARRAY[{}]::int8[] FROM {}", selects.join(", "), sql.from);
     let counts = Spi::get_one::<Vec<i64>>(&query)
         .ok()
@@ -594,10 +650,38 @@ fn run_training(call: TrainCall) -> TrainRow {
         vec![opts.test_fraction.into(), seed.into()],
     );
     let imputed_values = imputation.as_ref().map_or(&[][..], |i| &i.values[..]);
+    let vocabularies = if model_kind.fixed_features().is_some() {
+        // Summaries are numbers: a text column is an error that names it.
+        let columns = SourceColumns::of(&source);
+        for f in &features {
+            let _numeric = columns.float8(f);
+        }
+        Vec::new()
+    } else {
+        categorical::vocabularies(
+            &source,
+            target,
+            &features,
+            &opts,
+            imputed_values,
+            vec![opts.test_fraction.into(), seed.into()],
+        )
+    };
+    let design = Design::new(
+        features
+            .iter()
+            .map(|f| {
+                let vocabulary = vocabularies.iter().find(|(c, _)| c == f).map(|(_, v)| v.clone());
+                (f.clone(), vocabulary)
+            })
+            .collect(),
+        opts.unseen,
+    );
+    let terms = design.terms().to_vec();
     let ctx = TrainContext {
-        sql: TrainingSql::new(&source, target, &features, &opts, imputed_values),
+        sql: TrainingSql::new(&source, target, &features, &opts, imputed_values, &vocabularies),
         seed,
-        features: &features,
+        features: &terms,
         source_name: format!("{}.{}", source.namespace(), source.name()),
         opts,
     };
@@ -630,7 +714,7 @@ fn run_training(call: TrainCall) -> TrainRow {
             model,
             kind: model_kind.as_str(),
             target,
-            features: &features,
+            features: &terms,
             coefficients: trained.coefficients,
             fit: trained.fit,
             preprocessing: {
@@ -649,13 +733,21 @@ fn run_training(call: TrainCall) -> TrainRow {
                         .into();
                 }
                 if let Some(imputation) = &imputation {
+                    // Per term: a numeric feature's value, each indicator's for a level.
+                    let categorical = (0..features.len())
+                        .filter(|&i| ctx.opts.missing_for(&features[i]).imputes())
+                        .filter_map(|i| design.imputed_terms(i))
+                        .flatten();
                     preprocessing["imputation"] = imputation
                         .values
                         .iter()
-                        .map(|(f, v)| (f.clone(), json!(v)))
+                        .cloned()
+                        .chain(categorical)
+                        .map(|(f, v)| (f, json!(v)))
                         .collect::<serde_json::Map<_, _>>()
                         .into();
                 }
+                design.to_preprocessing(&mut preprocessing);
                 if let Some(segments) = &trained.segments {
                     preprocessing["segments"] = serde_json::to_value(segments).expect("segments serialise");
                 }

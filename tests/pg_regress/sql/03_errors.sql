@@ -25,7 +25,7 @@ END $$;
 
 CREATE TABLE t AS
 SELECT i AS id, i % 10 AS a, (i * 7) % 13 AS b, (i % 10) * 2 + 1 AS a_twice_plus_one,
-       5 AS constant, 'x' || i AS label, (i % 10) * 3.5 + (i * 7) % 13 + sin(i) AS y
+       5 AS constant, 'x' || i AS label, date '2026-01-01' + i AS signup, (i % 10) * 3.5 + (i * 7) % 13 + sin(i) AS y
   FROM generate_series(1, 100) AS i;
 \x off
 SELECT model, version, n_train FROM cltv_train('good', 't', 'y', ARRAY['a', 'b'], options => '{"test_fraction": 0}');
@@ -38,9 +38,11 @@ SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('good@7', ARRAY[1, 2]) $$)
 SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_coefficients('nope') $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('good@', ARRAY[1, 2]) $$);
 
--- A missing column (42703) or a non-numeric one (42804), when training and when scoring.
+-- A missing column (42703) or one that is neither numeric nor categorical (42804), when
+-- training and when scoring; a text target.
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 't', 'y', ARRAY['a', 'B']) $$);
-SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 't', 'y', ARRAY['a', 'label']) $$);
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 't', 'y', ARRAY['a', 'signup']) $$);
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 't', 'label', ARRAY['a']) $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('m', 't', 'nope', ARRAY['a']) $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('good', r) FROM (SELECT 1 AS a) r $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('good', r) FROM (SELECT 1 AS a, 'z'::text AS b) r $$);
