@@ -5,6 +5,7 @@ use crate::error::raise;
 use cltv_core::encoding::Design;
 use cltv_core::error::Error;
 use cltv_core::export::{self, ExportedModel};
+use cltv_core::groups::{GroupScorers, StoredGroups};
 use cltv_core::model::{ModelKind, ModelRef, Scorer};
 use cltv_core::options::{null_rules, NullRule};
 use cltv_core::segments::Segments;
@@ -28,6 +29,8 @@ pub struct LoadedModel {
     pub time_unit: Option<(String, f64)>,
     /// Linear and logistic models trained since 0.2.0: value tiers and their cut points.
     pub segments: Option<Segments>,
+    /// Models trained with `"group_by"`: each group's scorer (`scorer` is the pooled one).
+    pub groups: Option<GroupScorers>,
 }
 
 impl LoadedModel {
@@ -165,7 +168,16 @@ fn load_version(name: &str, version: i32) -> LoadedModel {
             .filter(|s| s.validate().is_ok() && s.cut_points.len() == s.quantiles.len())
             .unwrap_or_else(|| raise(corrupt(format!("preprocessing.segments: {v}"))))
     });
+    let groups = preprocessing.get("groups").map(|v| {
+        serde_json::from_value::<StoredGroups>(v.clone())
+            .map_err(|e| Error::CorruptModel {
+                reason: format!("preprocessing.groups: {e}"),
+            })
+            .and_then(|stored| GroupScorers::new(kind, stored, coefficients.len()))
+            .unwrap_or_else(|e| raise(corrupt(e.message())))
+    });
     LoadedModel {
+        groups,
         name: name.to_string(),
         version,
         features,

@@ -135,6 +135,11 @@ pub enum Error {
         level: String,
         known: Vec<String>,
     },
+    /// A row being scored by a model trained per group belongs to no trained group, under
+    /// `"group_fallback": "error"`.
+    UnknownGroup { model: String, group: String },
+    /// One group of a `"group_by"` fit failed: the error, with the group it happened in.
+    InGroup { group: String, error: Box<Error> },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -158,7 +163,8 @@ impl Error {
             | Error::NonBinaryTarget { .. } => "22000", // data_exception
             Error::TimeUnitMismatch { .. } => "22023",
             Error::TooManyCategories { .. } => "54000", // program_limit_exceeded
-            Error::UnseenLevel { .. } => "22023",
+            Error::UnseenLevel { .. } | Error::UnknownGroup { .. } => "22023",
+            Error::InGroup { error, .. } => error.sqlstate(),
             Error::NotModelOwner { .. } => "42501", // insufficient_privilege
             Error::Unsupported { .. } => "0A000",   // feature_not_supported
             Error::PgCronMissing { .. } => "55000", // object_not_in_prerequisite_state
@@ -284,6 +290,10 @@ impl Error {
             Error::NothingToRollBack { model } => {
                 format!("model \"{model}\" has no earlier deployment to roll back to")
             }
+            Error::UnknownGroup { model, group } => {
+                format!("model \"{model}\" has no model for the group {group}")
+            }
+            Error::InGroup { group, error } => format!("in the group {group}: {}", error.message()),
             Error::TooManyCategories {
                 column,
                 count,
@@ -355,6 +365,7 @@ impl Error {
             Error::NotConverged { last_change, .. } if last_change.is_finite() => Some(format!(
                 "The log-likelihood changed by {last_change:e} in the last iteration."
             )),
+            Error::InGroup { error, .. } => error.detail(),
             _ => None,
         }
     }
@@ -451,6 +462,15 @@ impl Error {
                  is a number or a boolean. Cast other types in a view."
                     .to_string(),
             ),
+            Error::UnknownGroup { .. } => Some(
+                "The model was trained per group and this group had no training rows. Retrain it, or train \
+                 with \"group_fallback\": \"pooled\" to score unknown groups with the model of all rows."
+                    .to_string(),
+            ),
+            Error::InGroup { error, .. } => Some(format!(
+                "{}Train with \"group_fallback\": \"pooled\" to score such groups with the model of all rows.",
+                error.hint().map(|h| format!("{h} ")).unwrap_or_default()
+            )),
             Error::TooManyCategories { .. } => Some(
                 "Raise the option \"max_categories\", or fold rare levels into \"other\" with \"min_frequency\" \
                  (a row count, or a share of the training rows below 1)."

@@ -122,6 +122,12 @@ impl ExportedModel {
         let design = crate::encoding::Design::from_preprocessing(&self.preprocessing, &self.features)
             .map_err(|e| invalid(e.message()))?;
         crate::options::null_rules(&self.preprocessing, &design).map_err(|e| invalid(e.message()))?;
+        if let Some(groups) = self.preprocessing.get("groups") {
+            let stored = serde_json::from_value::<crate::groups::StoredGroups>(groups.clone())
+                .map_err(|e| invalid(format!("preprocessing.groups: {e}")))?;
+            crate::groups::GroupScorers::new(kind, stored, self.coefficients.len())
+                .map_err(|e| invalid(e.message()))?;
+        }
         match (
             self.preprocessing.get("time_unit"),
             self.preprocessing.get("unit_days"),

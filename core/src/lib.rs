@@ -11,6 +11,7 @@ pub mod error;
 pub mod explain;
 pub mod export;
 pub mod gamma_gamma;
+pub mod groups;
 pub mod input_checks;
 pub mod linalg;
 pub mod logistic;

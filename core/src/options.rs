@@ -166,6 +166,10 @@ pub struct TrainOptions {
     pub max_categories: usize,
     pub min_frequency: Option<crate::encoding::MinFrequency>,
     pub unseen: crate::encoding::Unseen,
+    /// One model per value of these columns (linear models), and what groups that cannot
+    /// be fitted, or are unknown at scoring, get.
+    pub group_by: Vec<String>,
+    pub group_fallback: crate::groups::GroupFallback,
 }
 
 impl Default for TrainOptions {
@@ -189,6 +193,8 @@ impl Default for TrainOptions {
             max_categories: crate::encoding::DEFAULT_MAX_CATEGORIES,
             min_frequency: None,
             unseen: crate::encoding::Unseen::default(),
+            group_by: Vec::new(),
+            group_fallback: crate::groups::GroupFallback::default(),
         }
     }
 }
@@ -207,6 +213,8 @@ pub const KNOWN_KEYS: &[&str] = &[
     "max_categories",
     "min_frequency",
     "unseen",
+    "group_by",
+    "group_fallback",
 ];
 /// Keys that only mean something for a logistic model.
 pub const LOGISTIC_KEYS: &[&str] = &["solver", "tol", "max_iter", "allow_nonconvergence"];
@@ -329,6 +337,39 @@ impl TrainOptions {
                             kind.as_str()
                         ),
                     ))
+                }
+                "group_by" | "group_fallback" if kind != ModelKind::Linear => {
+                    return Err(Error::Unsupported {
+                        what: format!("option \"{key}\" for kind \"{}\"", kind.as_str()),
+                        hint: "One model per group is trained for linear models; for other kinds, train one model per group with a WHERE clause in a view.".into(),
+                    })
+                }
+                "group_by" => {
+                    let columns: Vec<String> = match value {
+                        Value::String(c) => vec![c.clone()],
+                        Value::Array(items) => items
+                            .iter()
+                            .map(|c| c.as_str().map(str::to_string))
+                            .collect::<Option<Vec<_>>>()
+                            .ok_or_else(|| invalid(key, format!("must be a column name or an array of them, got {value}")))?,
+                        _ => return Err(invalid(key, format!("must be a column name or an array of them, got {value}"))),
+                    };
+                    if columns.is_empty() || columns.iter().enumerate().any(|(i, c)| c.is_empty() || columns[..i].contains(c)) {
+                        return Err(invalid(key, format!("must name one or more distinct columns, got {value}")));
+                    }
+                    parsed.group_by = columns;
+                }
+                "group_fallback" => {
+                    parsed.group_fallback = match string(key, value)? {
+                        "error" => crate::groups::GroupFallback::Error,
+                        "pooled" => crate::groups::GroupFallback::Pooled,
+                        other => {
+                            return Err(invalid(
+                                key,
+                                format!("must be \"error\" or \"pooled\", got \"{other}\""),
+                            ))
+                        }
+                    }
                 }
                 "max_categories" => {
                     parsed.max_categories =

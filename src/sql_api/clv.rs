@@ -215,7 +215,13 @@ pub unsafe extern "C-unwind" fn cltv_clv_row(fcinfo: pg_sys::FunctionCallInfo) -
     }
     let site = slot.as_mut().expect("just set");
     let header = pg_sys::pg_detoast_datum(args[2].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
-    let binding = RowBinding::cached(&mut site.row, header, &site.design, (*(*fcinfo).flinfo).fn_mcxt);
+    let binding = RowBinding::cached(
+        &mut site.row,
+        header,
+        &site.design,
+        &[],
+        (*(*fcinfo).flinfo).fn_mcxt,
+    );
     // A NULL column follows the policy of the model that reads it (the purchase model's
     // for frequency, which both read).
     let (models, columns) = (&site.models, &site.columns);

@@ -50,6 +50,12 @@ unsafe fn bind<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ExplainSite> 
                 hint: "cltv_explain and cltv_predict_interval apply to linear and logistic models.".into(),
             })
         }
+        if model.groups.is_some() {
+            raise(Error::Unsupported {
+                what: format!("explaining model \"{}\", trained per group", model.display_name()),
+                hint: "cltv_explain and cltv_predict_interval apply to models trained without \"group_by\"; each group's statistics are in cltv.model_versions.fit -> 'groups'.".into(),
+            })
+        }
         let pinned = ModelRef {
             name: model.name.clone(),
             version: Some(model.version),
@@ -70,6 +76,7 @@ unsafe fn bind<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ExplainSite> 
         &mut site.row,
         header,
         &site.model.design,
+        &[],
         (*(*fcinfo).flinfo).fn_mcxt,
     );
     let model = &site.model;

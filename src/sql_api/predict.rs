@@ -9,6 +9,7 @@ use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
 use cltv_core::encoding::{Design, Input};
 use cltv_core::error::Error;
+use cltv_core::groups::push_key_part;
 use cltv_core::model::{ModelKind, ModelRef, Scorer};
 use pgrx::prelude::*;
 use pgrx::{FromDatum, JsonB};
@@ -89,6 +90,8 @@ pub(super) struct RowBinding {
     typmod: i32,
     tupdesc: pg_sys::TupleDesc,
     slots: Vec<Slot>,
+    /// `"group_by"` models: the group columns, read as text into the row's group key.
+    group_slots: Vec<(i32, LevelReader)>,
 }
 
 /// What a call site keeps between rows.
@@ -97,6 +100,8 @@ struct CallSite {
     model: Rc<LoadedModel>,
     row: Option<RowBinding>,
     values: Vec<f64>,
+    /// The row's group key, for models trained per group.
+    group_key: String,
 }
 
 unsafe fn call_site<'a>(fcinfo: pg_sys::FunctionCallInfo, spec: &[u8]) -> &'a mut CallSite {
@@ -118,17 +123,20 @@ unsafe fn call_site<'a>(fcinfo: pg_sys::FunctionCallInfo, spec: &[u8]) -> &'a mu
             model,
             row: None,
             values: vec![0.0; n],
+            group_key: String::new(),
         });
     }
     slot.as_mut().expect("just set")
 }
 
 impl RowBinding {
-    /// Find each input of `design` among the columns of the row type (typid, typmod), by name.
+    /// Find each input of `design`, and each group column, among the columns of the row type
+    /// (typid, typmod), by name.
     unsafe fn new(
         typid: pg_sys::Oid,
         typmod: i32,
         design: &Design,
+        group_columns: &[String],
         fn_mcxt: pg_sys::MemoryContext,
     ) -> RowBinding {
         let shared = pg_sys::lookup_rowtype_tupdesc(typid, typmod);
@@ -136,27 +144,33 @@ impl RowBinding {
             let _guard = pgrx::PgMemoryContexts::For(fn_mcxt).set_as_current();
             pg_sys::CreateTupleDescCopy(shared)
         };
-        pg_sys::DecrTupleDescRefCount(shared);
+        // ReleaseTupleDesc: a record type a parallel query registered lives in shared memory
+        // and is not reference-counted.
+        if (*shared).tdrefcount >= 0 {
+            pg_sys::DecrTupleDescRefCount(shared);
+        }
         let natts = (*tupdesc).natts as usize;
         let attrs = (*tupdesc).attrs.as_slice(natts);
+        let find = |column: &str| {
+            let found = attrs.iter().enumerate().find(|(_, a)| {
+                !a.attisdropped && std::ffi::CStr::from_ptr(a.attname.data.as_ptr()).to_str() == Ok(column)
+            });
+            let Some((i, attr)) = found else {
+                raise(Error::UndefinedColumn {
+                    relation: type_name(typid),
+                    column: column.to_string(),
+                    suggestion: None,
+                })
+            };
+            (i as i32 + 1, attr)
+        };
         let slots = design
             .inputs()
             .iter()
             .enumerate()
             .map(|(input, spec)| {
                 let column = spec.column();
-                let found = attrs.iter().enumerate().find(|(_, a)| {
-                    !a.attisdropped
-                        && std::ffi::CStr::from_ptr(a.attname.data.as_ptr()).to_str() == Ok(column)
-                });
-                let Some((i, attr)) = found else {
-                    raise(Error::UndefinedColumn {
-                        relation: type_name(typid),
-                        column: column.to_string(),
-                        suggestion: None,
-                    })
-                };
-                let attnum = i as i32 + 1;
+                let (attnum, attr) = find(column);
                 match spec {
                     Input::Number { term, .. } => Slot::Number {
                         attnum,
@@ -171,17 +185,16 @@ impl RowBinding {
                     Input::Category { .. } => Slot::Category {
                         attnum,
                         input,
-                        reader: match attr.atttypid {
-                            pg_sys::TEXTOID | pg_sys::VARCHAROID => LevelReader::Text,
-                            pg_sys::BPCHAROID => LevelReader::Bpchar,
-                            typid => {
-                                let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
-                                pg_sys::getTypeOutputInfo(typid, &mut output, &mut varlena);
-                                LevelReader::Output(output)
-                            }
-                        },
+                        reader: LevelReader::for_type(attr.atttypid),
                     },
                 }
+            })
+            .collect();
+        let group_slots = group_columns
+            .iter()
+            .map(|column| {
+                let (attnum, attr) = find(column);
+                (attnum, LevelReader::for_type(attr.atttypid))
             })
             .collect();
         RowBinding {
@@ -189,6 +202,7 @@ impl RowBinding {
             typmod,
             tupdesc,
             slots,
+            group_slots,
         }
     }
 
@@ -197,6 +211,7 @@ impl RowBinding {
         slot: &'a mut Option<RowBinding>,
         header: pg_sys::HeapTupleHeader,
         design: &Design,
+        group_columns: &[String],
         fn_mcxt: pg_sys::MemoryContext,
     ) -> &'a RowBinding {
         let typid = pgrx::heap_tuple_header_get_type_id(header);
@@ -205,7 +220,7 @@ impl RowBinding {
             .as_ref()
             .is_some_and(|b| b.typid == typid && b.typmod == typmod)
         {
-            *slot = Some(RowBinding::new(typid, typmod, design, fn_mcxt));
+            *slot = Some(RowBinding::new(typid, typmod, design, group_columns, fn_mcxt));
         }
         slot.as_ref().expect("just bound")
     }
@@ -263,6 +278,41 @@ impl RowBinding {
     }
 }
 
+impl RowBinding {
+    /// The row's group key (see `cltv_core::groups`) into `key`.
+    pub(super) unsafe fn read_group_key(&self, header: pg_sys::HeapTupleHeader, key: &mut String) {
+        let mut tuple = pg_sys::HeapTupleData {
+            t_len: pgrx::heap_tuple_header_get_datum_length(header) as u32,
+            t_data: header,
+            ..Default::default()
+        };
+        key.clear();
+        for (attnum, reader) in &self.group_slots {
+            let mut isnull = false;
+            let datum = pg_sys::heap_getattr(&mut tuple, *attnum, self.tupdesc, &mut isnull);
+            if isnull {
+                push_key_part(key, None);
+            } else {
+                with_level(*reader, datum, |value| push_key_part(key, Some(value)));
+            }
+        }
+    }
+}
+
+impl LevelReader {
+    unsafe fn for_type(typid: pg_sys::Oid) -> LevelReader {
+        match typid {
+            pg_sys::TEXTOID | pg_sys::VARCHAROID => LevelReader::Text,
+            pg_sys::BPCHAROID => LevelReader::Bpchar,
+            typid => {
+                let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
+                pg_sys::getTypeOutputInfo(typid, &mut output, &mut varlena);
+                LevelReader::Output(output)
+            }
+        }
+    }
+}
+
 /// `f` of the text of a categorical value (the bytes live in the row or in this call's
 /// memory context, so only for the length of the call).
 unsafe fn with_level<R>(reader: LevelReader, datum: pg_sys::Datum, f: impl FnOnce(&str) -> R) -> R {
@@ -289,7 +339,17 @@ unsafe fn with_level<R>(reader: LevelReader, datum: pg_sys::Datum, f: impl FnOnc
 impl CallSite {
     #[inline]
     fn score(&self, horizon: Option<f64>) -> f64 {
-        self.model.scorer.predict(&self.values, horizon).or_raise()
+        self.scorer().predict(&self.values, horizon).or_raise()
+    }
+
+    /// The model's scorer, or for a model trained per group, that of the row's group.
+    fn scorer(&self) -> &Scorer {
+        match &self.model.groups {
+            None => &self.model.scorer,
+            Some(groups) => groups
+                .scorer(&self.group_key, &self.model.scorer, || self.model.display_name())
+                .or_raise(),
+        }
     }
 
     fn check_finite(&self) {
@@ -317,13 +377,18 @@ unsafe fn bind_values<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a CallSi
         pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr()));
     let site = call_site(fcinfo, spec);
     let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+    let model = &site.model;
+    let group_columns = model.groups.as_ref().map_or(&[][..], |g| g.columns());
     let binding = RowBinding::cached(
         &mut site.row,
         header,
-        &site.model.design,
+        &model.design,
+        group_columns,
         (*(*fcinfo).flinfo).fn_mcxt,
     );
-    let model = &site.model;
+    if !group_columns.is_empty() {
+        binding.read_group_key(header, &mut site.group_key);
+    }
     if !binding.read(
         header,
         &mut site.values,
@@ -514,6 +579,16 @@ fn score_array<'a>(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Option<(f64, &'a CallSite)> {
     let site = unsafe { call_site(fcinfo, model.as_bytes()) };
+    if site.model.groups.is_some() {
+        raise(Error::Unsupported {
+            what: format!(
+                "scoring model \"{}\", trained per group, from an array",
+                site.model.display_name()
+            ),
+            hint: "Score it with a row, cltv_predict(model, row), so that it can read the group columns."
+                .into(),
+        })
+    }
     site.model.scorer.check_len(x.len()).or_raise();
     for (i, v) in x.into_iter().enumerate() {
         site.values[i] = match v {

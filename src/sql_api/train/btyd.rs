@@ -142,6 +142,7 @@ pub(super) fn train(kind: ModelKind, ctx: &TrainContext) -> Trained {
     fit["std_error"] = json!(std_errors.unwrap_or_default());
     let log_likelihood = fit["log_likelihood"].clone();
     Trained {
+        groups: None,
         segments: None,
         coefficients,
         fit,

@@ -1,13 +1,20 @@
 //! Linear regression (and ridge): one pass of `cltv_linreg_state`, a solve, one metrics pass.
 
 use super::{RowCounts, TrainContext, Trained, TrainingSql};
+use crate::error::raise;
 use crate::error::OrRaise;
+use cltv_core::error::Error;
+use cltv_core::groups::{describe_key, GroupFallback, GroupKey, StoredGroups};
 use cltv_core::metrics::regression_metrics;
 use cltv_core::ols::{fit_ols, OlsOptions};
-use cltv_core::suffstats::SuffStats;
+use cltv_core::suffstats::{StateMut, SuffStats};
 use pgrx::prelude::*;
+use serde_json::json;
 
 pub(super) fn train(ctx: &TrainContext) -> Trained {
+    if ctx.sql.group_key.is_some() {
+        return train_grouped(ctx);
+    }
     let query = format!(
         "SELECT cltv_linreg_state(s.y, s.x) FILTER (WHERE s.complete AND NOT s.is_test), {counts}
            FROM {rows}",
@@ -35,6 +42,7 @@ pub(super) fn train(ctx: &TrainContext) -> Trained {
     fit_json["kind"] = "linear".into();
     fit_json["standardize"] = ctx.opts.standardizes().into();
     Trained {
+        groups: None,
         segments: super::segments_with(ctx, cut_points),
         coefficients: fit.estimate,
         fit: fit_json,
@@ -46,7 +54,6 @@ pub(super) fn train(ctx: &TrainContext) -> Trained {
     }
 }
 
-/// Error metrics of the fitted model on the train and the test rows, in one pass.
 /// Metrics on the train and test rows, and the value-segment cut points among the
 /// training rows' predictions.
 fn metrics_pass(
@@ -54,21 +61,37 @@ fn metrics_pass(
     coefficients: &[f64],
     n_train: i64,
 ) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
+    metrics_query(ctx, coefficients, "0", None, n_train)
+}
+
+/// The metrics pass over coefficients `$3` read from `$3[offset + 1 ..]`: `offset` is 0 for
+/// one model, the row of the group's coefficients (keys in `$5`) for a grouped one. Rows
+/// scored NULL (a group without a model) are left out.
+fn metrics_query(
+    ctx: &TrainContext,
+    coefficients: &[f64],
+    offset: &str,
+    group_keys: Option<Vec<String>>,
+    n_train: i64,
+) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
     let sql = &ctx.sql;
     // The prediction is written out in SQL, coefficients as a parameter: no per-row call.
-    let prediction = std::iter::once("$3[1]".to_string())
-        .chain(
-            sql.features
-                .iter()
-                .enumerate()
-                .map(|(i, x)| format!("$3[{}] * {x}", i + 2)),
-        )
+    let prediction = std::iter::once("$3[r.o + 1]".to_string())
+        .chain((0..sql.features.len()).map(|i| format!("$3[r.o + {}] * r.x{i}", i + 2)))
         .collect::<Vec<_>>()
         .join(" + ");
+    let features: String = sql
+        .features
+        .iter()
+        .enumerate()
+        .map(|(i, x)| format!(", {x} AS x{i}"))
+        .collect();
     let query = format!(
         "SELECT s.is_test, count(*), sum((s.y - s.p) ^ 2), sum(abs(s.y - s.p)), var_pop(s.y) * count(*), {cuts}
-           FROM (SELECT {target} AS y, {prediction} AS p, {is_test} AS is_test
-                   FROM {from} WHERE {complete}) AS s
+           FROM (SELECT r.y, {prediction} AS p, r.is_test
+                   FROM (SELECT {target} AS y, {offset} AS o, {is_test} AS is_test{features}
+                           FROM {from} WHERE {complete}) AS r) AS s
+          WHERE s.p IS NOT NULL
           GROUP BY s.is_test",
         target = sql.target,
         is_test = sql.is_test,
@@ -79,6 +102,9 @@ fn metrics_pass(
     let mut args = ctx.split_args();
     args.push(coefficients.to_vec().into());
     args.push(ctx.opts.segments.quantiles.clone().into());
+    if let Some(keys) = group_keys {
+        args.push(keys.into());
+    }
     Spi::connect(|client| {
         let (mut train, mut test, mut cut_points) = (serde_json::Value::Null, serde_json::Value::Null, None);
         for row in client.select(&query, None, &args)? {
@@ -103,4 +129,149 @@ fn metrics_pass(
             reason: format!("metrics query failed: {e}"),
         })
     })
+}
+
+/// `"group_by"`: one pass of `cltv_linreg_state` per group (`GROUP BY`, parallel like any
+/// aggregate), a fit per group, and the pooled fit over all training rows from the merged
+/// states. A group that cannot be fitted is an error naming it, or uses the pooled model
+/// under `"group_fallback": "pooled"`.
+pub(super) fn train_grouped(ctx: &TrainContext) -> Trained {
+    let query = format!(
+        "SELECT s.g, cltv_linreg_state(s.y, s.x) FILTER (WHERE s.complete AND NOT s.is_test), {counts}
+           FROM {rows} GROUP BY s.g ORDER BY s.g",
+        counts = TrainingSql::ROW_COUNTS,
+        rows = ctx.sql.rows(),
+    );
+    let args = ctx.split_args();
+    let groups: Vec<(String, Option<Vec<f64>>, RowCounts)> = Spi::connect(|client| {
+        client
+            .select(&query, None, &args)?
+            .map(|row| {
+                Ok((
+                    row.get::<String>(1)?.unwrap_or_default(),
+                    row.get::<Vec<f64>>(2)?,
+                    RowCounts {
+                        n_rows: row.get::<i64>(3)?.unwrap_or(0),
+                        n_test: row.get::<i64>(4)?.unwrap_or(0),
+                        n_incomplete: row.get::<i64>(5)?.unwrap_or(0),
+                        n_nonfinite: row.get::<i64>(6)?.unwrap_or(0),
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
+    })
+    .unwrap_or_else(|e| {
+        raise(Error::Internal {
+            reason: format!("the per-group training query failed: {e}"),
+        })
+    });
+    let total = RowCounts {
+        n_rows: groups.iter().map(|g| g.2.n_rows).sum(),
+        n_test: groups.iter().map(|g| g.2.n_test).sum(),
+        n_incomplete: groups.iter().map(|g| g.2.n_incomplete).sum(),
+        n_nonfinite: groups.iter().map(|g| g.2.n_nonfinite).sum(),
+    };
+    ctx.check(&total);
+    let mut pooled_state: Option<Vec<f64>> = None;
+    for (_, state, _) in &groups {
+        match (&mut pooled_state, state) {
+            (None, Some(state)) => pooled_state = Some(state.clone()),
+            (Some(pooled), Some(state)) => StateMut::new(pooled).and_then(|mut p| p.merge(state)).or_raise(),
+            (_, None) => {}
+        }
+    }
+    let Some(pooled_state) = pooled_state else {
+        ctx.too_few_rows()
+    };
+    let options = OlsOptions {
+        l2: ctx.opts.l2,
+        standardize: ctx.opts.standardizes(),
+    };
+    let pooled_stats = SuffStats::from_state(&pooled_state).or_raise();
+    let pooled = fit_ols(&pooled_stats, ctx.features, &options).or_raise();
+
+    // Groups with training rows; a group seen only among the test rows has no model.
+    let columns = ctx.opts.group_by.clone();
+    let mut stored = StoredGroups {
+        columns: columns.clone(),
+        fallback: ctx.opts.group_fallback,
+        keys: Vec::new(),
+        coefficients: Vec::new(),
+    };
+    let mut key_texts = Vec::new();
+    let mut group_fits = Vec::new();
+    for (key_text, state, counts) in &groups {
+        let Some(state) = state else { continue };
+        let key: GroupKey = serde_json::from_str(key_text).unwrap_or_else(|e| {
+            raise(Error::Internal {
+                reason: format!("group key {key_text}: {e}"),
+            })
+        });
+        let group = describe_key(&columns, &key);
+        let stats = SuffStats::from_state(state).or_raise();
+        let named: serde_json::Map<String, serde_json::Value> = columns
+            .iter()
+            .cloned()
+            .zip(key.iter().map(|v| json!(v)))
+            .collect();
+        let fitted = fit_ols(&stats, ctx.features, &options);
+        let mut entry = json!({ "group": named, "n_test": counts.n_test });
+        let coefficients = match fitted {
+            Ok(fit) => {
+                let mut fit_json = serde_json::to_value(&fit).expect("an OLS fit serialises");
+                if let (Some(entry), Some(fit)) = (entry.as_object_mut(), fit_json.as_object_mut()) {
+                    entry.append(fit);
+                }
+                Some(fit.estimate)
+            }
+            Err(error) if ctx.opts.group_fallback == GroupFallback::Pooled => {
+                entry["n"] = stats.n.into();
+                entry["fallback"] = "pooled".into();
+                entry["reason"] = error.message().into();
+                None
+            }
+            Err(error) => raise(Error::InGroup {
+                group,
+                error: Box::new(error),
+            }),
+        };
+        group_fits.push(entry);
+        stored.keys.push(key);
+        stored.coefficients.push(coefficients);
+        key_texts.push(key_text.clone());
+    }
+
+    // The coefficient matrix of the metrics pass: one row per group, the pooled model last.
+    let width = ctx.features.len() + 1;
+    let mut matrix: Vec<f64> = Vec::with_capacity(width * (stored.keys.len() + 1));
+    for c in &stored.coefficients {
+        matrix.extend(c.as_ref().unwrap_or(&pooled.estimate));
+    }
+    matrix.extend(&pooled.estimate);
+    let unknown_row = match ctx.opts.group_fallback {
+        GroupFallback::Pooled => stored.keys.len().to_string(),
+        GroupFallback::Error => "NULL".to_string(),
+    };
+    let sql = &ctx.sql;
+    let offset = format!(
+        "(coalesce(array_position($5::text[], {key}) - 1, {unknown_row}) * {width})",
+        key = sql.group_key.as_deref().expect("grouped"),
+    );
+    let (train_metrics, test_metrics, cut_points) =
+        metrics_query(ctx, &matrix, &offset, Some(key_texts), pooled.n as i64);
+    let mut fit_json = serde_json::to_value(&pooled).expect("an OLS fit serialises");
+    fit_json["kind"] = "linear".into();
+    fit_json["standardize"] = ctx.opts.standardizes().into();
+    fit_json["groups"] = group_fits.into();
+    Trained {
+        segments: super::segments_with(ctx, cut_points),
+        coefficients: pooled.estimate,
+        fit: fit_json,
+        train_metrics,
+        test_metrics,
+        n_train: pooled_stats.n as i64,
+        n_test: total.n_test,
+        n_dropped: total.n_incomplete,
+        groups: Some(stored),
+    }
 }

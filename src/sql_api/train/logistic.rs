@@ -112,6 +112,7 @@ fn fit(ctx: &TrainContext) -> Trained {
     let (train_metrics, test_metrics, cut_points) =
         metrics_pass(ctx, &fit.estimate, fit.n as i64, counts.n_test);
     Trained {
+        groups: None,
         segments: super::segments_with(ctx, cut_points),
         coefficients: fit.estimate.clone(),
         fit: fit_json,

@@ -10,6 +10,7 @@ use crate::settings;
 use crate::sql_api::{quote_ident, quote_literal};
 use cltv_core::encoding::{Categorical, Design, OTHER};
 use cltv_core::error::Error;
+use cltv_core::groups::StoredGroups;
 use cltv_core::model::ModelKind;
 use cltv_core::options::{MissingPolicy, Promote, TrainOptions};
 use cltv_core::segments::Segments;
@@ -74,6 +75,8 @@ struct TrainingSql {
     columns: Vec<(String, String)>,
     /// The categorical features (never NaN or Infinity).
     categorical: Vec<String>,
+    /// `"group_by"`: the row's group key as text, a JSON array of the columns' text values.
+    group_key: Option<String>,
     /// Is this row in the test split? Uses $1 (fraction) and $2 (seed).
     is_test: String,
     complete: String,
@@ -263,7 +266,19 @@ impl TrainingSql {
         } else {
             finite_checks.join(" AND ")
         };
+        let group_key = (!opts.group_by.is_empty()).then(|| {
+            let parts: Vec<String> = opts
+                .group_by
+                .iter()
+                .map(|g| {
+                    find(g);
+                    format!("t.{}::text", quote_ident(g))
+                })
+                .collect();
+            format!("jsonb_build_array({})::text", parts.join(", "))
+        });
         TrainingSql {
+            group_key,
             quoted_source: source_columns.quoted_name.clone(),
             from,
             target: target_sql.unwrap_or_else(|| "NULL::float8".to_string()),
@@ -280,12 +295,18 @@ impl TrainingSql {
         format!("ARRAY[{}]", self.features.join(", "))
     }
 
-    /// The rows of a fitting pass as `s(y, x, is_test, complete, finite)`.
+    /// The rows of a fitting pass as `s(y, x, is_test, complete, finite)`, and `g`, the
+    /// group key, under `"group_by"`.
     fn rows(&self) -> String {
         format!(
             "(SELECT {target} AS y, {x} AS x, {is_test} AS is_test,
-                     {complete} AS complete, {finite} AS finite
+                     {complete} AS complete, {finite} AS finite{group}
                 FROM {from}) AS s",
+            group = self
+                .group_key
+                .as_ref()
+                .map(|g| format!(", {g} AS g"))
+                .unwrap_or_default(),
             target = self.target,
             x = self.feature_array(),
             is_test = self.is_test,
@@ -474,6 +495,8 @@ struct Trained {
     n_dropped: i64,
     /// Value tiers with their cut points (linear and logistic models).
     segments: Option<Segments>,
+    /// `"group_by"`: each group's coefficients, for scoring.
+    groups: Option<StoredGroups>,
 }
 
 /// Only on the error path: which column holds the NULLs, and how many.
@@ -637,6 +660,16 @@ fn run_training(call: TrainCall) -> TrainRow {
     // Before reading any data: a model someone else owns is refused at once.
     catalog::check_may_change(model, "add a version to");
     let mut opts = TrainOptions::parse(model_kind, &options).or_raise();
+    if let Some(g) = opts
+        .group_by
+        .iter()
+        .find(|g| features.contains(g) || Some(g.as_str()) == target)
+    {
+        raise(Error::InvalidOption {
+            key: "group_by".into(),
+            reason: format!("\"{g}\" is also the target or a feature; a model per group cannot use it"),
+        })
+    }
     if model_kind.fixed_features().is_some() {
         // Fitted on every customer's summary: there is no target to hold out.
         opts.test_fraction = 0.0;
@@ -748,6 +781,9 @@ fn run_training(call: TrainCall) -> TrainRow {
                         .into();
                 }
                 design.to_preprocessing(&mut preprocessing);
+                if let Some(groups) = &trained.groups {
+                    preprocessing["groups"] = serde_json::to_value(groups).expect("groups serialise");
+                }
                 if let Some(segments) = &trained.segments {
                     preprocessing["segments"] = serde_json::to_value(segments).expect("segments serialise");
                 }

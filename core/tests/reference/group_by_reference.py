@@ -1,0 +1,31 @@
+"""References for tests/pg_regress/sql/11_group_by.sql: one OLS fit per country by
+statsmodels on the same rows the golden test builds in SQL, and the pooled fit over all
+rows. Run: python3 core/tests/reference/group_by_reference.py
+"""
+import math
+
+import pandas as pd
+import statsmodels.api as sm
+
+
+def country(i):
+    if i % 97 == 0:
+        return None
+    return ["US", "US", "US", "FR", "FR", "DE"][i % 6]
+
+
+rows = []
+for i in range(1, 1201):
+    c = country(i)
+    x = (i * 7919 % 101) / 10.0
+    z = (i * 104729 % 37) / 4.0
+    a, b, g = {"US": (5, 2.0, 0.5), "FR": (-1, 3.0, 0.0), "DE": (10, 0.5, -1.0), None: (0, 1.0, 1.0)}[c]
+    rows.append(dict(id=i, country=c, x=x, z=z, spend=a + b * x + g * z + math.sin(i)))
+df = pd.DataFrame(rows)
+print(df.country.value_counts(dropna=False).to_dict())
+for c in ["DE", "FR", "US", None]:
+    part = df[df.country.isna()] if c is None else df[df.country == c]
+    fit = sm.OLS(part.spend, sm.add_constant(part[["x", "z"]])).fit()
+    print(c, len(part), " ".join(f"{v:.15g}" for v in fit.params), " ".join(f"{v:.15g}" for v in fit.bse))
+fit = sm.OLS(df.spend, sm.add_constant(df[["x", "z"]])).fit()
+print("pooled", len(df), " ".join(f"{v:.15g}" for v in fit.params), " ".join(f"{v:.15g}" for v in fit.bse))
