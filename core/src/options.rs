@@ -338,10 +338,10 @@ impl TrainOptions {
                         ),
                     ))
                 }
-                "group_by" | "group_fallback" if kind != ModelKind::Linear => {
+                "group_by" | "group_fallback" if kind.fixed_features().is_some() => {
                     return Err(Error::Unsupported {
                         what: format!("option \"{key}\" for kind \"{}\"", kind.as_str()),
-                        hint: "One model per group is trained for linear models; for other kinds, train one model per group with a WHERE clause in a view.".into(),
+                        hint: "One model per group is trained for linear and logistic models; for BG/NBD or Gamma-Gamma, train one model per group on a view of its customers.".into(),
                     })
                 }
                 "group_by" => {

@@ -29,3 +29,14 @@ for c in ["DE", "FR", "US", None]:
     print(c, len(part), " ".join(f"{v:.15g}" for v in fit.params), " ".join(f"{v:.15g}" for v in fit.bse))
 fit = sm.OLS(df.spend, sm.add_constant(df[["x", "z"]])).fit()
 print("pooled", len(df), " ".join(f"{v:.15g}" for v in fit.params), " ".join(f"{v:.15g}" for v in fit.bse))
+
+# Logistic regression per country (the NULL group has 12 rows and is left to the pooled model).
+df["churned"] = [
+    int(r.x / 5 - r.z / 4 + 1.5 * math.sin(r.id * 12.9898) + {"US": 0.5, "FR": -0.5}.get(r.country, 0.0) > 0)
+    for r in df.itertuples()
+]
+for c in ["DE", "FR", "US"]:
+    part = df[df.country == c]
+    fit = sm.Logit(part.churned, sm.add_constant(part[["x", "z"]])).fit(disp=0, tol=1e-12)
+    print("logit", c, len(part), " ".join(f"{v:.15g}" for v in fit.params), " ".join(f"{v:.15g}" for v in fit.bse),
+          f"{fit.llf:.15g}")

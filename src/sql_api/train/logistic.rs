@@ -5,6 +5,7 @@ use super::{RowCounts, TrainContext, Trained};
 use crate::error::{raise, OrRaise};
 use crate::sql_api::binary_metrics::SCORE_SAMPLE_ROWS;
 use cltv_core::error::Error;
+use cltv_core::groups::{describe_key, GroupFallback, GroupKey, StoredGroups};
 use cltv_core::input_checks::{self, InputCounts};
 use cltv_core::logistic::{fit_lbfgs, Irls, LogitFit, LogitOptions, LogitPass, Step};
 use cltv_core::options::Solver;
@@ -17,6 +18,9 @@ use serde_json::json;
 const TRAINING_ROW: &str = "s.complete AND s.finite AND s.y IN (0, 1) AND NOT s.is_test";
 
 pub(super) fn train(ctx: &TrainContext) -> Trained {
+    if ctx.sql.group_key.is_some() {
+        return train_grouped(ctx);
+    }
     if !ctx.opts.standardizes() {
         let mut trained = fit(ctx);
         trained.fit["standardize"] = false.into();
@@ -60,6 +64,26 @@ fn feature_sds(ctx: &TrainContext) -> Vec<f64> {
 }
 
 fn fit(ctx: &TrainContext) -> Trained {
+    let (fit, counts) = fit_only(ctx);
+    let mut fit_json = serde_json::to_value(&fit).expect("a logistic fit serialises");
+    fit_json["kind"] = "logistic".into();
+    let (train_metrics, test_metrics, cut_points) =
+        metrics_pass(ctx, &fit.estimate, fit.n as i64, counts.n_test);
+    Trained {
+        groups: None,
+        segments: super::segments_with(ctx, cut_points),
+        coefficients: fit.estimate.clone(),
+        fit: fit_json,
+        train_metrics,
+        test_metrics,
+        n_train: fit.n as i64,
+        n_test: counts.n_test,
+        n_dropped: counts.n_incomplete,
+    }
+}
+
+/// The input checks and the fit over every training row, with the first pass's counts.
+fn fit_only(ctx: &TrainContext) -> (LogitFit, RowCounts) {
     let names = ctx.features;
     let opts = LogitOptions {
         l2: ctx.opts.l2,
@@ -107,21 +131,7 @@ fn fit(ctx: &TrainContext) -> Trained {
     };
     fit.describe_features(&first_pass);
     super::warn_collinearity(names, &fit.vif, None);
-    let mut fit_json = serde_json::to_value(&fit).expect("a logistic fit serialises");
-    fit_json["kind"] = "logistic".into();
-    let (train_metrics, test_metrics, cut_points) =
-        metrics_pass(ctx, &fit.estimate, fit.n as i64, counts.n_test);
-    Trained {
-        groups: None,
-        segments: super::segments_with(ctx, cut_points),
-        coefficients: fit.estimate.clone(),
-        fit: fit_json,
-        train_metrics,
-        test_metrics,
-        n_train: fit.n as i64,
-        n_test: counts.n_test,
-        n_dropped: counts.n_incomplete,
-    }
+    (fit, counts)
 }
 
 /// Newton iterations, each one aggregate pass over the table at the current β.
@@ -207,6 +217,263 @@ fn metrics_pass(
             fraction(n_train).into(),
             fraction(n_test).into(),
             ctx.opts.segments.quantiles.clone().into(),
+        ],
+        |row| {
+            let metrics = |i| -> Result<serde_json::Value, pgrx::spi::SpiError> {
+                Ok(row.get::<JsonB>(i)?.map_or(serde_json::Value::Null, |j| j.0))
+            };
+            let mut train = metrics(1)?;
+            let cut_points = train
+                .as_object_mut()
+                .and_then(|m| m.remove("score_quantiles"))
+                .and_then(|q| serde_json::from_value::<Vec<f64>>(q).ok());
+            Ok((train, metrics(2)?, cut_points))
+        },
+    )
+}
+
+/// `"group_by"`: the pooled fit over every training row (which also runs the input
+/// checks), then Newton/IRLS for every group at once: each pass is one `GROUP BY` query in
+/// which a row reads its group's β from a parameter, over the groups still iterating.
+fn train_grouped(ctx: &TrainContext) -> Trained {
+    if ctx.opts.standardizes() {
+        raise(Error::Unsupported {
+            what: "\"group_by\" with a penalised logistic fit on standardised features".into(),
+            hint:
+                "Pass \"standardize\": false to penalise the coefficients as they are, or fit without \"l2\"."
+                    .into(),
+        })
+    }
+    if ctx.opts.solver == Solver::Lbfgs {
+        raise(Error::Unsupported {
+            what: "\"group_by\" with the lbfgs solver".into(),
+            hint: "Grouped logistic models are fitted by IRLS: leave out \"solver\".".into(),
+        })
+    }
+    let names = ctx.features;
+    let width = names.len() + 1;
+    let opts = LogitOptions {
+        l2: ctx.opts.l2,
+        tol: ctx.opts.tol,
+        max_iter: ctx.opts.max_iter,
+    };
+    let (pooled, counts) = fit_only(ctx);
+    let columns = ctx.opts.group_by.clone();
+
+    // The first pass of every group, at β = 0 (where Irls starts).
+    let query = format!(
+        "SELECT s.g, cltv_logreg_first_pass(s.y, s.x, $3, s.is_test) FROM {rows} GROUP BY s.g ORDER BY s.g",
+        rows = ctx.sql.rows(),
+    );
+    let mut args = ctx.split_args();
+    args.push(vec![0.0; width].into());
+    let first: Vec<(String, Vec<f64>)> = grouped_query(&query, args);
+
+    struct Group {
+        key_text: String,
+        key: GroupKey,
+        first_pass: LogitPass,
+        irls: Irls,
+        outcome: Option<Result<LogitFit, Error>>,
+    }
+    let mut groups: Vec<Group> = Vec::new();
+    for (key_text, state) in first {
+        let state = &state[input_checks::LEN..];
+        let first_pass = LogitPass::from_state(state).or_raise();
+        if first_pass.n == 0 {
+            continue; // test rows only: no model
+        }
+        let key: GroupKey = serde_json::from_str(&key_text).unwrap_or_else(|e| {
+            raise(Error::Internal {
+                reason: format!("group key {key_text}: {e}"),
+            })
+        });
+        groups.push(Group {
+            key_text,
+            key,
+            first_pass,
+            irls: Irls::new(names.len(), names, &opts).or_raise(),
+            outcome: None,
+        });
+    }
+    let step = |group: &mut Group, pass: &LogitPass| match group.irls.step(pass) {
+        Ok(Step::Converged { fit }) => group.outcome = Some(Ok(fit)),
+        Ok(Step::Continue { .. }) => {}
+        Err(Error::NotConverged { .. }) if ctx.opts.allow_nonconvergence => {
+            group.outcome = Some(group.irls.finish_unconverged())
+        }
+        Err(e) => group.outcome = Some(Err(e)),
+    };
+    for group in groups.iter_mut() {
+        let pass = group.first_pass.clone();
+        step(group, &pass);
+    }
+    let pass_query = format!(
+        "SELECT s.g, cltv_logreg_state(s.y = 1, s.x, $3[s.o + 1 : s.o + {width}])
+                FILTER (WHERE s.complete AND NOT s.is_test)
+           FROM (SELECT s.*, (array_position($4::text[], s.g) - 1) * {width} AS o
+                   FROM {rows} WHERE s.g = ANY($4::text[])) AS s
+          GROUP BY s.g",
+        rows = ctx.sql.rows(),
+    );
+    loop {
+        let active: Vec<usize> = (0..groups.len())
+            .filter(|&i| groups[i].outcome.is_none())
+            .collect();
+        if active.is_empty() {
+            break;
+        }
+        pg_sys::check_for_interrupts!();
+        let keys: Vec<String> = active.iter().map(|&i| groups[i].key_text.clone()).collect();
+        let betas: Vec<f64> = active
+            .iter()
+            .flat_map(|&i| groups[i].irls.beta().to_vec())
+            .collect();
+        let mut args = ctx.split_args();
+        args.push(betas.into());
+        args.push(keys.clone().into());
+        for (key_text, state) in grouped_query(&pass_query, args) {
+            let Some(&i) = active.iter().find(|&&i| groups[i].key_text == key_text) else {
+                continue;
+            };
+            let pass = LogitPass::from_state(&state).or_raise();
+            step(&mut groups[i], &pass);
+        }
+    }
+
+    // Each group's fit, or its error (raised, or the pooled model under "pooled").
+    let mut stored = StoredGroups {
+        columns: columns.clone(),
+        fallback: ctx.opts.group_fallback,
+        keys: Vec::new(),
+        coefficients: Vec::new(),
+    };
+    let mut key_texts = Vec::new();
+    let mut group_fits = Vec::new();
+    for group in groups {
+        let named: serde_json::Map<String, serde_json::Value> = columns
+            .iter()
+            .cloned()
+            .zip(group.key.iter().map(|v| json!(v)))
+            .collect();
+        let mut entry = json!({ "group": named });
+        let coefficients = match group.outcome.expect("every group finished") {
+            Ok(mut fit) => {
+                fit.describe_features(&group.first_pass);
+                let mut fit_json = serde_json::to_value(&fit).expect("a logistic fit serialises");
+                if let (Some(entry), Some(fit)) = (entry.as_object_mut(), fit_json.as_object_mut()) {
+                    entry.append(fit);
+                }
+                Some(fit.estimate)
+            }
+            Err(error) if ctx.opts.group_fallback == GroupFallback::Pooled => {
+                entry["n"] = group.first_pass.n.into();
+                entry["fallback"] = "pooled".into();
+                entry["reason"] = error.message().into();
+                None
+            }
+            Err(error) => raise(Error::InGroup {
+                group: describe_key(&columns, &group.key),
+                error: Box::new(error),
+            }),
+        };
+        group_fits.push(entry);
+        stored.keys.push(group.key);
+        stored.coefficients.push(coefficients);
+        key_texts.push(group.key_text);
+    }
+
+    let mut matrix: Vec<f64> = Vec::with_capacity(width * (stored.keys.len() + 1));
+    for c in &stored.coefficients {
+        matrix.extend(c.as_ref().unwrap_or(&pooled.estimate));
+    }
+    matrix.extend(&pooled.estimate);
+    let (train_metrics, test_metrics, cut_points) = grouped_metrics_pass(
+        ctx,
+        &matrix,
+        key_texts,
+        stored.keys.len(),
+        pooled.n as i64,
+        counts.n_test,
+    );
+    let mut fit_json = serde_json::to_value(&pooled).expect("a logistic fit serialises");
+    fit_json["kind"] = "logistic".into();
+    fit_json["standardize"] = false.into();
+    fit_json["groups"] = group_fits.into();
+    Trained {
+        segments: super::segments_with(ctx, cut_points),
+        coefficients: pooled.estimate.clone(),
+        fit: fit_json,
+        train_metrics,
+        test_metrics,
+        n_train: pooled.n as i64,
+        n_test: counts.n_test,
+        n_dropped: counts.n_incomplete,
+        groups: Some(stored),
+    }
+}
+
+/// Rows of (group key, state) from a grouped pass.
+fn grouped_query(query: &str, args: Vec<pgrx::datum::DatumWithOid<'static>>) -> Vec<(String, Vec<f64>)> {
+    Spi::connect(|client| {
+        client
+            .select(query, None, &args)?
+            .filter_map(|row| match (row.get::<String>(1), row.get::<Vec<f64>>(2)) {
+                (Ok(Some(key)), Ok(Some(state))) => Some(Ok((key, state))),
+                (Err(e), _) | (_, Err(e)) => Some(Err(e)),
+                _ => None,
+            })
+            .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
+    })
+    .unwrap_or_else(|e| {
+        raise(Error::Internal {
+            reason: format!("a per-group logistic pass failed: {e}"),
+        })
+    })
+}
+
+/// `metrics_pass` for a grouped model: each row's probability from its group's row of the
+/// coefficient matrix `$3` (keys in `$7`; the pooled model, last, for groups without one
+/// under "pooled"), written out in SQL. η is clamped to ±700, where the probability is
+/// 0 or 1 to double precision anyway, so that `exp` cannot overflow.
+fn grouped_metrics_pass(
+    ctx: &TrainContext,
+    matrix: &[f64],
+    keys: Vec<String>,
+    n_groups: usize,
+    n_train: i64,
+    n_test: i64,
+) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
+    let fraction = |n: i64| (SCORE_SAMPLE_ROWS as f64 / n.max(1) as f64).min(1.0);
+    let width = ctx.features.len() + 1;
+    let unknown_row = match ctx.opts.group_fallback {
+        GroupFallback::Pooled => n_groups.to_string(),
+        GroupFallback::Error => "NULL".to_string(),
+    };
+    let eta = std::iter::once("$3[r.o + 1]".to_string())
+        .chain((0..ctx.features.len()).map(|j| format!("$3[r.o + {}] * r.x[{}]", j + 2, j + 1)))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let with_segments = super::segments_available();
+    let query = format!(
+        "SELECT cltv_binary_metrics(s.y = 1, s.p, $4{quantiles}) FILTER (WHERE NOT s.is_test),
+                cltv_binary_metrics(s.y = 1, s.p, $5) FILTER (WHERE s.is_test)
+           FROM (SELECT r.y, 1 / (1 + exp(-least(greatest({eta}, -700), 700))) AS p, r.is_test
+                   FROM (SELECT s.y, s.x, s.is_test,
+                                coalesce(array_position($7::text[], s.g) - 1, {unknown_row}) * {width} AS o
+                           FROM {rows} WHERE s.complete) AS r) AS s
+          WHERE s.p IS NOT NULL",
+        rows = ctx.sql.rows(),
+        quantiles = if with_segments { ", $6" } else { "" },
+    );
+    ctx.query_one(
+        &query,
+        vec![
+            matrix.to_vec().into(),
+            fraction(n_train).into(),
+            fraction(n_test).into(),
+            ctx.opts.segments.quantiles.clone().into(),
+            keys.into(),
         ],
         |row| {
             let metrics = |i| -> Result<serde_json::Value, pgrx::spi::SpiError> {

@@ -80,6 +80,53 @@ SELECT count(*) AS coefficients, bool_and(abs(a.estimate - b.estimate) < 1e-9 * 
  WHERE a.model = 'spend_by_country' AND b.model = 'spend_by_country_parallel';
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size; RESET max_parallel_workers_per_gather;
 
+-- Logistic regression per group: Newton/IRLS for every group at once, each pass one GROUP BY
+-- query in which a row reads its group's coefficients. The 12 rows without a country are
+-- left to the pooled model if they cannot be fitted on their own.
+ALTER TABLE by_country ADD COLUMN churned boolean;
+UPDATE by_country SET churned = x / 5 - z / 4 + 1.5 * sin(id * 12.9898)
+                                + CASE country WHEN 'US' THEN 0.5 WHEN 'FR' THEN -0.5 ELSE 0 END > 0;
+SELECT n_train FROM cltv_train('churn_by_country', 'by_country', 'churned', ARRAY['x', 'z'], kind => 'logistic',
+                               options => '{"test_fraction": 0, "group_by": "country", "group_fallback": "pooled"}');
+SELECT g -> 'group' AS "group", g -> 'n' AS n, g -> 'converged' AS converged, g ->> 'fallback' AS fallback
+  FROM cltv.model_versions, jsonb_array_elements(fit -> 'groups') AS g
+ WHERE model = 'churn_by_country' ORDER BY (g ->> 'n')::int;
+WITH reference(country, term, estimate, std_error) AS (VALUES
+       ('DE', '(intercept)', -0.20724195979817, 0.389035363957872),
+       ('DE', 'x', 0.239381363926628, 0.0566697681064199),
+       ('DE', 'z', -0.234802030210762, 0.0610707048943832),
+       ('FR', '(intercept)', -0.727879485507877, 0.296179198318216),
+       ('FR', 'x', 0.271397407907678, 0.0442740008555992),
+       ('FR', 'z', -0.323020019123945, 0.0482941682568197),
+       ('US', '(intercept)', 0.90854713098955, 0.229507731514991),
+       ('US', 'x', 0.221112059206552, 0.0340197397433581),
+       ('US', 'z', -0.332661372268542, 0.0381460047565979))
+SELECT count(*) AS coefficients,
+       bool_and(abs(f.estimate - r.estimate) < 1e-7 * greatest(1, abs(r.estimate))) AS estimates_match_statsmodels,
+       bool_and(abs(f.std_error - r.std_error) < 1e-7 * r.std_error) AS std_errors_match_statsmodels
+  FROM (SELECT g -> 'group' ->> 'country' AS country, (ARRAY['(intercept)', 'x', 'z'])[e.k] AS term,
+               e.estimate::float8 AS estimate, (g -> 'std_error' ->> (e.k::int - 1))::float8 AS std_error
+          FROM cltv.model_versions, jsonb_array_elements(fit -> 'groups') AS g,
+               jsonb_array_elements_text(g -> 'estimate') WITH ORDINALITY AS e(estimate, k)
+         WHERE model = 'churn_by_country') f
+  JOIN reference r USING (country, term);
+WITH reference(country, llf) AS (VALUES ('DE', -120.183455139526), ('FR', -210.18111143982), ('US', -337.236210662395))
+SELECT bool_and(abs((g ->> 'log_likelihood')::float8 - r.llf) < 1e-8) AS log_likelihoods_match
+  FROM cltv.model_versions, jsonb_array_elements(fit -> 'groups') AS g JOIN reference r ON r.country = g -> 'group' ->> 'country'
+ WHERE model = 'churn_by_country';
+-- Probabilities per group: the same as a model trained on the US rows alone; the training
+-- AUC is that of each row scored by its group's model.
+CREATE VIEW us_churn AS SELECT * FROM by_country WHERE country = 'US';
+SELECT count(*) FROM cltv_train('churn_us', 'us_churn', 'churned', ARRAY['x', 'z'], kind => 'logistic', options => '{"test_fraction": 0}');
+SELECT bool_and(abs(cltv_predict('churn_by_country', b) - cltv_predict('churn_us', b)) < 1e-9) AS same_as_us_model
+  FROM by_country b WHERE country = 'US';
+SELECT (metrics -> 'train' ->> 'auc')::float8 = (SELECT (cltv_binary_metrics(churned, cltv_predict('churn_by_country', b)) ->> 'auc')::float8 FROM by_country b)
+         AS auc_of_group_scores
+  FROM cltv.model_versions WHERE model = 'churn_by_country';
+-- Penalised fits on standardised features are not grouped yet.
+SELECT n_train FROM cltv_train('bad', 'by_country', 'churned', ARRAY['x', 'z'], kind => 'logistic',
+                               options => '{"group_by": "country", "l2": 1}');
+
 -- A group never trained: an error naming it (the default, "group_fallback": "error").
 SELECT cltv_predict('spend_by_country', r) FROM (SELECT 'JP' AS country, 1.0::float8 AS x, 2.0::float8 AS z) r;
 
@@ -99,6 +146,18 @@ SELECT cltv_predict('spend_lu', lu) = cltv_predict('spend_lu', jp) AS lu_and_jp_
            - 2 * (SELECT estimate FROM cltv_coefficients('spend_lu') WHERE term = 'z')) < 1e-9 AS pooled_by_hand
   FROM (SELECT 'LU' AS country, 1.0::float8 AS x, 2.0::float8 AS z) lu, (SELECT 'JP' AS country, 1.0::float8 AS x, 2.0::float8 AS z) jp;
 
+-- The same for logistic models: a group of one class is an error naming it, or pooled.
+UPDATE by_country SET churned = true WHERE country = 'LU';
+SELECT n_train FROM cltv_train('churn_lu', 'by_country', 'churned', ARRAY['x', 'z'], kind => 'logistic',
+                               options => '{"test_fraction": 0, "group_by": "country"}');
+SELECT n_train FROM cltv_train('churn_lu', 'by_country', 'churned', ARRAY['x', 'z'], kind => 'logistic',
+                               options => '{"test_fraction": 0, "group_by": "country", "group_fallback": "pooled"}');
+SELECT g -> 'group' AS "group", g ->> 'fallback' AS fallback, g ->> 'reason' AS reason
+  FROM cltv.model_versions, jsonb_array_elements(fit -> 'groups') AS g
+ WHERE model = 'churn_lu' AND g ? 'fallback';
+SELECT cltv_predict('churn_lu', b) = cltv_predict('churn_lu', jp) AS lu_scores_pooled
+  FROM by_country b, (SELECT 'JP' AS country, 1.0::float8 AS x, 2.0::float8 AS z) jp WHERE b.id = 2001 AND b.x = 1;
+
 -- The groups travel with an exported model.
 SELECT model FROM cltv_import(cltv_export('spend_lu'), 'spend_lu_copy');
 SELECT bool_and(cltv_predict('spend_lu', b) = cltv_predict('spend_lu_copy', b)) AS same_scores FROM by_country b;
@@ -113,10 +172,11 @@ SELECT jsonb_array_length(fit -> 'groups') AS groups FROM cltv.model_versions WH
 SELECT cltv_segment('spend_by_two', b) AS tier, count(*) FROM by_country b GROUP BY 1 ORDER BY 2 DESC, 1;
 
 -- Bad input: a group_by column that does not exist, or that is also a feature; grouped
--- models score rows, not arrays; group_by is for linear models.
+-- models score rows, not arrays; nor are BTYD models grouped.
 SELECT n_train FROM cltv_train('bad', 'by_country', 'spend', ARRAY['x', 'z'], options => '{"group_by": "region"}');
 SELECT n_train FROM cltv_train('bad', 'by_country', 'spend', ARRAY['x', 'z'], options => '{"group_by": ["x"]}');
 SELECT n_train FROM cltv_train('bad', 'by_country', 'spend', ARRAY['x', 'z'], options => '{"group_by": []}');
 SELECT n_train FROM cltv_train('bad', 'by_country', 'spend', ARRAY['x', 'z'], options => '{"group_fallback": "median"}');
 SELECT cltv_predict('spend_by_country', ARRAY[1.0, 2.0]);
 SELECT cltv_explain('spend_by_country', b) FROM by_country b LIMIT 1;
+SELECT n_train FROM cltv_train('bad', 'by_country', NULL, ARRAY['frequency', 'recency', 'T'], kind => 'bgnbd', options => '{"group_by": "country"}');
