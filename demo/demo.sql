@@ -199,7 +199,30 @@ SELECT version, promotion ->> 'champion_version' AS champion,
   FROM cltv.model_versions WHERE model = 'spend_39w' AND promotion IS NOT NULL;
 
 \echo
-\echo '14. The catalog as BI tools see it: one row per model, plain columns.'
+\echo '14. Text columns and one model per group: the first-purchase month as a categorical feature'
+\echo '    (one-hot, January the reference level), then one model per month in one parallel pass.'
+CREATE VIEW demo.customer_cohorts AS
+SELECT *, to_char(DATE '1997-09-30' - tenure_days, 'MM Mon') AS cohort FROM demo.customer_features;
+SELECT model, n_train, round((metrics -> 'test' ->> 'rmse')::numeric, 3) AS test_rmse
+  FROM cltv_train('spend_by_cohort', 'demo.customer_cohorts', 'spend_next_39w',
+                  ARRAY['recency_days', 'frequency', 'avg_order_value', 'cohort'],
+                  options => '{"split_key": "customer_id"}');
+SELECT term, round(estimate::numeric, 3) AS estimate, round(p_value::numeric, 4) AS p_value
+  FROM cltv_coefficients('spend_by_cohort') WHERE term LIKE 'cohort=%';
+SELECT model, n_train, round((metrics -> 'test' ->> 'rmse')::numeric, 3) AS test_rmse
+  FROM cltv_train('spend_per_cohort', 'demo.customer_cohorts', 'spend_next_39w',
+                  ARRAY['recency_days', 'frequency', 'avg_order_value'],
+                  options => '{"split_key": "customer_id", "group_by": "cohort"}');
+SELECT g -> 'group' ->> 'cohort' AS cohort, g -> 'n' AS customers,
+       round((g -> 'estimate' ->> 2)::numeric, 2) AS per_purchase_day,
+       round((g ->> 'r_squared')::numeric, 3) AS r2
+  FROM cltv.model_versions, jsonb_array_elements(fit -> 'groups') AS g
+ WHERE model = 'spend_per_cohort' ORDER BY 1;
+SELECT customer_id, cohort, round(cltv_predict('spend_per_cohort', c)::numeric, 2) AS predicted_spend
+  FROM demo.customer_cohorts c ORDER BY customer_id LIMIT 3;
+
+\echo
+\echo '15. The catalog as BI tools see it: one row per model, plain columns.'
 SELECT model, kind, deployed_version, versions, n_train,
        round(test_rmse::numeric, 2) AS test_rmse, round(test_auc::numeric, 4) AS test_auc,
        round(train_log_likelihood::numeric, 1) AS log_likelihood

@@ -120,18 +120,13 @@ impl GroupScorers {
         &self.stored.columns
     }
 
-    /// The scorer for the encoded key `key`: the group's, the pooled one (`pooled`) for a
-    /// group that falls back, or for an unknown group under `Pooled`; else an error that
-    /// names the group.
-    pub fn scorer<'a>(
-        &'a self,
-        key: &str,
-        pooled: &'a Scorer,
-        model: impl Fn() -> String,
-    ) -> Result<&'a Scorer> {
+    /// The group of the encoded key `key`: `Some(i)` for group i with a model of its own,
+    /// `None` for the pooled model (a group that fell back, or an unknown group under
+    /// `Pooled`); an error that names an unknown group under `Error`.
+    pub fn group_index(&self, key: &str, model: impl Fn() -> String) -> Result<Option<usize>> {
         match self.index.get(key) {
-            Some(&i) => Ok(self.scorers[i].as_ref().unwrap_or(pooled)),
-            None if self.stored.fallback == GroupFallback::Pooled => Ok(pooled),
+            Some(&i) => Ok(self.scorers[i].as_ref().map(|_| i)),
+            None if self.stored.fallback == GroupFallback::Pooled => Ok(None),
             None => {
                 let parts: GroupKey = key
                     .split(SEPARATOR)
@@ -143,6 +138,19 @@ impl GroupScorers {
                 })
             }
         }
+    }
+
+    /// The scorer for the encoded key `key`: its group's, or `pooled` (see `group_index`).
+    pub fn scorer<'a>(
+        &'a self,
+        key: &str,
+        pooled: &'a Scorer,
+        model: impl Fn() -> String,
+    ) -> Result<&'a Scorer> {
+        Ok(match self.group_index(key, model)? {
+            Some(i) => self.scorers[i].as_ref().expect("a group with a model"),
+            None => pooled,
+        })
     }
 }
 

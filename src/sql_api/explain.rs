@@ -19,9 +19,23 @@ use std::rc::Rc;
 struct ExplainSite {
     spec: String,
     model: Rc<LoadedModel>,
+    /// The fit of the model, or of the pooled model for one trained per group.
     fit: StoredFit,
+    /// Per group of a grouped model, its fit (`None`: the group uses the pooled one).
+    group_fits: Vec<Option<StoredFit>>,
+    group_key: String,
+    /// The fit of the row being explained: a group's, or `None` for `fit`.
+    row_group: Option<usize>,
     row: Option<RowBinding>,
     values: Vec<f64>,
+}
+
+impl ExplainSite {
+    fn fit(&self) -> &StoredFit {
+        self.row_group
+            .and_then(|i| self.group_fits[i].as_ref())
+            .unwrap_or(&self.fit)
+    }
 }
 
 /// The call site's model and fit, and the row's feature values; `None` when a NULL
@@ -50,36 +64,52 @@ unsafe fn bind<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ExplainSite> 
                 hint: "cltv_explain and cltv_predict_interval apply to linear and logistic models.".into(),
             })
         }
-        if model.groups.is_some() {
-            raise(Error::Unsupported {
-                what: format!("explaining model \"{}\", trained per group", model.display_name()),
-                hint: "cltv_explain and cltv_predict_interval apply to models trained without \"group_by\"; each group's statistics are in cltv.model_versions.fit -> 'groups'.".into(),
-            })
-        }
         let pinned = ModelRef {
             name: model.name.clone(),
             version: Some(model.version),
         };
-        let fit = StoredFit::from_json(&model.display_name(), &catalog::fit_of(&pinned)).or_raise();
+        let fit_json = catalog::fit_of(&pinned);
+        let fit = StoredFit::from_json(&model.display_name(), &fit_json).or_raise();
+        // A group that fell back to the pooled model stored no estimate of its own.
+        let group_fits = match fit_json.get("groups").and_then(|g| g.as_array()) {
+            Some(groups) if model.groups.is_some() => groups
+                .iter()
+                .map(|g| {
+                    g.get("estimate")
+                        .map(|_| StoredFit::from_json(&model.display_name(), g).or_raise())
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         let n = model.features.len();
         *slot = Some(ExplainSite {
             spec,
             model,
             fit,
+            group_fits,
+            group_key: String::new(),
+            row_group: None,
             row: None,
             values: vec![0.0; n],
         });
     }
     let site = slot.as_mut().expect("just set");
     let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+    let model = &site.model;
+    let group_columns = model.groups.as_ref().map_or(&[][..], |g| g.columns());
     let binding = RowBinding::cached(
         &mut site.row,
         header,
-        &site.model.design,
-        &[],
+        &model.design,
+        group_columns,
         (*(*fcinfo).flinfo).fn_mcxt,
     );
-    let model = &site.model;
+    if let Some(groups) = &model.groups {
+        binding.read_group_key(header, &mut site.group_key);
+        site.row_group = groups
+            .group_index(&site.group_key, || model.display_name())
+            .or_raise();
+    }
     if !binding.read(
         header,
         &mut site.values,
@@ -127,8 +157,8 @@ pub unsafe extern "C-unwind" fn cltv_explain_row(fcinfo: pg_sys::FunctionCallInf
     }
     let (baseline, mut parts) = contributions(
         &site.model.features,
-        &site.fit.estimate,
-        &site.fit.x_mean,
+        &site.fit().estimate,
+        &site.fit().x_mean,
         &site.values,
     )
     .or_raise();
@@ -177,17 +207,17 @@ pub unsafe extern "C-unwind" fn cltv_predict_interval_row(fcinfo: pg_sys::Functi
         f64::from_bits(arg.value.value() as u64)
     };
     let name = site.model.display_name();
-    let cov = site.fit.covariance(&name).or_raise();
+    let cov = site.fit().covariance(&name).or_raise();
     let (prediction, lower, upper) = match site.model.scorer.kind() {
-        ModelKind::Logistic => logistic_confidence_interval(&site.fit.estimate, cov, &site.values, level),
+        ModelKind::Logistic => logistic_confidence_interval(&site.fit().estimate, cov, &site.values, level),
         _ => {
-            let (Some(sigma), Some(df)) = (site.fit.residual_std_error, site.fit.df_resid) else {
+            let (Some(sigma), Some(df)) = (site.fit().residual_std_error, site.fit().df_resid) else {
                 raise(Error::Unsupported {
                     what: format!("a prediction interval for model \"{name}\""),
                     hint: "An exact fit has no residual variance.".into(),
                 })
             };
-            ols_prediction_interval(&site.fit.estimate, cov, sigma, df, &site.values, level)
+            ols_prediction_interval(&site.fit().estimate, cov, sigma, df, &site.values, level)
         }
     }
     .or_raise();
