@@ -1,15 +1,13 @@
 //! Linear regression (and ridge): one pass of `cltv_linreg_state`, a solve, one metrics pass.
 
-use super::{RowCounts, TrainContext, Trained, TrainingSql};
+use super::{GroupedFits, RowCounts, TrainContext, Trained, TrainingSql};
 use crate::error::raise;
 use crate::error::OrRaise;
 use cltv_core::error::Error;
-use cltv_core::groups::{describe_key, GroupFallback, GroupKey, StoredGroups};
 use cltv_core::metrics::regression_metrics;
 use cltv_core::ols::{fit_ols, OlsOptions};
 use cltv_core::suffstats::{StateMut, SuffStats};
 use pgrx::prelude::*;
-use serde_json::json;
 
 pub(super) fn train(ctx: &TrainContext) -> Trained {
     if ctx.sql.group_key.is_some() {
@@ -191,78 +189,25 @@ pub(super) fn train_grouped(ctx: &TrainContext) -> Trained {
     let pooled = fit_ols(&pooled_stats, ctx.features, &options).or_raise();
 
     // Groups with training rows; a group seen only among the test rows has no model.
-    let columns = ctx.opts.group_by.clone();
-    let mut stored = StoredGroups {
-        columns: columns.clone(),
-        fallback: ctx.opts.group_fallback,
-        keys: Vec::new(),
-        coefficients: Vec::new(),
-    };
-    let mut key_texts = Vec::new();
-    let mut group_fits = Vec::new();
-    for (key_text, state, counts) in &groups {
+    let mut fits = GroupedFits::new(ctx);
+    for (key_text, state, counts) in groups {
         let Some(state) = state else { continue };
-        let key: GroupKey = serde_json::from_str(key_text).unwrap_or_else(|e| {
-            raise(Error::Internal {
-                reason: format!("group key {key_text}: {e}"),
-            })
+        let stats = SuffStats::from_state(&state).or_raise();
+        let outcome = fit_ols(&stats, ctx.features, &options).map(|fit| {
+            let mut json = serde_json::to_value(&fit).expect("an OLS fit serialises");
+            json["n_test"] = counts.n_test.into();
+            (json, fit.estimate)
         });
-        let group = describe_key(&columns, &key);
-        let stats = SuffStats::from_state(state).or_raise();
-        let named: serde_json::Map<String, serde_json::Value> = columns
-            .iter()
-            .cloned()
-            .zip(key.iter().map(|v| json!(v)))
-            .collect();
-        let fitted = fit_ols(&stats, ctx.features, &options);
-        let mut entry = json!({ "group": named, "n_test": counts.n_test });
-        let coefficients = match fitted {
-            Ok(fit) => {
-                let mut fit_json = serde_json::to_value(&fit).expect("an OLS fit serialises");
-                if let (Some(entry), Some(fit)) = (entry.as_object_mut(), fit_json.as_object_mut()) {
-                    entry.append(fit);
-                }
-                Some(fit.estimate)
-            }
-            Err(error) if ctx.opts.group_fallback == GroupFallback::Pooled => {
-                entry["n"] = stats.n.into();
-                entry["fallback"] = "pooled".into();
-                entry["reason"] = error.message().into();
-                None
-            }
-            Err(error) => raise(Error::InGroup {
-                group,
-                error: Box::new(error),
-            }),
-        };
-        group_fits.push(entry);
-        stored.keys.push(key);
-        stored.coefficients.push(coefficients);
-        key_texts.push(key_text.clone());
+        fits.push(ctx, key_text, stats.n, outcome);
     }
-
-    // The coefficient matrix of the metrics pass: one row per group, the pooled model last.
-    let width = ctx.features.len() + 1;
-    let mut matrix: Vec<f64> = Vec::with_capacity(width * (stored.keys.len() + 1));
-    for c in &stored.coefficients {
-        matrix.extend(c.as_ref().unwrap_or(&pooled.estimate));
-    }
-    matrix.extend(&pooled.estimate);
-    let unknown_row = match ctx.opts.group_fallback {
-        GroupFallback::Pooled => stored.keys.len().to_string(),
-        GroupFallback::Error => "NULL".to_string(),
-    };
-    let sql = &ctx.sql;
-    let offset = format!(
-        "(coalesce(array_position($5::text[], {key}) - 1, {unknown_row}) * {width})",
-        key = sql.group_key.as_deref().expect("grouped"),
-    );
+    let matrix = fits.matrix(&pooled.estimate);
+    let offset = fits.group_offset(ctx, ctx.sql.group_key.as_deref().expect("grouped"), 5);
     let (train_metrics, test_metrics, cut_points) =
-        metrics_query(ctx, &matrix, &offset, Some(key_texts), pooled.n as i64);
+        metrics_query(ctx, &matrix, &offset, Some(fits.key_texts), pooled.n as i64);
     let mut fit_json = serde_json::to_value(&pooled).expect("an OLS fit serialises");
     fit_json["kind"] = "linear".into();
     fit_json["standardize"] = ctx.opts.standardizes().into();
-    fit_json["groups"] = group_fits.into();
+    fit_json["groups"] = fits.entries.into();
     Trained {
         segments: super::segments_with(ctx, cut_points),
         coefficients: pooled.estimate,
@@ -272,6 +217,6 @@ pub(super) fn train_grouped(ctx: &TrainContext) -> Trained {
         n_train: pooled_stats.n as i64,
         n_test: total.n_test,
         n_dropped: total.n_incomplete,
-        groups: Some(stored),
+        groups: Some(fits.stored),
     }
 }

@@ -1,11 +1,10 @@
 //! Logistic regression: Newton/IRLS with one parallel aggregate pass per iteration
 //! (`cltv_logreg_state`), or linfa-logistic's L-BFGS over the rows in memory.
 
-use super::{RowCounts, TrainContext, Trained};
+use super::{GroupedFits, RowCounts, TrainContext, Trained};
 use crate::error::{raise, OrRaise};
 use crate::sql_api::binary_metrics::SCORE_SAMPLE_ROWS;
 use cltv_core::error::Error;
-use cltv_core::groups::{describe_key, GroupFallback, GroupKey, StoredGroups};
 use cltv_core::input_checks::{self, InputCounts};
 use cltv_core::logistic::{fit_lbfgs, Irls, LogitFit, LogitOptions, LogitPass, Step};
 use cltv_core::options::Solver;
@@ -218,17 +217,7 @@ fn metrics_pass(
             fraction(n_test).into(),
             ctx.opts.segments.quantiles.clone().into(),
         ],
-        |row| {
-            let metrics = |i| -> Result<serde_json::Value, pgrx::spi::SpiError> {
-                Ok(row.get::<JsonB>(i)?.map_or(serde_json::Value::Null, |j| j.0))
-            };
-            let mut train = metrics(1)?;
-            let cut_points = train
-                .as_object_mut()
-                .and_then(|m| m.remove("score_quantiles"))
-                .and_then(|q| serde_json::from_value::<Vec<f64>>(q).ok());
-            Ok((train, metrics(2)?, cut_points))
-        },
+        read_metrics,
     )
 }
 
@@ -258,7 +247,6 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
         max_iter: ctx.opts.max_iter,
     };
     let (pooled, counts) = fit_only(ctx);
-    let columns = ctx.opts.group_by.clone();
 
     // The first pass of every group, at β = 0 (where Irls starts).
     let query = format!(
@@ -271,7 +259,6 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
 
     struct Group {
         key_text: String,
-        key: GroupKey,
         first_pass: LogitPass,
         irls: Irls,
         outcome: Option<Result<LogitFit, Error>>,
@@ -283,14 +270,8 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
         if first_pass.n == 0 {
             continue; // test rows only: no model
         }
-        let key: GroupKey = serde_json::from_str(&key_text).unwrap_or_else(|e| {
-            raise(Error::Internal {
-                reason: format!("group key {key_text}: {e}"),
-            })
-        });
         groups.push(Group {
             key_text,
-            key,
             first_pass,
             irls: Irls::new(names.len(), names, &opts).or_raise(),
             outcome: None,
@@ -342,64 +323,30 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
     }
 
     // Each group's fit, or its error (raised, or the pooled model under "pooled").
-    let mut stored = StoredGroups {
-        columns: columns.clone(),
-        fallback: ctx.opts.group_fallback,
-        keys: Vec::new(),
-        coefficients: Vec::new(),
-    };
-    let mut key_texts = Vec::new();
-    let mut group_fits = Vec::new();
+    let mut fits = GroupedFits::new(ctx);
     for group in groups {
-        let named: serde_json::Map<String, serde_json::Value> = columns
-            .iter()
-            .cloned()
-            .zip(group.key.iter().map(|v| json!(v)))
-            .collect();
-        let mut entry = json!({ "group": named });
-        let coefficients = match group.outcome.expect("every group finished") {
-            Ok(mut fit) => {
-                fit.describe_features(&group.first_pass);
-                let mut fit_json = serde_json::to_value(&fit).expect("a logistic fit serialises");
-                if let (Some(entry), Some(fit)) = (entry.as_object_mut(), fit_json.as_object_mut()) {
-                    entry.append(fit);
-                }
-                Some(fit.estimate)
-            }
-            Err(error) if ctx.opts.group_fallback == GroupFallback::Pooled => {
-                entry["n"] = group.first_pass.n.into();
-                entry["fallback"] = "pooled".into();
-                entry["reason"] = error.message().into();
-                None
-            }
-            Err(error) => raise(Error::InGroup {
-                group: describe_key(&columns, &group.key),
-                error: Box::new(error),
-            }),
-        };
-        group_fits.push(entry);
-        stored.keys.push(group.key);
-        stored.coefficients.push(coefficients);
-        key_texts.push(group.key_text);
+        let first_pass = group.first_pass;
+        let outcome = group.outcome.expect("every group finished").map(|mut fit| {
+            fit.describe_features(&first_pass);
+            let json = serde_json::to_value(&fit).expect("a logistic fit serialises");
+            (json, fit.estimate)
+        });
+        fits.push(ctx, group.key_text, first_pass.n, outcome);
     }
-
-    let mut matrix: Vec<f64> = Vec::with_capacity(width * (stored.keys.len() + 1));
-    for c in &stored.coefficients {
-        matrix.extend(c.as_ref().unwrap_or(&pooled.estimate));
-    }
-    matrix.extend(&pooled.estimate);
+    let matrix = fits.matrix(&pooled.estimate);
+    let offset = fits.group_offset(ctx, "s.g", 7);
     let (train_metrics, test_metrics, cut_points) = grouped_metrics_pass(
         ctx,
         &matrix,
-        key_texts,
-        stored.keys.len(),
+        &offset,
+        fits.key_texts,
         pooled.n as i64,
         counts.n_test,
     );
     let mut fit_json = serde_json::to_value(&pooled).expect("a logistic fit serialises");
     fit_json["kind"] = "logistic".into();
     fit_json["standardize"] = false.into();
-    fit_json["groups"] = group_fits.into();
+    fit_json["groups"] = fits.entries.into();
     Trained {
         segments: super::segments_with(ctx, cut_points),
         coefficients: pooled.estimate.clone(),
@@ -409,7 +356,7 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
         n_train: pooled.n as i64,
         n_test: counts.n_test,
         n_dropped: counts.n_incomplete,
-        groups: Some(stored),
+        groups: Some(fits.stored),
     }
 }
 
@@ -439,17 +386,12 @@ fn grouped_query(query: &str, args: Vec<pgrx::datum::DatumWithOid<'static>>) -> 
 fn grouped_metrics_pass(
     ctx: &TrainContext,
     matrix: &[f64],
+    offset: &str,
     keys: Vec<String>,
-    n_groups: usize,
     n_train: i64,
     n_test: i64,
 ) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
     let fraction = |n: i64| (SCORE_SAMPLE_ROWS as f64 / n.max(1) as f64).min(1.0);
-    let width = ctx.features.len() + 1;
-    let unknown_row = match ctx.opts.group_fallback {
-        GroupFallback::Pooled => n_groups.to_string(),
-        GroupFallback::Error => "NULL".to_string(),
-    };
     let eta = std::iter::once("$3[r.o + 1]".to_string())
         .chain((0..ctx.features.len()).map(|j| format!("$3[r.o + {}] * r.x[{}]", j + 2, j + 1)))
         .collect::<Vec<_>>()
@@ -459,8 +401,7 @@ fn grouped_metrics_pass(
         "SELECT cltv_binary_metrics(s.y = 1, s.p, $4{quantiles}) FILTER (WHERE NOT s.is_test),
                 cltv_binary_metrics(s.y = 1, s.p, $5) FILTER (WHERE s.is_test)
            FROM (SELECT r.y, 1 / (1 + exp(-least(greatest({eta}, -700), 700))) AS p, r.is_test
-                   FROM (SELECT s.y, s.x, s.is_test,
-                                coalesce(array_position($7::text[], s.g) - 1, {unknown_row}) * {width} AS o
+                   FROM (SELECT s.y, s.x, s.is_test, {offset} AS o
                            FROM {rows} WHERE s.complete) AS r) AS s
           WHERE s.p IS NOT NULL",
         rows = ctx.sql.rows(),
@@ -475,16 +416,22 @@ fn grouped_metrics_pass(
             ctx.opts.segments.quantiles.clone().into(),
             keys.into(),
         ],
-        |row| {
-            let metrics = |i| -> Result<serde_json::Value, pgrx::spi::SpiError> {
-                Ok(row.get::<JsonB>(i)?.map_or(serde_json::Value::Null, |j| j.0))
-            };
-            let mut train = metrics(1)?;
-            let cut_points = train
-                .as_object_mut()
-                .and_then(|m| m.remove("score_quantiles"))
-                .and_then(|q| serde_json::from_value::<Vec<f64>>(q).ok());
-            Ok((train, metrics(2)?, cut_points))
-        },
+        read_metrics,
     )
+}
+
+/// The train and test metrics of a metrics pass (columns 1 and 2), and the value-segment
+/// cut points the training metrics carry.
+fn read_metrics(
+    row: &pgrx::spi::SpiTupleTable,
+) -> Result<(serde_json::Value, serde_json::Value, Option<Vec<f64>>), pgrx::spi::SpiError> {
+    let metrics = |i| -> Result<serde_json::Value, pgrx::spi::SpiError> {
+        Ok(row.get::<JsonB>(i)?.map_or(serde_json::Value::Null, |j| j.0))
+    };
+    let mut train = metrics(1)?;
+    let cut_points = train
+        .as_object_mut()
+        .and_then(|m| m.remove("score_quantiles"))
+        .and_then(|q| serde_json::from_value::<Vec<f64>>(q).ok());
+    Ok((train, metrics(2)?, cut_points))
 }

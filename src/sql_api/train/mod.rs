@@ -10,7 +10,7 @@ use crate::settings;
 use crate::sql_api::{quote_ident, quote_literal};
 use cltv_core::encoding::{Categorical, Design, OTHER};
 use cltv_core::error::Error;
-use cltv_core::groups::StoredGroups;
+use cltv_core::groups::{describe_key, GroupFallback, GroupKey, StoredGroups};
 use cltv_core::model::ModelKind;
 use cltv_core::options::{MissingPolicy, Promote, TrainOptions};
 use cltv_core::segments::Segments;
@@ -480,6 +480,103 @@ fn warn_collinearity(names: &[String], vif: &[Option<f64>], condition_number: Op
     }
     if let Some(c) = condition_number.filter(|c| *c > CONDITION_WARNING) {
         notice!("the design's condition number is {c:.3e} (above {CONDITION_WARNING:e}): rescale the features or drop near-duplicates");
+    }
+}
+
+/// The outcome of each group of a `"group_by"` fit, as stored: its coefficients (or the
+/// pooled model's), its statistics in `fit -> 'groups'`, and its key as the passes wrote it.
+struct GroupedFits {
+    stored: StoredGroups,
+    key_texts: Vec<String>,
+    entries: Vec<serde_json::Value>,
+}
+
+impl GroupedFits {
+    fn new(ctx: &TrainContext) -> GroupedFits {
+        GroupedFits {
+            stored: StoredGroups {
+                columns: ctx.opts.group_by.clone(),
+                fallback: ctx.opts.group_fallback,
+                keys: Vec::new(),
+                coefficients: Vec::new(),
+            },
+            key_texts: Vec::new(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// A group key as a pass returns it (the JSON array text of `TrainingSql::group_key`).
+    fn parse_key(key_text: &str) -> GroupKey {
+        serde_json::from_str(key_text).unwrap_or_else(|e| {
+            raise(Error::Internal {
+                reason: format!("group key {key_text}: {e}"),
+            })
+        })
+    }
+
+    /// Record one group: its fit (statistics and coefficients), or its error, which names
+    /// the group unless `"group_fallback": "pooled"` sends it to the pooled model.
+    fn push(
+        &mut self,
+        ctx: &TrainContext,
+        key_text: String,
+        n: u64,
+        outcome: Result<(serde_json::Value, Vec<f64>), Error>,
+    ) {
+        let key = GroupedFits::parse_key(&key_text);
+        let named: serde_json::Map<String, serde_json::Value> = self
+            .stored
+            .columns
+            .iter()
+            .cloned()
+            .zip(key.iter().map(|v| json!(v)))
+            .collect();
+        let mut entry = json!({ "group": named });
+        let coefficients = match outcome {
+            Ok((mut fit, coefficients)) => {
+                if let (Some(entry), Some(fit)) = (entry.as_object_mut(), fit.as_object_mut()) {
+                    entry.append(fit);
+                }
+                Some(coefficients)
+            }
+            Err(error) if ctx.opts.group_fallback == GroupFallback::Pooled => {
+                entry["n"] = n.into();
+                entry["fallback"] = "pooled".into();
+                entry["reason"] = error.message().into();
+                None
+            }
+            Err(error) => raise(Error::InGroup {
+                group: describe_key(&self.stored.columns, &key),
+                error: Box::new(error),
+            }),
+        };
+        self.entries.push(entry);
+        self.stored.keys.push(key);
+        self.stored.coefficients.push(coefficients);
+        self.key_texts.push(key_text);
+    }
+
+    /// The coefficients of every group, one row each, then the pooled model's: what a
+    /// metrics pass reads from at `group_offset`.
+    fn matrix(&self, pooled: &[f64]) -> Vec<f64> {
+        let mut matrix = Vec::with_capacity(pooled.len() * (self.stored.keys.len() + 1));
+        for c in &self.stored.coefficients {
+            matrix.extend(c.as_deref().unwrap_or(pooled));
+        }
+        matrix.extend(pooled);
+        matrix
+    }
+
+    /// SQL for where the coefficients of the row whose group key is `key` start in
+    /// `matrix()`, with the keys in parameter `$keys`: its group's row, or for a group
+    /// without one, the pooled row under `"pooled"` and NULL (not scored) under `"error"`.
+    fn group_offset(&self, ctx: &TrainContext, key: &str, keys: usize) -> String {
+        let width = ctx.features.len() + 1;
+        let unknown_row = match ctx.opts.group_fallback {
+            GroupFallback::Pooled => self.stored.keys.len().to_string(),
+            GroupFallback::Error => "NULL".to_string(),
+        };
+        format!("(coalesce(array_position(${keys}::text[], {key}) - 1, {unknown_row}) * {width})")
     }
 }
 
