@@ -155,7 +155,7 @@ def main():
         ("  diagnostic: count(b), forming the whole-row value", t_row),
         (f"cltv_train(kind => 'logistic'): {iterations} IRLS passes + 1 metrics pass", t_logit),
         ("  one IRLS pass: cltv_logreg_state(churned, ARRAY[x1..x10], beta)", t_pass),
-        ("  diagnostic: metrics pass, cltv_binary_metrics(churned, cltv_predict(...))", t_metrics),
+        ("  diagnostic: cltv_binary_metrics(churned, cltv_predict(...)) (training inlines p)", t_metrics),
         ("bare scan: sum(x1..x10), count(churned)", t_logit_bare),
         ("psycopg + pandas + scikit-learn LogisticRegression", t_python_logit),
     ]:
@@ -170,7 +170,74 @@ def main():
     print(f"cltv vs scikit-learn coefficients: worst relative difference {worst:.1e}")
     print(f"cltv vs scikit-learn logistic coefficients: worst difference {worst_logit:.1e}")
     print(f"scoring sums agree: {abs(s_score - s_inline) <= 1e-9 * abs(s_inline)}")
+    bench_real_tables(conn, args.rows, args.repeat)
     bench_btyd(conn, args.repeat)
+
+
+def bench_real_tables(conn, rows, repeat):
+    """A text feature (one-hot) and one model per group, against the same fit without them."""
+    have = conn.execute(
+        "SELECT reltuples::bigint FROM pg_class WHERE relname = 'bench_cat' AND relkind = 'r'"
+    ).fetchone()
+    if not (have and abs(have[0] - rows) <= rows * 0.01):
+        print(f"generating bench_cat with {rows:,} rows ...", flush=True)
+        conn.execute("DROP TABLE IF EXISTS bench_cat")
+        conn.execute(
+            "CREATE TABLE bench_cat AS SELECT b.*,"
+            " (ARRAY['app', 'email', 'partner', 'phone', 'social', 'store', 'tv', 'web'])[1 + (hashfloat8(x2) & 7)] AS channel,"
+            " 'country_' || (hashfloat8(x3) & 15) % 10 AS country FROM bench_rows b"
+        )
+        conn.execute("UPDATE bench_cat SET y = y + CASE channel WHEN 'email' THEN 2 WHEN 'web' THEN -1 ELSE 0 END")
+        conn.execute("VACUUM ANALYZE bench_cat")
+    xs = ", ".join(FEATURES)
+    nine = FEATURES[:9]
+
+    def train(name, features, options):
+        sql = "SELECT n_train FROM cltv_train(%s, 'bench_cat', 'y', %s, options => %s)"
+        return best_of(3, lambda: conn.execute(sql, [name, features, options]).fetchone())[0]
+
+    t_bare, _ = best_of(repeat, lambda: conn.execute(f"SELECT sum(x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9 + x10), sum(y), count(channel), count(country) FROM bench_cat").fetchone())
+    t_numeric = train("bench_numeric", FEATURES, '{"test_fraction": 0}')
+    t_onehot = train("bench_onehot", nine + ["channel"], '{"test_fraction": 0}')
+    t_grouped = train("bench_grouped", FEATURES, '{"test_fraction": 0, "group_by": "country"}')
+
+    def python_grouped():
+        with conn.cursor() as cur:
+            cur.execute(f"SELECT {xs}, y, country FROM bench_cat")
+            frame = pd.DataFrame(cur.fetchall(), columns=FEATURES + ["y", "country"])
+        return {c: LinearRegression().fit(g[FEATURES].to_numpy(), g["y"].to_numpy()) for c, g in frame.groupby("country")}
+
+    t_python_grouped, sk = best_of(2, python_grouped)
+    ours = dict(
+        conn.execute(
+            "SELECT g -> 'group' ->> 'country', (g -> 'estimate' ->> 1)::float8 FROM cltv.model_versions,"
+            " jsonb_array_elements(fit -> 'groups') AS g WHERE model = 'bench_grouped'"
+            " AND version = (SELECT max(version) FROM cltv.model_versions WHERE model = 'bench_grouped')"
+        ).fetchall()
+    )
+    worst = max(abs(ours[c] - m.coef_[0]) / abs(m.coef_[0]) for c, m in sk.items())
+    t_score_numeric, _ = best_of(repeat, lambda: conn.execute("SELECT sum(cltv_predict('bench_numeric', b)) FROM bench_cat b").fetchone())
+    t_score_onehot, _ = best_of(repeat, lambda: conn.execute("SELECT sum(cltv_predict('bench_onehot', b)) FROM bench_cat b").fetchone())
+    t_score_grouped, _ = best_of(repeat, lambda: conn.execute("SELECT sum(cltv_predict('bench_grouped', b)) FROM bench_cat b").fetchone())
+    print()
+    print(f"Real customer tables: {rows:,} rows, a text column of 8 levels, 10 groups")
+    for name, t in [
+        ("bare scan: sum(x1..x10), sum(y), count(channel), count(country)", t_bare),
+        ("cltv_train linear, x1..x10", t_numeric),
+        ("cltv_train linear, x1..x9 + channel (one-hot, 7 terms)", t_onehot),
+        ("cltv_train linear, x1..x10, group_by country (10 groups)", t_grouped),
+        ("psycopg + pandas groupby + scikit-learn, one fit per country", t_python_grouped),
+        ("cltv_predict, x1..x10 (sum over rows)", t_score_numeric),
+        ("cltv_predict, x1..x9 + channel (sum over rows)", t_score_onehot),
+        ("cltv_predict, per-country model (sum over rows)", t_score_grouped),
+    ]:
+        print(f"{name:<66}{t:>10.3f}")
+    print(f"one-hot training / numeric training = {t_onehot / t_numeric:6.3f}   (report only)")
+    print(f"grouped training / ungrouped training = {t_grouped / t_numeric:6.3f}   (report only)")
+    print(f"grouped training / Python route = {t_grouped / t_python_grouped:6.3f}   (report only)")
+    print(f"one-hot scoring / numeric scoring = {t_score_onehot / t_score_numeric:6.3f}   (report only)")
+    print(f"grouped scoring / ungrouped scoring = {t_score_grouped / t_score_numeric:6.3f}   (report only)")
+    print(f"per-group x1 coefficient vs scikit-learn: worst relative difference {worst:.1e}")
 
 
 def bench_btyd(conn, repeat):

@@ -1,6 +1,6 @@
 //! Linear regression (and ridge): one pass of `cltv_linreg_state`, a solve, one metrics pass.
 
-use super::{GroupedFits, RowCounts, TrainContext, Trained, TrainingSql};
+use super::{GroupedFits, Lookup, RowCounts, TrainContext, Trained, TrainingSql};
 use crate::error::raise;
 use crate::error::OrRaise;
 use cltv_core::error::Error;
@@ -10,7 +10,7 @@ use cltv_core::suffstats::{StateMut, SuffStats};
 use pgrx::prelude::*;
 
 pub(super) fn train(ctx: &TrainContext) -> Trained {
-    if ctx.sql.group_key.is_some() {
+    if ctx.sql.is_grouped() {
         return train_grouped(ctx);
     }
     let query = format!(
@@ -59,50 +59,53 @@ fn metrics_pass(
     coefficients: &[f64],
     n_train: i64,
 ) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
-    metrics_query(ctx, coefficients, "0", None, n_train)
+    metrics_query(ctx, Lookup::single(coefficients), n_train)
 }
 
-/// The metrics pass over coefficients `$3` read from `$3[offset + 1 ..]`: `offset` is 0 for
-/// one model, the row of the group's coefficients (keys in `$5`) for a grouped one. Rows
-/// scored NULL (a group without a model) are left out.
+/// The metrics pass, each row scored with the coefficients `lookup` gives it: the
+/// prediction is written out in SQL, so there is no function call per row.
 fn metrics_query(
     ctx: &TrainContext,
-    coefficients: &[f64],
-    offset: &str,
-    group_keys: Option<Vec<String>>,
+    lookup: Lookup,
     n_train: i64,
 ) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
     let sql = &ctx.sql;
-    // The prediction is written out in SQL, coefficients as a parameter: no per-row call.
-    let prediction = std::iter::once("$3[r.o + 1]".to_string())
-        .chain((0..sql.features.len()).map(|i| format!("$3[r.o + {}] * r.x{i}", i + 2)))
-        .collect::<Vec<_>>()
-        .join(" + ");
-    let features: String = sql
+    let features: Vec<String> = (0..sql.features.len()).map(|i| format!("r.x{i}")).collect();
+    let columns: String = sql
         .features
         .iter()
         .enumerate()
         .map(|(i, x)| format!(", {x} AS x{i}"))
         .collect();
+    let coefficients: String = lookup
+        .coefficients
+        .iter()
+        .enumerate()
+        .map(|(j, b)| format!(", {b} AS b{j}"))
+        .collect();
+    let bound = Lookup {
+        coefficients: (0..lookup.coefficients.len())
+            .map(|j| format!("r.b{j}"))
+            .collect(),
+        ..lookup
+    };
     let query = format!(
         "SELECT s.is_test, count(*), sum((s.y - s.p) ^ 2), sum(abs(s.y - s.p)), var_pop(s.y) * count(*), {cuts}
            FROM (SELECT r.y, {prediction} AS p, r.is_test
-                   FROM (SELECT {target} AS y, {offset} AS o, {is_test} AS is_test{features}
-                           FROM {from} WHERE {complete}) AS r) AS s
-          WHERE s.p IS NOT NULL
+                   FROM (SELECT {target} AS y, {is_test} AS is_test{columns}{coefficients}
+                           FROM {from} {join} WHERE {complete}) AS r) AS s
           GROUP BY s.is_test",
+        prediction = bound.linear_predictor(&features),
+        join = bound.join,
         target = sql.target,
         is_test = sql.is_test,
         from = sql.from,
         complete = sql.complete,
-        cuts = super::cut_points_sql(4, n_train),
+        cuts = super::cut_points_sql(3, n_train),
     );
     let mut args = ctx.split_args();
-    args.push(coefficients.to_vec().into());
     args.push(ctx.opts.segments.quantiles.clone().into());
-    if let Some(keys) = group_keys {
-        args.push(keys.into());
-    }
+    args.extend(bound.args);
     Spi::connect(|client| {
         let (mut train, mut test, mut cut_points) = (serde_json::Value::Null, serde_json::Value::Null, None);
         for row in client.select(&query, None, &args)? {
@@ -135,8 +138,10 @@ fn metrics_query(
 /// under `"group_fallback": "pooled"`.
 pub(super) fn train_grouped(ctx: &TrainContext) -> Trained {
     let query = format!(
-        "SELECT s.g, cltv_linreg_state(s.y, s.x) FILTER (WHERE s.complete AND NOT s.is_test), {counts}
-           FROM {rows} GROUP BY s.g ORDER BY s.g",
+        "SELECT {key}, cltv_linreg_state(s.y, s.x) FILTER (WHERE s.complete AND NOT s.is_test), {counts}
+           FROM {rows} GROUP BY {group_by} ORDER BY 1",
+        key = ctx.sql.group_key(),
+        group_by = ctx.sql.group_by(),
         counts = TrainingSql::ROW_COUNTS,
         rows = ctx.sql.rows(),
     );
@@ -192,18 +197,17 @@ pub(super) fn train_grouped(ctx: &TrainContext) -> Trained {
     let mut fits = GroupedFits::new(ctx);
     for (key_text, state, counts) in groups {
         let Some(state) = state else { continue };
+        let key = GroupedFits::parse_key(&key_text);
         let stats = SuffStats::from_state(&state).or_raise();
         let outcome = fit_ols(&stats, ctx.features, &options).map(|fit| {
             let mut json = serde_json::to_value(&fit).expect("an OLS fit serialises");
             json["n_test"] = counts.n_test.into();
             (json, fit.estimate)
         });
-        fits.push(ctx, key_text, stats.n, outcome);
+        fits.push(ctx, key, stats.n, outcome);
     }
-    let matrix = fits.matrix(&pooled.estimate);
-    let offset = fits.group_offset(ctx, ctx.sql.group_key.as_deref().expect("grouped"), 5);
-    let (train_metrics, test_metrics, cut_points) =
-        metrics_query(ctx, &matrix, &offset, Some(fits.key_texts), pooled.n as i64);
+    let lookup = fits.metrics_lookup(ctx, &ctx.sql.group_columns, &pooled.estimate, 4);
+    let (train_metrics, test_metrics, cut_points) = metrics_query(ctx, lookup, pooled.n as i64);
     let mut fit_json = serde_json::to_value(&pooled).expect("an OLS fit serialises");
     fit_json["kind"] = "linear".into();
     fit_json["standardize"] = ctx.opts.standardizes().into();

@@ -1,10 +1,11 @@
 //! Logistic regression: Newton/IRLS with one parallel aggregate pass per iteration
 //! (`cltv_logreg_state`), or linfa-logistic's L-BFGS over the rows in memory.
 
-use super::{GroupedFits, RowCounts, TrainContext, Trained};
+use super::{group_lookup, GroupedFits, Lookup, RowCounts, TrainContext, Trained};
 use crate::error::{raise, OrRaise};
 use crate::sql_api::binary_metrics::SCORE_SAMPLE_ROWS;
 use cltv_core::error::Error;
+use cltv_core::groups::GroupKey;
 use cltv_core::input_checks::{self, InputCounts};
 use cltv_core::logistic::{fit_lbfgs, Irls, LogitFit, LogitOptions, LogitPass, Step};
 use cltv_core::options::Solver;
@@ -17,7 +18,7 @@ use serde_json::json;
 const TRAINING_ROW: &str = "s.complete AND s.finite AND s.y IN (0, 1) AND NOT s.is_test";
 
 pub(super) fn train(ctx: &TrainContext) -> Trained {
-    if ctx.sql.group_key.is_some() {
+    if ctx.sql.is_grouped() {
         return train_grouped(ctx);
     }
     if !ctx.opts.standardizes() {
@@ -196,29 +197,7 @@ fn metrics_pass(
     n_train: i64,
     n_test: i64,
 ) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
-    let fraction = |n: i64| (SCORE_SAMPLE_ROWS as f64 / n.max(1) as f64).min(1.0);
-    let with_segments = super::segments_available();
-    let query = format!(
-        "SELECT cltv_binary_metrics(s.y = 1, s.p, $4{quantiles}) FILTER (WHERE NOT s.is_test),
-                cltv_binary_metrics(s.y = 1, s.p, $5) FILTER (WHERE s.is_test)
-           FROM (SELECT s.y, cltv_predict($3, s.x) AS p, s.is_test
-                   FROM {rows} WHERE s.complete) AS s",
-        rows = ctx.sql.rows(),
-        // The segment cut points come from the training scores' sort the AUC needs anyway.
-        quantiles = if with_segments { ", $6" } else { "" },
-    );
-    // Only what scoring needs: cltv_predict compares this jsonb per row.
-    let scorer = JsonB(serde_json::json!({ "kind": "logistic", "estimate": estimate }));
-    ctx.query_one(
-        &query,
-        vec![
-            scorer.into(),
-            fraction(n_train).into(),
-            fraction(n_test).into(),
-            ctx.opts.segments.quantiles.clone().into(),
-        ],
-        read_metrics,
-    )
+    metrics_query(ctx, Lookup::single(estimate), n_train, n_test)
 }
 
 /// `"group_by"`: the pooled fit over every training row (which also runs the input
@@ -250,7 +229,9 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
 
     // The first pass of every group, at β = 0 (where Irls starts).
     let query = format!(
-        "SELECT s.g, cltv_logreg_first_pass(s.y, s.x, $3, s.is_test) FROM {rows} GROUP BY s.g ORDER BY s.g",
+        "SELECT {key}, cltv_logreg_first_pass(s.y, s.x, $3, s.is_test) FROM {rows} GROUP BY {group_by} ORDER BY 1",
+        key = ctx.sql.group_key(),
+        group_by = ctx.sql.group_by(),
         rows = ctx.sql.rows(),
     );
     let mut args = ctx.split_args();
@@ -259,6 +240,7 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
 
     struct Group {
         key_text: String,
+        key: GroupKey,
         first_pass: LogitPass,
         irls: Irls,
         outcome: Option<Result<LogitFit, Error>>,
@@ -271,6 +253,7 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
             continue; // test rows only: no model
         }
         groups.push(Group {
+            key: GroupedFits::parse_key(&key_text),
             key_text,
             first_pass,
             irls: Irls::new(names.len(), names, &opts).or_raise(),
@@ -289,14 +272,9 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
         let pass = group.first_pass.clone();
         step(group, &pass);
     }
-    let pass_query = format!(
-        "SELECT s.g, cltv_logreg_state(s.y = 1, s.x, $3[s.o + 1 : s.o + {width}])
-                FILTER (WHERE s.complete AND NOT s.is_test)
-           FROM (SELECT s.*, (array_position($4::text[], s.g) - 1) * {width} AS o
-                   FROM {rows} WHERE s.g = ANY($4::text[])) AS s
-          GROUP BY s.g",
-        rows = ctx.sql.rows(),
-    );
+    // A row reads its group's β at the offset the join gives it; the join leaves out the
+    // groups that have finished.
+    let group_columns: Vec<String> = (1..=ctx.opts.group_by.len()).map(|i| format!("s.g{i}")).collect();
     loop {
         let active: Vec<usize> = (0..groups.len())
             .filter(|&i| groups[i].outcome.is_none())
@@ -305,14 +283,26 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
             break;
         }
         pg_sys::check_for_interrupts!();
-        let keys: Vec<String> = active.iter().map(|&i| groups[i].key_text.clone()).collect();
+        let keys: Vec<&GroupKey> = active.iter().map(|&i| &groups[i].key).collect();
+        let offsets: Vec<i32> = (0..active.len()).map(|j| (j * width) as i32).collect();
+        let payload = vec![("o".to_string(), "int4", offsets.into())];
+        let (join, lookup_args) = group_lookup(&group_columns, &keys, payload, 4, "JOIN");
+        let pass_query = format!(
+            "SELECT {key}, cltv_logreg_state(s.y = 1, s.x, $3[s.o + 1 : s.o + {width}])
+                    FILTER (WHERE s.complete AND NOT s.is_test)
+               FROM (SELECT s.*, k.o FROM {rows} {join}) AS s
+              GROUP BY {group_by}",
+            key = ctx.sql.group_key(),
+            group_by = ctx.sql.group_by(),
+            rows = ctx.sql.rows(),
+        );
         let betas: Vec<f64> = active
             .iter()
             .flat_map(|&i| groups[i].irls.beta().to_vec())
             .collect();
         let mut args = ctx.split_args();
         args.push(betas.into());
-        args.push(keys.clone().into());
+        args.extend(lookup_args);
         for (key_text, state) in grouped_query(&pass_query, args) {
             let Some(&i) = active.iter().find(|&&i| groups[i].key_text == key_text) else {
                 continue;
@@ -331,18 +321,11 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
             let json = serde_json::to_value(&fit).expect("a logistic fit serialises");
             (json, fit.estimate)
         });
-        fits.push(ctx, group.key_text, first_pass.n, outcome);
+        fits.push(ctx, group.key, first_pass.n, outcome);
     }
-    let matrix = fits.matrix(&pooled.estimate);
-    let offset = fits.group_offset(ctx, "s.g", 7);
-    let (train_metrics, test_metrics, cut_points) = grouped_metrics_pass(
-        ctx,
-        &matrix,
-        &offset,
-        fits.key_texts,
-        pooled.n as i64,
-        counts.n_test,
-    );
+    let lookup = fits.metrics_lookup(ctx, &ctx.sql.group_columns, &pooled.estimate, 6);
+    let (train_metrics, test_metrics, cut_points) =
+        metrics_query(ctx, lookup, pooled.n as i64, counts.n_test);
     let mut fit_json = serde_json::to_value(&pooled).expect("a logistic fit serialises");
     fit_json["kind"] = "logistic".into();
     fit_json["standardize"] = false.into();
@@ -379,45 +362,59 @@ fn grouped_query(query: &str, args: Vec<pgrx::datum::DatumWithOid<'static>>) -> 
     })
 }
 
-/// `metrics_pass` for a grouped model: each row's probability from its group's row of the
-/// coefficient matrix `$3` (keys in `$7`; the pooled model, last, for groups without one
-/// under "pooled"), written out in SQL. η is clamped to ±700, where the probability is
-/// 0 or 1 to double precision anyway, so that `exp` cannot overflow.
-fn grouped_metrics_pass(
+/// The metrics pass, each row's probability from the coefficients `lookup` gives it (one
+/// model's, or the row's group's), written out in SQL: no function call per row. η is
+/// clamped to ±700, where the probability is 0 or 1 to double precision anyway, so that
+/// `exp` cannot overflow.
+fn metrics_query(
     ctx: &TrainContext,
-    matrix: &[f64],
-    offset: &str,
-    keys: Vec<String>,
+    lookup: Lookup,
     n_train: i64,
     n_test: i64,
 ) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
     let fraction = |n: i64| (SCORE_SAMPLE_ROWS as f64 / n.max(1) as f64).min(1.0);
-    let eta = std::iter::once("$3[r.o + 1]".to_string())
-        .chain((0..ctx.features.len()).map(|j| format!("$3[r.o + {}] * r.x[{}]", j + 2, j + 1)))
-        .collect::<Vec<_>>()
-        .join(" + ");
+    let sql = &ctx.sql;
+    let features: Vec<String> = (0..sql.features.len()).map(|i| format!("r.x{i}")).collect();
+    let columns: String = sql
+        .features
+        .iter()
+        .enumerate()
+        .map(|(i, x)| format!(", {x} AS x{i}"))
+        .collect();
+    let coefficients: String = lookup
+        .coefficients
+        .iter()
+        .enumerate()
+        .map(|(j, b)| format!(", {b} AS b{j}"))
+        .collect();
+    let bound = Lookup {
+        coefficients: (0..lookup.coefficients.len())
+            .map(|j| format!("r.b{j}"))
+            .collect(),
+        ..lookup
+    };
     let with_segments = super::segments_available();
     let query = format!(
-        "SELECT cltv_binary_metrics(s.y = 1, s.p, $4{quantiles}) FILTER (WHERE NOT s.is_test),
-                cltv_binary_metrics(s.y = 1, s.p, $5) FILTER (WHERE s.is_test)
+        "SELECT cltv_binary_metrics(s.y = 1, s.p, $3{quantiles}) FILTER (WHERE NOT s.is_test),
+                cltv_binary_metrics(s.y = 1, s.p, $4) FILTER (WHERE s.is_test)
            FROM (SELECT r.y, 1 / (1 + exp(-least(greatest({eta}, -700), 700))) AS p, r.is_test
-                   FROM (SELECT s.y, s.x, s.is_test, {offset} AS o
-                           FROM {rows} WHERE s.complete) AS r) AS s
-          WHERE s.p IS NOT NULL",
-        rows = ctx.sql.rows(),
-        quantiles = if with_segments { ", $6" } else { "" },
+                   FROM (SELECT {target} AS y, {is_test} AS is_test{columns}{coefficients}
+                           FROM {from} {join} WHERE {complete}) AS r) AS s",
+        eta = bound.linear_predictor(&features),
+        join = bound.join,
+        target = sql.target,
+        is_test = sql.is_test,
+        from = sql.from,
+        complete = sql.complete,
+        quantiles = if with_segments { ", $5" } else { "" },
     );
-    ctx.query_one(
-        &query,
-        vec![
-            matrix.to_vec().into(),
-            fraction(n_train).into(),
-            fraction(n_test).into(),
-            ctx.opts.segments.quantiles.clone().into(),
-            keys.into(),
-        ],
-        read_metrics,
-    )
+    let mut args = vec![
+        fraction(n_train).into(),
+        fraction(n_test).into(),
+        ctx.opts.segments.quantiles.clone().into(),
+    ];
+    args.extend(bound.args);
+    ctx.query_one(&query, args, read_metrics)
 }
 
 /// The train and test metrics of a metrics pass (columns 1 and 2), and the value-segment

@@ -75,8 +75,8 @@ struct TrainingSql {
     columns: Vec<(String, String)>,
     /// The categorical features (never NaN or Infinity).
     categorical: Vec<String>,
-    /// `"group_by"`: the row's group key as text, a JSON array of the columns' text values.
-    group_key: Option<String>,
+    /// `"group_by"`: the group columns, `t."country"`, …; `rows()` has them as `g1`, `g2`, ….
+    group_columns: Vec<String>,
     /// Is this row in the test split? Uses $1 (fraction) and $2 (seed).
     is_test: String,
     complete: String,
@@ -266,19 +266,16 @@ impl TrainingSql {
         } else {
             finite_checks.join(" AND ")
         };
-        let group_key = (!opts.group_by.is_empty()).then(|| {
-            let parts: Vec<String> = opts
-                .group_by
-                .iter()
-                .map(|g| {
-                    find(g);
-                    format!("t.{}::text", quote_ident(g))
-                })
-                .collect();
-            format!("jsonb_build_array({})::text", parts.join(", "))
-        });
+        let group_columns = opts
+            .group_by
+            .iter()
+            .map(|g| {
+                find(g);
+                format!("t.{}", quote_ident(g))
+            })
+            .collect();
         TrainingSql {
-            group_key,
+            group_columns,
             quoted_source: source_columns.quoted_name.clone(),
             from,
             target: target_sql.unwrap_or_else(|| "NULL::float8".to_string()),
@@ -291,22 +288,44 @@ impl TrainingSql {
         }
     }
 
+    fn is_grouped(&self) -> bool {
+        !self.group_columns.is_empty()
+    }
+
+    /// `GROUP BY` of a pass over `rows()`: the group columns as they are (cheap to hash).
+    fn group_by(&self) -> String {
+        (1..=self.group_columns.len())
+            .map(|i| format!("s.g{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The group key of a `group_by()` pass, computed once per group: a JSON array of the
+    /// columns' text values (NULL as null), which `GroupedFits::parse_key` reads.
+    fn group_key(&self) -> String {
+        let parts: Vec<String> = (1..=self.group_columns.len())
+            .map(|i| format!("s.g{i}::text"))
+            .collect();
+        format!("jsonb_build_array({})::text", parts.join(", "))
+    }
+
     fn feature_array(&self) -> String {
         format!("ARRAY[{}]", self.features.join(", "))
     }
 
-    /// The rows of a fitting pass as `s(y, x, is_test, complete, finite)`, and `g`, the
-    /// group key, under `"group_by"`.
+    /// The rows of a fitting pass as `s(y, x, is_test, complete, finite)`, and `g1`, `g2`,
+    /// …, the group columns, under `"group_by"`.
     fn rows(&self) -> String {
         format!(
             "(SELECT {target} AS y, {x} AS x, {is_test} AS is_test,
                      {complete} AS complete, {finite} AS finite{group}
                 FROM {from}) AS s",
             group = self
-                .group_key
-                .as_ref()
-                .map(|g| format!(", {g} AS g"))
-                .unwrap_or_default(),
+                .group_columns
+                .iter()
+                .enumerate()
+                .map(|(i, g)| format!(", {g} AS g{}", i + 1))
+                .collect::<String>(),
             target = self.target,
             x = self.feature_array(),
             is_test = self.is_test,
@@ -487,7 +506,6 @@ fn warn_collinearity(names: &[String], vif: &[Option<f64>], condition_number: Op
 /// pooled model's), its statistics in `fit -> 'groups'`, and its key as the passes wrote it.
 struct GroupedFits {
     stored: StoredGroups,
-    key_texts: Vec<String>,
     entries: Vec<serde_json::Value>,
 }
 
@@ -500,12 +518,11 @@ impl GroupedFits {
                 keys: Vec::new(),
                 coefficients: Vec::new(),
             },
-            key_texts: Vec::new(),
             entries: Vec::new(),
         }
     }
 
-    /// A group key as a pass returns it (the JSON array text of `TrainingSql::group_key`).
+    /// A group key as a pass returns it (the JSON array text of `TrainingSql::group_key()`).
     fn parse_key(key_text: &str) -> GroupKey {
         serde_json::from_str(key_text).unwrap_or_else(|e| {
             raise(Error::Internal {
@@ -519,11 +536,10 @@ impl GroupedFits {
     fn push(
         &mut self,
         ctx: &TrainContext,
-        key_text: String,
+        key: GroupKey,
         n: u64,
         outcome: Result<(serde_json::Value, Vec<f64>), Error>,
     ) {
-        let key = GroupedFits::parse_key(&key_text);
         let named: serde_json::Map<String, serde_json::Value> = self
             .stored
             .columns
@@ -553,31 +569,121 @@ impl GroupedFits {
         self.entries.push(entry);
         self.stored.keys.push(key);
         self.stored.coefficients.push(coefficients);
-        self.key_texts.push(key_text);
     }
 
-    /// The coefficients of every group, one row each, then the pooled model's: what a
-    /// metrics pass reads from at `group_offset`.
-    fn matrix(&self, pooled: &[f64]) -> Vec<f64> {
-        let mut matrix = Vec::with_capacity(pooled.len() * (self.stored.keys.len() + 1));
-        for c in &self.stored.coefficients {
-            matrix.extend(c.as_deref().unwrap_or(pooled));
+    /// How a metrics pass reads each row's coefficients: a join on the group columns
+    /// `columns` (see `group_lookup`, parameters from `$first` on) that brings the row's
+    /// group's coefficients as columns `k.b0`, `k.b1`, …, and the SQL of each coefficient.
+    /// A group without a model of its own has the pooled model's coefficients; a row of a
+    /// group training never saw takes them under `"pooled"` and is not scored (an inner
+    /// join) under `"error"`.
+    fn metrics_lookup(&self, ctx: &TrainContext, columns: &[String], pooled: &[f64], first: usize) -> Lookup {
+        let keys: Vec<&GroupKey> = self.stored.keys.iter().collect();
+        let payload = (0..pooled.len())
+            .map(|j| {
+                let values: Vec<f64> = self
+                    .stored
+                    .coefficients
+                    .iter()
+                    .map(|c| c.as_ref().map_or(pooled[j], |c| c[j]))
+                    .collect();
+                (format!("b{j}"), "float8", values.into())
+            })
+            .collect();
+        let pooled_fallback = ctx.opts.group_fallback == GroupFallback::Pooled;
+        let join = if pooled_fallback { "LEFT JOIN" } else { "JOIN" };
+        let (join, args) = group_lookup(columns, &keys, payload, first, join);
+        let coefficients = pooled
+            .iter()
+            .enumerate()
+            .map(|(j, b)| match pooled_fallback {
+                true => format!("coalesce(k.b{j}, '{b:?}'::float8)"),
+                false => format!("k.b{j}"),
+            })
+            .collect();
+        Lookup {
+            join,
+            coefficients,
+            args,
         }
-        matrix.extend(pooled);
-        matrix
+    }
+}
+
+/// What a metrics pass needs to score each row: a join (empty for one model), the SQL of
+/// each coefficient (intercept first), and the join's parameters.
+struct Lookup {
+    join: String,
+    coefficients: Vec<String>,
+    args: Vec<pgrx::datum::DatumWithOid<'static>>,
+}
+
+impl Lookup {
+    /// One model: its coefficients as literals (numbers cltv computed), no join.
+    fn single(coefficients: &[f64]) -> Lookup {
+        Lookup {
+            join: String::new(),
+            coefficients: coefficients.iter().map(|b| format!("'{b:?}'::float8")).collect(),
+            args: Vec::new(),
+        }
     }
 
-    /// SQL for where the coefficients of the row whose group key is `key` start in
-    /// `matrix()`, with the keys in parameter `$keys`: its group's row, or for a group
-    /// without one, the pooled row under `"pooled"` and NULL (not scored) under `"error"`.
-    fn group_offset(&self, ctx: &TrainContext, key: &str, keys: usize) -> String {
-        let width = ctx.features.len() + 1;
-        let unknown_row = match ctx.opts.group_fallback {
-            GroupFallback::Pooled => self.stored.keys.len().to_string(),
-            GroupFallback::Error => "NULL".to_string(),
-        };
-        format!("(coalesce(array_position(${keys}::text[], {key}) - 1, {unknown_row}) * {width})")
+    /// The linear predictor of `features` (SQL, in term order).
+    fn linear_predictor(&self, features: &[String]) -> String {
+        std::iter::once(self.coefficients[0].clone())
+            .chain(
+                self.coefficients[1..]
+                    .iter()
+                    .zip(features)
+                    .map(|(b, x)| format!("{b} * {x}")),
+            )
+            .collect::<Vec<_>>()
+            .join(" + ")
     }
+}
+
+/// A join that brings each row the `payload` columns `k.<name>` of its group among `keys`:
+/// the row's group columns `columns` (SQL) against one array parameter per column of the
+/// keys' text values and one of their NULL flags (so that NULL, a group of its own, joins
+/// as an equality and the join can hash), then one array per payload column, from
+/// `$first` on.
+fn group_lookup(
+    columns: &[String],
+    keys: &[&GroupKey],
+    payload: Vec<(String, &str, pgrx::datum::DatumWithOid<'static>)>,
+    first: usize,
+    join: &str,
+) -> (String, Vec<pgrx::datum::DatumWithOid<'static>>) {
+    let mut args: Vec<pgrx::datum::DatumWithOid<'static>> = Vec::new();
+    let mut arrays = Vec::new();
+    let mut names = Vec::new();
+    let mut conditions = Vec::new();
+    for (i, column) in columns.iter().enumerate() {
+        let values: Vec<String> = keys.iter().map(|k| k[i].clone().unwrap_or_default()).collect();
+        let nulls: Vec<bool> = keys.iter().map(|k| k[i].is_none()).collect();
+        arrays.push(format!(
+            "${}::text[], ${}::bool[]",
+            first + args.len(),
+            first + args.len() + 1
+        ));
+        names.push(format!("v{i}, n{i}"));
+        conditions.push(format!(
+            "coalesce(({column})::text, '') = k.v{i} AND (({column}) IS NULL) = k.n{i}"
+        ));
+        args.push(values.into());
+        args.push(nulls.into());
+    }
+    for (name, sql_type, values) in payload {
+        arrays.push(format!("${}::{sql_type}[]", first + args.len()));
+        names.push(name);
+        args.push(values);
+    }
+    let sql = format!(
+        "{join} unnest({arrays}) AS k({names}) ON {conditions}",
+        arrays = arrays.join(", "),
+        names = names.join(", "),
+        conditions = conditions.join(" AND "),
+    );
+    (sql, args)
 }
 
 /// What fitting a kind hands to the catalog.
