@@ -656,11 +656,17 @@ impl LogitPass {
 /// objective (½‖w‖² + C·Σ logloss) scaled by 1/C. `tol` is the convergence
 /// tolerance described in the module documentation; `max_iter` the number
 /// of passes (Newton iterations, step halvings included).
-#[derive(Debug, Clone, Copy, PartialEq)]
+///
+/// `penalty_scale` multiplies `l2` per slope (empty: 1 for every slope). With the
+/// features' population variances there, the penalty is (l2/2)·Σ sdⱼ²·bⱼ² = (l2/2)·‖c‖²
+/// for the coefficients c of the standardised features: exactly the fit on standardised
+/// features mapped back, without scaling any feature.
+#[derive(Debug, Clone, PartialEq)]
 pub struct LogitOptions {
     pub l2: f64,
     pub tol: f64,
     pub max_iter: u32,
+    pub penalty_scale: Vec<f64>,
 }
 
 impl Default for LogitOptions {
@@ -669,11 +675,43 @@ impl Default for LogitOptions {
             l2: 0.0,
             tol: 1e-10,
             max_iter: 50,
+            penalty_scale: Vec::new(),
         }
     }
 }
 
 impl LogitOptions {
+    /// The penalty of slope `j`.
+    fn lambda(&self, j: usize) -> f64 {
+        self.l2 * self.penalty_scale.get(j).copied().unwrap_or(1.0)
+    }
+
+    /// (1/2)·Σ λⱼ·bⱼ² over the slopes `slopes`.
+    fn penalty(&self, slopes: &[f64]) -> f64 {
+        0.5 * slopes
+            .iter()
+            .enumerate()
+            .map(|(j, b)| self.lambda(j) * b * b)
+            .sum::<f64>()
+    }
+
+    /// The population standard deviation of each feature from a pass at β = 0, where every
+    /// row weighs μ(1 − μ) = ¼ alike: the weighted co-moment is then ¼ of the plain one.
+    /// A constant feature gets 1 (no scaling), as scikit-learn's StandardScaler does.
+    pub fn feature_variances(first_pass: &LogitPass) -> Vec<f64> {
+        let p = first_pass.p;
+        (0..p)
+            .map(|j| {
+                let var = first_pass.comoment[j * p + j] / first_pass.weight_sum;
+                if var > 0.0 && var.is_finite() {
+                    var
+                } else {
+                    1.0
+                }
+            })
+            .collect()
+    }
+
     fn validate(&self) -> Result<()> {
         if !(self.l2.is_finite() && self.l2 >= 0.0) {
             return Err(Error::InvalidOption {
@@ -691,6 +729,12 @@ impl LogitOptions {
             return Err(Error::InvalidOption {
                 key: "max_iter".to_string(),
                 reason: "must be at least 1".to_string(),
+            });
+        }
+        if self.penalty_scale.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+            return Err(Error::InvalidArgument {
+                what: "penalty_scale".to_string(),
+                reason: "must hold finite positive numbers".to_string(),
             });
         }
         Ok(())
@@ -974,6 +1018,7 @@ fn analyse(pass: &LogitPass, beta: &[f64], names: &[String], opts: &LogitOptions
     check_beta(pass, beta)?;
     check_data(pass, names, opts.l2)?;
     let l2 = opts.l2;
+    let lambda: Vec<f64> = (0..p).map(|j| opts.lambda(j)).collect();
     let slopes = &beta[1..];
     let slopes_are_zero = slopes.iter().all(|b| *b == 0.0);
     if l2 == 0.0 && pass.n_correct == pass.n {
@@ -985,9 +1030,9 @@ fn analyse(pass: &LogitPass, beta: &[f64], names: &[String], opts: &LogitOptions
         return Err(diverged(pass));
     }
 
-    // Unit-diagonal scaling of the slopes' block C + l2·I.
+    // Unit-diagonal scaling of the slopes' block C + Λ (Λ = diag λⱼ).
     let c = &pass.comoment;
-    let scale: Vec<f64> = (0..p).map(|i| (c[i * p + i] + l2).sqrt()).collect();
+    let scale: Vec<f64> = (0..p).map(|i| (c[i * p + i] + lambda[i]).sqrt()).collect();
     let singular = |column: usize, weights: Vec<f64>| -> Error {
         if !slopes_are_zero && pass.n_perfect > 0 {
             return diverged(pass);
@@ -1024,11 +1069,11 @@ fn analyse(pass: &LogitPass, beta: &[f64], names: &[String], opts: &LogitOptions
     let chol = cholesky(&corr, p, COLLINEAR_TOL).map_err(|dep| singular(dep.column, dep.weights))?;
 
     // Centred coordinates: η = a + bᵀ(x − m), a = β₀ + bᵀm. The Hessian is
-    // block diagonal there (Σw(x − m) = 0): Δa = Σr / W, (C + l2·I)Δb = G − l2·b.
+    // block diagonal there (Σw(x − m) = 0): Δa = Σr / W, (C + Λ)Δb = G − Λb.
     let a = beta[0] + slopes.iter().zip(&pass.mean).map(|(b, m)| b * m).sum::<f64>();
     let delta_a = pass.residual_sum / w;
     let scaled_gradient: Vec<f64> = (0..p)
-        .map(|j| (pass.centred_gradient[j] - l2 * slopes[j]) / scale[j])
+        .map(|j| (pass.centred_gradient[j] - lambda[j] * slopes[j]) / scale[j])
         .collect();
     let z = chol.forward_substitute(scaled_gradient);
     let slope_gain: f64 = z.iter().map(|v| v * v).sum();
@@ -1055,7 +1100,7 @@ fn analyse(pass: &LogitPass, beta: &[f64], names: &[String], opts: &LogitOptions
         worst.max((delta_b[j] * range).abs() / ((slopes[j] * range).abs() + 1.0))
     });
     let step_is_small = relative_step <= opts.tol.sqrt();
-    let objective = pass.log_likelihood - 0.5 * l2 * slopes.iter().map(|b| b * b).sum::<f64>();
+    let objective = pass.log_likelihood - opts.penalty(slopes);
     Ok(Analysis {
         objective,
         step,
@@ -1209,7 +1254,7 @@ impl Irls {
         }
         Ok(Irls {
             names: names.to_vec(),
-            opts: *opts,
+            opts: opts.clone(),
             beta,
             passes: 0,
             consecutive_halvings: 0,
@@ -1338,7 +1383,7 @@ impl Irls {
 }
 
 fn objective(pass: &LogitPass, beta: &[f64], opts: &LogitOptions) -> f64 {
-    pass.log_likelihood - 0.5 * opts.l2 * beta[1..].iter().map(|b| b * b).sum::<f64>()
+    pass.log_likelihood - opts.penalty(&beta[1..])
 }
 
 /// Inverse Hessian for [intercept, b] from the centred factor:
@@ -1386,8 +1431,8 @@ fn build_fit(
     let inverse_corr = an.chol.inverse();
     let df_model = if l2 > 0.0 {
         p as f64
-            - l2 * (0..p)
-                .map(|i| inverse_corr[i * p + i] / (an.scale[i] * an.scale[i]))
+            - (0..p)
+                .map(|i| opts.lambda(i) * inverse_corr[i * p + i] / (an.scale[i] * an.scale[i]))
                 .sum::<f64>()
     } else {
         p as f64
@@ -1478,6 +1523,12 @@ fn build_fit(
 /// [`Error::NotConverged`]. The same data checks and separation errors as IRLS
 /// apply. `iterations` in the fit counts linfa runs.
 pub fn fit_lbfgs(x: &[f64], y: &[bool], p: usize, names: &[String], opts: &LogitOptions) -> Result<LogitFit> {
+    if !opts.penalty_scale.is_empty() {
+        return Err(Error::Unsupported {
+            what: "per-slope penalties with the lbfgs solver".to_string(),
+            hint: "Fit on standardised features instead (cltv_train does).".to_string(),
+        });
+    }
     opts.validate()?;
     check_names(p, names)?;
     let n = y.len();

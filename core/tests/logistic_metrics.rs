@@ -108,3 +108,82 @@ fn training_metrics_of_the_spector_fit_match_scikit_learn() {
         "log loss vs loglik",
     );
 }
+
+/// Fits Spector's data by IRLS over in-memory rows, features transformed by `scale`.
+fn spector_fit(opts: &LogitOptions, scale: &[f64]) -> cltv_core::logistic::LogitFit {
+    let data = read_csv("spector_logit.csv");
+    let rows: Vec<(bool, Vec<f64>)> = data
+        .rows
+        .iter()
+        .map(|(y, x)| (*y == 1.0, x.iter().zip(scale).map(|(v, s)| v / s).collect()))
+        .collect();
+    let mut irls = Irls::new(data.p(), &data.features, opts).unwrap();
+    loop {
+        let pass = LogitPass::from_rows(
+            data.p(),
+            rows.iter().map(|(y, x)| (*y, x.as_slice())),
+            irls.beta(),
+        )
+        .unwrap();
+        if let Step::Converged { fit } = irls.step(&pass).unwrap() {
+            return fit;
+        }
+    }
+}
+
+#[test]
+fn per_slope_penalties_equal_the_penalised_fit_on_standardised_features() {
+    let data = read_csv("spector_logit.csv");
+    let p = data.p();
+    let at_zero = LogitPass::from_rows(
+        p,
+        data.rows.iter().map(|(y, x)| (*y == 1.0, x.as_slice())),
+        &vec![0.0; p + 1],
+    )
+    .unwrap();
+    let variances = LogitOptions::feature_variances(&at_zero);
+    // The variances from the pass at β = 0 are the population variances.
+    for (j, var) in variances.iter().enumerate() {
+        let n = data.rows.len() as f64;
+        let mean = data.rows.iter().map(|(_, x)| x[j]).sum::<f64>() / n;
+        let direct = data.rows.iter().map(|(_, x)| (x[j] - mean).powi(2)).sum::<f64>() / n;
+        assert_rel(*var, direct, 1e-12, "population variance");
+    }
+    let sd: Vec<f64> = variances.iter().map(|v| v.sqrt()).collect();
+    let l2 = 0.7;
+    let weighted = spector_fit(
+        &LogitOptions {
+            l2,
+            penalty_scale: variances.clone(),
+            ..LogitOptions::default()
+        },
+        &vec![1.0; p],
+    );
+    let on_standardised = spector_fit(
+        &LogitOptions {
+            l2,
+            ..LogitOptions::default()
+        },
+        &sd,
+    );
+    assert_rel(
+        weighted.estimate[0],
+        on_standardised.estimate[0],
+        1e-8,
+        "intercept",
+    );
+    for (j, s) in sd.iter().enumerate() {
+        assert_rel(
+            weighted.estimate[j + 1] * s,
+            on_standardised.estimate[j + 1],
+            1e-8,
+            "slope",
+        );
+    }
+    assert_rel(
+        weighted.log_likelihood,
+        on_standardised.log_likelihood,
+        1e-10,
+        "log-likelihood",
+    );
+}

@@ -40,3 +40,18 @@ for c in ["DE", "FR", "US"]:
     fit = sm.Logit(part.churned, sm.add_constant(part[["x", "z"]])).fit(disp=0, tol=1e-12)
     print("logit", c, len(part), " ".join(f"{v:.15g}" for v in fit.params), " ".join(f"{v:.15g}" for v in fit.bse),
           f"{fit.llf:.15g}")
+
+# The same per country with "l2": 1 on standardised features: scikit-learn's
+# make_pipeline(StandardScaler(), LogisticRegression(C=1)), coefficients mapped back.
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+for c in ["DE", "FR", "US"]:
+    part = df[df.country == c]
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, tol=1e-12, max_iter=10000))
+    pipe.fit(part[["x", "z"]].to_numpy(), part.churned.to_numpy())
+    scaler, model = pipe[0], pipe[1]
+    slopes = model.coef_[0] / scaler.scale_
+    intercept = model.intercept_[0] - (slopes * scaler.mean_).sum()
+    print("ridge_logit", c, f"{intercept:.15g}", " ".join(f"{v:.15g}" for v in slopes))

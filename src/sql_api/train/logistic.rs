@@ -21,14 +21,17 @@ pub(super) fn train(ctx: &TrainContext) -> Trained {
     if ctx.sql.is_grouped() {
         return train_grouped(ctx);
     }
-    if !ctx.opts.standardizes() {
+    // A penalty on standardised coefficients (scikit-learn's StandardScaler +
+    // LogisticRegression(C = 1/l2)): IRLS weighs each slope's penalty by its feature's
+    // variance (`LogitOptions::penalty_scale`, from the first pass), which is the same fit.
+    if !ctx.opts.standardizes() || ctx.opts.solver == Solver::Irls {
         let mut trained = fit(ctx);
-        trained.fit["standardize"] = false.into();
+        trained.fit["standardize"] = ctx.opts.standardizes().into();
         return trained;
     }
-    // A penalty on standardised coefficients: fit on the features divided by their
-    // population standard deviation (no centring needed, the intercept is not penalised),
-    // then map the slopes back. scikit-learn's StandardScaler + LogisticRegression(C = 1/l2).
+    // linfa's L-BFGS takes one penalty: fit on the features divided by their population
+    // standard deviation (no centring needed, the intercept is not penalised), then map the
+    // slopes back.
     let sd = feature_sds(ctx);
     let mut trained = fit(&ctx.with_scaled_features(&sd));
     let unit = |s: f64| if s > 0.0 && s.is_finite() { s } else { 1.0 };
@@ -85,11 +88,7 @@ fn fit(ctx: &TrainContext) -> Trained {
 /// The input checks and the fit over every training row, with the first pass's counts.
 fn fit_only(ctx: &TrainContext) -> (LogitFit, RowCounts) {
     let names = ctx.features;
-    let opts = LogitOptions {
-        l2: ctx.opts.l2,
-        tol: ctx.opts.tol,
-        max_iter: ctx.opts.max_iter,
-    };
+    let mut opts = options(ctx);
     let p = names.len();
 
     // The first pass checks the input and is also the first Newton pass, from β = 0: the
@@ -124,6 +123,9 @@ fn fit_only(ctx: &TrainContext) -> (LogitFit, RowCounts) {
     }
     let state = state.to_vec();
     let first_pass = LogitPass::from_state(&state).or_raise();
+    if ctx.opts.standardizes() && ctx.opts.solver == Solver::Irls {
+        opts.penalty_scale = LogitOptions::feature_variances(&first_pass);
+    }
 
     let mut fit = match ctx.opts.solver {
         Solver::Irls => irls(ctx, state, &opts),
@@ -132,6 +134,16 @@ fn fit_only(ctx: &TrainContext) -> (LogitFit, RowCounts) {
     fit.describe_features(&first_pass);
     super::warn_collinearity(names, &fit.vif, None);
     (fit, counts)
+}
+
+/// The fitting options of the call (per-slope penalties are set from a first pass).
+fn options(ctx: &TrainContext) -> LogitOptions {
+    LogitOptions {
+        l2: ctx.opts.l2,
+        tol: ctx.opts.tol,
+        max_iter: ctx.opts.max_iter,
+        penalty_scale: Vec::new(),
+    }
 }
 
 /// Newton iterations, each one aggregate pass over the table at the current β.
@@ -204,14 +216,6 @@ fn metrics_pass(
 /// checks), then Newton/IRLS for every group at once: each pass is one `GROUP BY` query in
 /// which a row reads its group's β from a parameter, over the groups still iterating.
 fn train_grouped(ctx: &TrainContext) -> Trained {
-    if ctx.opts.standardizes() {
-        raise(Error::Unsupported {
-            what: "\"group_by\" with a penalised logistic fit on standardised features".into(),
-            hint:
-                "Pass \"standardize\": false to penalise the coefficients as they are, or fit without \"l2\"."
-                    .into(),
-        })
-    }
     if ctx.opts.solver == Solver::Lbfgs {
         raise(Error::Unsupported {
             what: "\"group_by\" with the lbfgs solver".into(),
@@ -220,11 +224,6 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
     }
     let names = ctx.features;
     let width = names.len() + 1;
-    let opts = LogitOptions {
-        l2: ctx.opts.l2,
-        tol: ctx.opts.tol,
-        max_iter: ctx.opts.max_iter,
-    };
     let (pooled, counts) = fit_only(ctx);
 
     // The first pass of every group, at β = 0 (where Irls starts).
@@ -252,11 +251,17 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
         if first_pass.n == 0 {
             continue; // test rows only: no model
         }
+        // Each group standardises by its own features' variances, as a pipeline fitted
+        // on the group's rows would.
+        let mut opts = options(ctx);
+        if ctx.opts.standardizes() {
+            opts.penalty_scale = LogitOptions::feature_variances(&first_pass);
+        }
         groups.push(Group {
             key: GroupedFits::parse_key(&key_text),
             key_text,
-            first_pass,
             irls: Irls::new(names.len(), names, &opts).or_raise(),
+            first_pass,
             outcome: None,
         });
     }
@@ -328,7 +333,7 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
         metrics_query(ctx, lookup, pooled.n as i64, counts.n_test);
     let mut fit_json = serde_json::to_value(&pooled).expect("a logistic fit serialises");
     fit_json["kind"] = "logistic".into();
-    fit_json["standardize"] = false.into();
+    fit_json["standardize"] = ctx.opts.standardizes().into();
     fit_json["groups"] = fits.entries.into();
     Trained {
         segments: super::segments_with(ctx, cut_points),

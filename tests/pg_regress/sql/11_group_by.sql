@@ -129,9 +129,28 @@ SELECT bool_and(abs(cltv_predict('churn_by_country', b) - cltv_predict('churn_us
 SELECT (metrics -> 'train' ->> 'auc')::float8 = (SELECT (cltv_binary_metrics(churned, cltv_predict('churn_by_country', b)) ->> 'auc')::float8 FROM by_country b)
          AS auc_of_group_scores
   FROM cltv.model_versions WHERE model = 'churn_by_country';
--- Penalised fits on standardised features are not grouped yet.
-SELECT n_train FROM cltv_train('bad', 'by_country', 'churned', ARRAY['x', 'z'], kind => 'logistic',
-                               options => '{"group_by": "country", "l2": 1}');
+-- A penalty on standardised features ("l2" with the default "standardize"): each group
+-- standardises by its own rows, as scikit-learn's make_pipeline(StandardScaler(),
+-- LogisticRegression(C = 1/l2)) fitted per country (coefficients mapped back).
+SELECT n_train FROM cltv_train('churn_ridge_by_country', 'by_country', 'churned', ARRAY['x', 'z'], kind => 'logistic',
+                               options => '{"test_fraction": 0, "group_by": "country", "group_fallback": "pooled", "l2": 1}');
+WITH reference(country, term, estimate) AS (VALUES
+       ('DE', '(intercept)', -0.202491657860565),
+       ('DE', 'x', 0.232108444815186),
+       ('DE', 'z', -0.227670955998582),
+       ('FR', '(intercept)', -0.722618710755255),
+       ('FR', 'x', 0.265825837713993),
+       ('FR', 'z', -0.316631782448575),
+       ('US', '(intercept)', 0.902976994825576),
+       ('US', 'x', 0.218165678686594),
+       ('US', 'z', -0.328614454337364))
+SELECT count(*) AS coefficients,
+       bool_and(abs(f.estimate - r.estimate) < 1e-6 * greatest(1, abs(r.estimate))) AS estimates_match_scikit_learn
+  FROM (SELECT g -> 'group' ->> 'country' AS country, (ARRAY['(intercept)', 'x', 'z'])[e.k] AS term, e.estimate::float8 AS estimate
+          FROM cltv.model_versions, jsonb_array_elements(fit -> 'groups') AS g,
+               jsonb_array_elements_text(g -> 'estimate') WITH ORDINALITY AS e(estimate, k)
+         WHERE model = 'churn_ridge_by_country') f
+  JOIN reference r USING (country, term);
 
 -- A group never trained: an error naming it (the default, "group_fallback": "error").
 SELECT cltv_predict('spend_by_country', r) FROM (SELECT 'JP' AS country, 1.0::float8 AS x, 2.0::float8 AS z) r;
@@ -184,4 +203,6 @@ SELECT n_train FROM cltv_train('bad', 'by_country', 'spend', ARRAY['x', 'z'], op
 SELECT n_train FROM cltv_train('bad', 'by_country', 'spend', ARRAY['x', 'z'], options => '{"group_by": []}');
 SELECT n_train FROM cltv_train('bad', 'by_country', 'spend', ARRAY['x', 'z'], options => '{"group_fallback": "median"}');
 SELECT cltv_predict('spend_by_country', ARRAY[1.0, 2.0]);
+SELECT n_train FROM cltv_train('bad', 'by_country', 'churned', ARRAY['x', 'z'], kind => 'logistic',
+                               options => '{"group_by": "country", "solver": "lbfgs"}');
 SELECT n_train FROM cltv_train('bad', 'by_country', NULL, ARRAY['frequency', 'recency', 'T'], kind => 'bgnbd', options => '{"group_by": "country"}');
