@@ -1,6 +1,7 @@
 //! Linear regression (and ridge): one pass of `cltv_linreg_state`, a solve, one metrics pass.
 
-use super::{GroupedFits, Lookup, RowCounts, TrainContext, Trained, TrainingSql};
+use super::grouped::{GroupedFits, Lookup};
+use super::{RowCounts, TrainContext, Trained, TrainingSql};
 use crate::error::raise;
 use crate::error::OrRaise;
 use cltv_core::error::Error;

@@ -1,7 +1,8 @@
 //! Logistic regression: Newton/IRLS with one parallel aggregate pass per iteration
 //! (`cltv_logreg_state`), or linfa-logistic's L-BFGS over the rows in memory.
 
-use super::{group_lookup, GroupedFits, Lookup, RowCounts, TrainContext, Trained};
+use super::grouped::{group_lookup, GroupedFits, Lookup};
+use super::{RowCounts, TrainContext, Trained};
 use crate::error::{raise, OrRaise};
 use crate::sql_api::binary_metrics::SCORE_SAMPLE_ROWS;
 use cltv_core::error::Error;

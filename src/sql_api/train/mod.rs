@@ -10,7 +10,7 @@ use crate::settings;
 use crate::sql_api::{quote_ident, quote_literal};
 use cltv_core::encoding::{Categorical, Design, OTHER};
 use cltv_core::error::Error;
-use cltv_core::groups::{describe_key, GroupFallback, GroupKey, StoredGroups};
+use cltv_core::groups::StoredGroups;
 use cltv_core::model::ModelKind;
 use cltv_core::options::{MissingPolicy, Promote, TrainOptions};
 use cltv_core::segments::Segments;
@@ -21,6 +21,7 @@ use serde_json::json;
 mod btyd;
 mod categorical;
 mod evaluate;
+mod grouped;
 mod linear;
 mod logistic;
 mod missing;
@@ -500,190 +501,6 @@ fn warn_collinearity(names: &[String], vif: &[Option<f64>], condition_number: Op
     if let Some(c) = condition_number.filter(|c| *c > CONDITION_WARNING) {
         notice!("the design's condition number is {c:.3e} (above {CONDITION_WARNING:e}): rescale the features or drop near-duplicates");
     }
-}
-
-/// The outcome of each group of a `"group_by"` fit, as stored: its coefficients (or the
-/// pooled model's), its statistics in `fit -> 'groups'`, and its key as the passes wrote it.
-struct GroupedFits {
-    stored: StoredGroups,
-    entries: Vec<serde_json::Value>,
-}
-
-impl GroupedFits {
-    fn new(ctx: &TrainContext) -> GroupedFits {
-        GroupedFits {
-            stored: StoredGroups {
-                columns: ctx.opts.group_by.clone(),
-                fallback: ctx.opts.group_fallback,
-                keys: Vec::new(),
-                coefficients: Vec::new(),
-            },
-            entries: Vec::new(),
-        }
-    }
-
-    /// A group key as a pass returns it (the JSON array text of `TrainingSql::group_key()`).
-    fn parse_key(key_text: &str) -> GroupKey {
-        serde_json::from_str(key_text).unwrap_or_else(|e| {
-            raise(Error::Internal {
-                reason: format!("group key {key_text}: {e}"),
-            })
-        })
-    }
-
-    /// Record one group: its fit (statistics and coefficients), or its error, which names
-    /// the group unless `"group_fallback": "pooled"` sends it to the pooled model.
-    fn push(
-        &mut self,
-        ctx: &TrainContext,
-        key: GroupKey,
-        n: u64,
-        outcome: Result<(serde_json::Value, Vec<f64>), Error>,
-    ) {
-        let named: serde_json::Map<String, serde_json::Value> = self
-            .stored
-            .columns
-            .iter()
-            .cloned()
-            .zip(key.iter().map(|v| json!(v)))
-            .collect();
-        let mut entry = json!({ "group": named });
-        let coefficients = match outcome {
-            Ok((mut fit, coefficients)) => {
-                if let (Some(entry), Some(fit)) = (entry.as_object_mut(), fit.as_object_mut()) {
-                    entry.append(fit);
-                }
-                Some(coefficients)
-            }
-            Err(error) if ctx.opts.group_fallback == GroupFallback::Pooled => {
-                entry["n"] = n.into();
-                entry["fallback"] = "pooled".into();
-                entry["reason"] = error.message().into();
-                None
-            }
-            Err(error) => raise(Error::InGroup {
-                group: describe_key(&self.stored.columns, &key),
-                error: Box::new(error),
-            }),
-        };
-        self.entries.push(entry);
-        self.stored.keys.push(key);
-        self.stored.coefficients.push(coefficients);
-    }
-
-    /// How a metrics pass reads each row's coefficients: a join on the group columns
-    /// `columns` (see `group_lookup`, parameters from `$first` on) that brings the row's
-    /// group's coefficients as columns `k.b0`, `k.b1`, …, and the SQL of each coefficient.
-    /// A group without a model of its own has the pooled model's coefficients; a row of a
-    /// group training never saw takes them under `"pooled"` and is not scored (an inner
-    /// join) under `"error"`.
-    fn metrics_lookup(&self, ctx: &TrainContext, columns: &[String], pooled: &[f64], first: usize) -> Lookup {
-        let keys: Vec<&GroupKey> = self.stored.keys.iter().collect();
-        let payload = (0..pooled.len())
-            .map(|j| {
-                let values: Vec<f64> = self
-                    .stored
-                    .coefficients
-                    .iter()
-                    .map(|c| c.as_ref().map_or(pooled[j], |c| c[j]))
-                    .collect();
-                (format!("b{j}"), "float8", values.into())
-            })
-            .collect();
-        let pooled_fallback = ctx.opts.group_fallback == GroupFallback::Pooled;
-        let join = if pooled_fallback { "LEFT JOIN" } else { "JOIN" };
-        let (join, args) = group_lookup(columns, &keys, payload, first, join);
-        let coefficients = pooled
-            .iter()
-            .enumerate()
-            .map(|(j, b)| match pooled_fallback {
-                true => format!("coalesce(k.b{j}, '{b:?}'::float8)"),
-                false => format!("k.b{j}"),
-            })
-            .collect();
-        Lookup {
-            join,
-            coefficients,
-            args,
-        }
-    }
-}
-
-/// What a metrics pass needs to score each row: a join (empty for one model), the SQL of
-/// each coefficient (intercept first), and the join's parameters.
-struct Lookup {
-    join: String,
-    coefficients: Vec<String>,
-    args: Vec<pgrx::datum::DatumWithOid<'static>>,
-}
-
-impl Lookup {
-    /// One model: its coefficients as literals (numbers cltv computed), no join.
-    fn single(coefficients: &[f64]) -> Lookup {
-        Lookup {
-            join: String::new(),
-            coefficients: coefficients.iter().map(|b| format!("'{b:?}'::float8")).collect(),
-            args: Vec::new(),
-        }
-    }
-
-    /// The linear predictor of `features` (SQL, in term order).
-    fn linear_predictor(&self, features: &[String]) -> String {
-        std::iter::once(self.coefficients[0].clone())
-            .chain(
-                self.coefficients[1..]
-                    .iter()
-                    .zip(features)
-                    .map(|(b, x)| format!("{b} * {x}")),
-            )
-            .collect::<Vec<_>>()
-            .join(" + ")
-    }
-}
-
-/// A join that brings each row the `payload` columns `k.<name>` of its group among `keys`:
-/// the row's group columns `columns` (SQL) against one array parameter per column of the
-/// keys' text values and one of their NULL flags (so that NULL, a group of its own, joins
-/// as an equality and the join can hash), then one array per payload column, from
-/// `$first` on.
-fn group_lookup(
-    columns: &[String],
-    keys: &[&GroupKey],
-    payload: Vec<(String, &str, pgrx::datum::DatumWithOid<'static>)>,
-    first: usize,
-    join: &str,
-) -> (String, Vec<pgrx::datum::DatumWithOid<'static>>) {
-    let mut args: Vec<pgrx::datum::DatumWithOid<'static>> = Vec::new();
-    let mut arrays = Vec::new();
-    let mut names = Vec::new();
-    let mut conditions = Vec::new();
-    for (i, column) in columns.iter().enumerate() {
-        let values: Vec<String> = keys.iter().map(|k| k[i].clone().unwrap_or_default()).collect();
-        let nulls: Vec<bool> = keys.iter().map(|k| k[i].is_none()).collect();
-        arrays.push(format!(
-            "${}::text[], ${}::bool[]",
-            first + args.len(),
-            first + args.len() + 1
-        ));
-        names.push(format!("v{i}, n{i}"));
-        conditions.push(format!(
-            "coalesce(({column})::text, '') = k.v{i} AND (({column}) IS NULL) = k.n{i}"
-        ));
-        args.push(values.into());
-        args.push(nulls.into());
-    }
-    for (name, sql_type, values) in payload {
-        arrays.push(format!("${}::{sql_type}[]", first + args.len()));
-        names.push(name);
-        args.push(values);
-    }
-    let sql = format!(
-        "{join} unnest({arrays}) AS k({names}) ON {conditions}",
-        arrays = arrays.join(", "),
-        names = names.join(", "),
-        conditions = conditions.join(" AND "),
-    );
-    (sql, args)
 }
 
 /// What fitting a kind hands to the catalog.
