@@ -204,4 +204,52 @@ mod tests {
         .unwrap();
         assert!(worst < 1e-10, "serial and parallel IRLS differ by {worst}");
     }
+
+    #[pg_test]
+    fn text_levels_and_groups_bind_by_name_and_the_grouped_pass_runs_in_parallel() {
+        make_table();
+        Spi::run("ALTER TABLE lr ADD COLUMN channel text; UPDATE lr SET channel = CASE WHEN id % 3 = 0 THEN 'web' ELSE 'store' END; ANALYZE lr")
+            .unwrap();
+        Spi::run(
+            "SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0;
+             SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;",
+        )
+        .unwrap();
+        // The shape of a grouped training pass: GROUP BY the raw group column, partial states.
+        let plan = Spi::explain("SELECT grp, cltv_linreg_state(y, ARRAY[x1, x2]) FROM lr GROUP BY grp")
+            .unwrap()
+            .0
+            .to_string();
+        assert!(
+            plan.contains("\"Partial Mode\":\"Partial\""),
+            "no partial aggregate: {plan}"
+        );
+        Spi::run(
+            "SELECT cltv_train('by_grp', 'lr', 'y', ARRAY['x1', 'channel'],
+                               options => '{\"test_fraction\": 0, \"group_by\": \"grp\"}')",
+        )
+        .unwrap();
+        // A row of group 3 with channel 'web' scores with group 3's coefficients, the 'web' term on.
+        let by_hand = Spi::get_one::<f64>(
+            "SELECT (g -> 'estimate' ->> 0)::float8 + 2 * (g -> 'estimate' ->> 1)::float8 + (g -> 'estimate' ->> 2)::float8
+               FROM cltv.model_versions, jsonb_array_elements(fit -> 'groups') AS g
+              WHERE model = 'by_grp' AND g -> 'group' ->> 'grp' = '3'",
+        )
+        .unwrap()
+        .unwrap();
+        let scored = Spi::get_one::<f64>(
+            "SELECT cltv_predict('by_grp', r) FROM (SELECT 'web' AS channel, '3' AS grp, 2.0::float8 AS x1) r",
+        )
+        .unwrap()
+        .unwrap();
+        assert!(
+            (scored - by_hand).abs() < 1e-9,
+            "scored {scored}, by hand {by_hand}"
+        );
+        let terms =
+            Spi::get_one::<Vec<String>>("SELECT features FROM cltv.model_versions WHERE model = 'by_grp'")
+                .unwrap()
+                .unwrap();
+        assert_eq!(terms, ["x1", "channel=web"]);
+    }
 }
