@@ -110,13 +110,7 @@ unsafe fn bind<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ExplainSite> 
             .group_index(&site.group_key, || model.display_name())
             .or_raise();
     }
-    if !binding.read(
-        header,
-        &mut site.values,
-        &model.design,
-        || model.display_name(),
-        |i| model.on_null(i),
-    ) {
+    if !binding.read_for(model, header, &mut site.values) {
         return None;
     }
     if let Some(i) = site.values.iter().position(|v| !v.is_finite()) {

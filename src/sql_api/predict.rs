@@ -279,6 +279,22 @@ impl RowBinding {
 }
 
 impl RowBinding {
+    /// `read` under a catalog model's design and missing-value rules.
+    pub(super) unsafe fn read_for(
+        &self,
+        model: &LoadedModel,
+        header: pg_sys::HeapTupleHeader,
+        out: &mut [f64],
+    ) -> bool {
+        self.read(
+            header,
+            out,
+            &model.design,
+            || model.display_name(),
+            |i| model.on_null(i),
+        )
+    }
+
     /// The row's group key (see `cltv_core::groups`) into `key`.
     pub(super) unsafe fn read_group_key(&self, header: pg_sys::HeapTupleHeader, key: &mut String) {
         let mut tuple = pg_sys::HeapTupleData {
@@ -389,13 +405,7 @@ unsafe fn bind_values<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a CallSi
     if !group_columns.is_empty() {
         binding.read_group_key(header, &mut site.group_key);
     }
-    if !binding.read(
-        header,
-        &mut site.values,
-        &model.design,
-        || model.display_name(),
-        |i| model.on_null(i),
-    ) {
+    if !binding.read_for(model, header, &mut site.values) {
         return None;
     }
     site.check_finite();

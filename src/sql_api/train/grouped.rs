@@ -138,8 +138,32 @@ impl Lookup {
         }
     }
 
+    /// For a metrics pass's inner rows `r`: the select-list tail with each feature of
+    /// `features` (SQL, term order) as `x0…` and each coefficient as `b0…`, and the linear
+    /// predictor over those columns; the join and its parameters stay as they are.
+    pub fn bind_columns(self, features: &[String]) -> (String, String, Lookup) {
+        let columns: String = features
+            .iter()
+            .enumerate()
+            .map(|(i, x)| format!(", {x} AS x{i}"))
+            .chain(
+                self.coefficients
+                    .iter()
+                    .enumerate()
+                    .map(|(j, b)| format!(", {b} AS b{j}")),
+            )
+            .collect();
+        let xs: Vec<String> = (0..features.len()).map(|i| format!("r.x{i}")).collect();
+        let bound = Lookup {
+            coefficients: (0..self.coefficients.len()).map(|j| format!("r.b{j}")).collect(),
+            ..self
+        };
+        let predictor = bound.linear_predictor(&xs);
+        (columns, predictor, bound)
+    }
+
     /// The linear predictor of `features` (SQL, in term order).
-    pub fn linear_predictor(&self, features: &[String]) -> String {
+    fn linear_predictor(&self, features: &[String]) -> String {
         std::iter::once(self.coefficients[0].clone())
             .chain(
                 self.coefficients[1..]

@@ -71,32 +71,14 @@ fn metrics_query(
     n_train: i64,
 ) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
     let sql = &ctx.sql;
-    let features: Vec<String> = (0..sql.features.len()).map(|i| format!("r.x{i}")).collect();
-    let columns: String = sql
-        .features
-        .iter()
-        .enumerate()
-        .map(|(i, x)| format!(", {x} AS x{i}"))
-        .collect();
-    let coefficients: String = lookup
-        .coefficients
-        .iter()
-        .enumerate()
-        .map(|(j, b)| format!(", {b} AS b{j}"))
-        .collect();
-    let bound = Lookup {
-        coefficients: (0..lookup.coefficients.len())
-            .map(|j| format!("r.b{j}"))
-            .collect(),
-        ..lookup
-    };
+    let (columns, predictor, bound) = lookup.bind_columns(&sql.features);
     let query = format!(
         "SELECT s.is_test, count(*), sum((s.y - s.p) ^ 2), sum(abs(s.y - s.p)), var_pop(s.y) * count(*), {cuts}
            FROM (SELECT r.y, {prediction} AS p, r.is_test
-                   FROM (SELECT {target} AS y, {is_test} AS is_test{columns}{coefficients}
+                   FROM (SELECT {target} AS y, {is_test} AS is_test{columns}
                            FROM {from} {join} WHERE {complete}) AS r) AS s
           GROUP BY s.is_test",
-        prediction = bound.linear_predictor(&features),
+        prediction = predictor,
         join = bound.join,
         target = sql.target,
         is_test = sql.is_test,

@@ -380,33 +380,15 @@ fn metrics_query(
 ) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
     let fraction = |n: i64| (SCORE_SAMPLE_ROWS as f64 / n.max(1) as f64).min(1.0);
     let sql = &ctx.sql;
-    let features: Vec<String> = (0..sql.features.len()).map(|i| format!("r.x{i}")).collect();
-    let columns: String = sql
-        .features
-        .iter()
-        .enumerate()
-        .map(|(i, x)| format!(", {x} AS x{i}"))
-        .collect();
-    let coefficients: String = lookup
-        .coefficients
-        .iter()
-        .enumerate()
-        .map(|(j, b)| format!(", {b} AS b{j}"))
-        .collect();
-    let bound = Lookup {
-        coefficients: (0..lookup.coefficients.len())
-            .map(|j| format!("r.b{j}"))
-            .collect(),
-        ..lookup
-    };
+    let (columns, predictor, bound) = lookup.bind_columns(&sql.features);
     let with_segments = super::segments_available();
     let query = format!(
         "SELECT cltv_binary_metrics(s.y = 1, s.p, $3{quantiles}) FILTER (WHERE NOT s.is_test),
                 cltv_binary_metrics(s.y = 1, s.p, $4) FILTER (WHERE s.is_test)
            FROM (SELECT r.y, 1 / (1 + exp(-least(greatest({eta}, -700), 700))) AS p, r.is_test
-                   FROM (SELECT {target} AS y, {is_test} AS is_test{columns}{coefficients}
+                   FROM (SELECT {target} AS y, {is_test} AS is_test{columns}
                            FROM {from} {join} WHERE {complete}) AS r) AS s",
-        eta = bound.linear_predictor(&features),
+        eta = predictor,
         join = bound.join,
         target = sql.target,
         is_test = sql.is_test,
