@@ -141,11 +141,13 @@ fn cltv_clv(
 struct ClvRowSite {
     specs: Vec<String>,
     models: Vec<Rc<LoadedModel>>,
-    /// The distinct column names both models read, and where each summary value is in them.
-    columns: Vec<String>,
-    /// Those columns as numeric inputs.
+    /// The distinct columns both models read, as numeric inputs, and where each summary
+    /// value is among them.
     design: Design,
     positions: [usize; 4],
+    /// Per column, the (model, feature) whose missing-value rule a NULL in it follows: the
+    /// first model that reads it (the purchase model's for frequency, which both read).
+    null_rule: Vec<(usize, usize)>,
     row: Option<RowBinding>,
     values: Vec<f64>,
 }
@@ -154,25 +156,26 @@ impl ClvRowSite {
     fn new(specs: Vec<String>, models: Vec<Rc<LoadedModel>>) -> ClvRowSite {
         // BG/NBD reads (frequency, recency, T), Gamma-Gamma (frequency, monetary_value),
         // under the column names each was trained with.
-        let wanted = [(&models[0], 0), (&models[0], 1), (&models[0], 2), (&models[1], 1)];
+        let wanted = [(0, 0), (0, 1), (0, 2), (1, 1)];
         let mut columns: Vec<String> = Vec::new();
+        let mut null_rule = Vec::new();
         let mut positions = [0; 4];
-        for (slot, (model, i)) in positions.iter_mut().zip(wanted) {
-            let name = model.features.get(i).cloned().unwrap_or_default();
+        for (slot, (m, i)) in positions.iter_mut().zip(wanted) {
+            let name = models[m].features.get(i).cloned().unwrap_or_default();
             *slot = columns.iter().position(|c| *c == name).unwrap_or_else(|| {
                 columns.push(name);
+                null_rule.push((m, i));
                 columns.len() - 1
             });
         }
-        let values = vec![0.0; columns.len()];
         ClvRowSite {
             specs,
             models,
+            values: vec![0.0; columns.len()],
             design: Design::numeric(&columns),
-            columns,
             positions,
+            null_rule,
             row: None,
-            values,
         }
     }
 }
@@ -222,15 +225,10 @@ pub unsafe extern "C-unwind" fn cltv_clv_row(fcinfo: pg_sys::FunctionCallInfo) -
         &[],
         (*(*fcinfo).flinfo).fn_mcxt,
     );
-    // A NULL column follows the policy of the model that reads it (the purchase model's
-    // for frequency, which both read).
-    let (models, columns) = (&site.models, &site.columns);
+    let (models, null_rule) = (&site.models, &site.null_rule);
     let on_null = |i: usize| {
-        let name = &columns[i];
-        models
-            .iter()
-            .find_map(|m| m.features.iter().position(|f| f == name).map(|j| m.on_null(j)))
-            .flatten()
+        let (m, j) = null_rule[i];
+        models[m].on_null(j)
     };
     if !binding.read(header, &mut site.values, &site.design, String::new, on_null) {
         return null(fcinfo);

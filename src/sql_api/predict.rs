@@ -276,9 +276,7 @@ impl RowBinding {
         }
         true
     }
-}
 
-impl RowBinding {
     /// `read` under a catalog model's design and missing-value rules.
     pub(super) unsafe fn read_for(
         &self,

@@ -9,18 +9,16 @@ use cltv_core::encoding::Categorical;
 use cltv_core::error::Error;
 use cltv_core::options::TrainOptions;
 use pgrx::prelude::*;
-use pgrx::PgRelation;
 
 /// The vocabulary of each categorical feature, in feature order; empty if there is none.
 pub(super) fn vocabularies(
-    source: &PgRelation,
+    columns: &SourceColumns,
     target: Option<&str>,
     features: &[String],
     opts: &TrainOptions,
     imputation: &[(String, f64)],
     split_args: Vec<pgrx::datum::DatumWithOid<'static>>,
 ) -> Vec<(String, Categorical)> {
-    let columns = SourceColumns::of(source);
     let categorical: Vec<&String> = features
         .iter()
         .filter(|f| is_categorical(columns.find(f)))
@@ -28,7 +26,7 @@ pub(super) fn vocabularies(
     if categorical.is_empty() {
         return Vec::new();
     }
-    let sql = TrainingSql::new(source, target, features, opts, imputation, &[]);
+    let sql = TrainingSql::new(columns, target, features, opts, imputation, &[]);
     categorical
         .into_iter()
         .map(|f| {

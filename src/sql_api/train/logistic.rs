@@ -309,8 +309,11 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
         let mut args = ctx.split_args();
         args.push(betas.into());
         args.extend(lookup_args);
+        // Groups by key: thousands of groups must not cost a scan of the list per group.
+        let index: std::collections::HashMap<String, usize> =
+            active.iter().map(|&i| (groups[i].key_text.clone(), i)).collect();
         for (key_text, state) in grouped_query(&pass_query, args) {
-            let Some(&i) = active.iter().find(|&&i| groups[i].key_text == key_text) else {
+            let Some(&i) = index.get(&key_text) else {
                 continue;
             };
             let pass = LogitPass::from_state(&state).or_raise();

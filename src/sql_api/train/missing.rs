@@ -7,7 +7,6 @@ use crate::sql_api::quote_ident;
 use cltv_core::error::Error;
 use cltv_core::options::{MissingPolicy, TrainOptions};
 use pgrx::prelude::*;
-use pgrx::PgRelation;
 
 /// What the pre-pass found: the value imputed for each imputed numeric feature, and how
 /// many values imputation replaces among the rows training uses (categorical features
@@ -21,7 +20,7 @@ pub(super) struct Imputation {
 /// Raises for an unknown feature in `missing_by_feature`, for NULLs in a column whose
 /// policy is `"error"`, and for a feature with no value to impute from.
 pub(super) fn prepare(
-    source: &PgRelation,
+    columns: &SourceColumns,
     target: Option<&str>,
     features: &[String],
     opts: &TrainOptions,
@@ -40,14 +39,13 @@ pub(super) fn prepare(
             reason: format!("\"{name}\" is not one of the features ({})", features.join(", ")),
         })
     }
-    let columns = SourceColumns::of(source);
     let imputed: Vec<&String> = features
         .iter()
         .filter(|f| opts.missing_for(f).imputes())
         .collect();
     // Placeholders give the completeness test of the columns that are not imputed.
     let placeholders: Vec<(String, f64)> = imputed.iter().map(|f| (f.to_string(), 0.0)).collect();
-    let sql = TrainingSql::new(source, target, features, opts, &placeholders, &[]);
+    let sql = TrainingSql::new(columns, target, features, opts, &placeholders, &[]);
 
     let mut checked: Vec<&str> = features
         .iter()

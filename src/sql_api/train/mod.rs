@@ -157,14 +157,13 @@ impl TrainingSql {
     /// becomes one 0/1 term per level of its vocabulary; without one (the vocabulary pass
     /// itself) it has no terms yet.
     fn new(
-        source: &PgRelation,
+        source_columns: &SourceColumns,
         target: Option<&str>,
         features: &[String],
         opts: &TrainOptions,
         imputation: &[(String, f64)],
         vocabularies: &[(String, Categorical)],
     ) -> TrainingSql {
-        let source_columns = SourceColumns::of(source);
         let from = format!("{} AS t", source_columns.quoted_name);
         let find = |name: &str| source_columns.find(name);
         let as_float8 = |name: &str| source_columns.float8(name);
@@ -695,8 +694,10 @@ fn run_training(call: TrainCall) -> TrainRow {
         opts.test_fraction = 0.0;
     }
     let seed = opts.split_seed.unwrap_or(settings::SPLIT_SEED.get() as i64);
+    // The source's columns, looked up once for every query this call builds.
+    let columns = SourceColumns::of(&source);
     let imputation = missing::prepare(
-        &source,
+        &columns,
         target,
         &features,
         &opts,
@@ -705,14 +706,13 @@ fn run_training(call: TrainCall) -> TrainRow {
     let imputed_values = imputation.as_ref().map_or(&[][..], |i| &i.values[..]);
     let vocabularies = if model_kind.fixed_features().is_some() {
         // Summaries are numbers: a text column is an error that names it.
-        let columns = SourceColumns::of(&source);
         for f in &features {
             let _numeric = columns.float8(f);
         }
         Vec::new()
     } else {
         categorical::vocabularies(
-            &source,
+            &columns,
             target,
             &features,
             &opts,
@@ -732,7 +732,7 @@ fn run_training(call: TrainCall) -> TrainRow {
     );
     let terms = design.terms().to_vec();
     let ctx = TrainContext {
-        sql: TrainingSql::new(&source, target, &features, &opts, imputed_values, &vocabularies),
+        sql: TrainingSql::new(&columns, target, &features, &opts, imputed_values, &vocabularies),
         seed,
         features: &terms,
         source_name: format!("{}.{}", source.namespace(), source.name()),
