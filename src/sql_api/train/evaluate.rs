@@ -5,6 +5,7 @@ use super::{SourceColumns, TrainContext};
 use crate::catalog;
 use crate::error::raise;
 use cltv_core::error::Error;
+use cltv_core::metrics::regression_metrics;
 use cltv_core::model::{ModelKind, ModelRef};
 use cltv_core::options::metric_direction;
 use pgrx::prelude::*;
@@ -34,19 +35,13 @@ fn metrics_of(
             let row = client.select(&query, None, &args)?.first();
             match kind {
                 ModelKind::Logistic => Ok(row.get::<JsonB>(1)?.map_or(serde_json::Value::Null, |j| j.0)),
-                _ => {
-                    let n = row.get::<i64>(1)?.unwrap_or(0);
-                    let mse = row.get::<f64>(2)?;
-                    let mae = row.get::<f64>(3)?;
-                    let variance = row.get::<f64>(4)?;
-                    let r_squared = match (mse, variance) {
-                        (Some(mse), Some(v)) if v > 0.0 => Some(1.0 - mse / v),
-                        _ => None,
-                    };
-                    Ok(json!({
-                        "n": n, "mse": mse, "rmse": mse.map(f64::sqrt), "mae": mae, "r_squared": r_squared,
-                    }))
-                }
+                _ => Ok(serde_json::to_value(regression_metrics(
+                    row.get::<i64>(1)?.unwrap_or(0) as u64,
+                    row.get::<f64>(2)?.unwrap_or(0.0),
+                    row.get::<f64>(3)?.unwrap_or(0.0),
+                    row.get::<f64>(4)?.unwrap_or(0.0),
+                ))
+                .expect("metrics serialise")),
             }
         })
         .unwrap_or_else(|e: pgrx::spi::SpiError| {
@@ -57,7 +52,7 @@ fn metrics_of(
     };
     match kind {
         ModelKind::Linear => run(format!(
-            "SELECT count(*), avg((s.y - s.p) ^ 2), avg(abs(s.y - s.p)), var_pop(s.y) FROM {scored}"
+            "SELECT count(*), sum((s.y - s.p) ^ 2), sum(abs(s.y - s.p)), var_pop(s.y) * count(*) FROM {scored}"
         )),
         ModelKind::Logistic => run(format!("SELECT cltv_binary_metrics(s.y = 1, s.p) FROM {scored}")),
         other => raise(Error::Unsupported {
