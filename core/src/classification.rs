@@ -1,9 +1,10 @@
 //! Binary classification metrics from predicted probabilities grouped by value.
 //!
-//! The SQL layer aggregates `SELECT p, count(*) FILTER (WHERE y), count(*)
-//! FILTER (WHERE NOT y) … GROUP BY p ORDER BY p`, so the input is one row per
-//! distinct probability and everything here is O(groups). Rows sharing a
-//! probability stay together, which is what makes the AUC's tie rule exact.
+//! Rows sharing a probability are one group, which is what makes the AUC's tie rule
+//! exact. The input is either one `(p, positives, negatives)` group per distinct
+//! probability ([`binary_metrics`]) or one packed score per row
+//! ([`binary_metrics_from_packed`], which `cltv_binary_metrics` keeps in its state);
+//! after sorting, everything is one pass over the groups.
 
 use serde::{Deserialize, Serialize};
 
@@ -58,100 +59,127 @@ pub fn binary_metrics(groups: &[(f64, u64, u64)]) -> Result<BinaryMetrics> {
             reason: format!("{p} is not in [0, 1]"),
         });
     }
-    let sorted = groups.windows(2).all(|w| w[0].0 < w[1].0);
-    let merged: Vec<(f64, u64, u64)> = if sorted {
-        groups.to_vec()
+    let mut sums = GroupSums::default();
+    if groups.windows(2).all(|w| w[0].0 < w[1].0) {
+        groups.iter().for_each(|&(p, pos, neg)| sums.add(p, pos, neg));
     } else {
-        let mut v = groups.to_vec();
-        v.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut out: Vec<(f64, u64, u64)> = Vec::with_capacity(v.len());
-        for (p, pos, neg) in v {
-            match out.last_mut() {
-                // -0.0 and 0.0 are one probability.
-                Some(last) if last.0 == p => {
-                    last.1 += pos;
-                    last.2 += neg;
-                }
-                _ => out.push((p, pos, neg)),
-            }
-        }
-        out
-    };
-
-    let n_pos: u64 = merged.iter().map(|g| g.1).sum();
-    let n_neg: u64 = merged.iter().map(|g| g.2).sum();
-    let n = n_pos + n_neg;
-    if n == 0 {
-        return Err(Error::EmptyInput {
-            source: "the classification metrics input".to_string(),
-        });
-    }
-    let n_f = n as f64;
-
-    // 2U = Σ over groups of positives × (2·negatives below + negatives tied), exact in integers.
-    let auc = (n_pos > 0 && n_neg > 0).then(|| {
-        let mut twice_u: u128 = 0;
-        let mut neg_below: u128 = 0;
-        for &(_, pos, neg) in &merged {
-            twice_u += pos as u128 * (2 * neg_below + neg as u128);
-            neg_below += neg as u128;
-        }
-        twice_u as f64 / (2.0 * n_pos as f64 * n_neg as f64)
-    });
-
-    let (mut log_loss, mut log_loss_comp) = (0.0, 0.0);
-    let (mut brier, mut brier_comp) = (0.0, 0.0);
-    let (mut tp, mut fp) = (0u64, 0u64);
-    for &(p, pos, neg) in &merged {
-        let clipped = p.clamp(LOG_LOSS_EPS, 1.0 - LOG_LOSS_EPS);
-        let loss = pos as f64 * -clipped.ln() + neg as f64 * -(-clipped).ln_1p();
-        neumaier_add(&mut log_loss, &mut log_loss_comp, loss);
-        let sq = pos as f64 * (1.0 - p) * (1.0 - p) + neg as f64 * p * p;
-        neumaier_add(&mut brier, &mut brier_comp, sq);
-        if p >= THRESHOLD {
-            tp += pos;
-            fp += neg;
+        let mut sorted = groups.to_vec();
+        sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // Repeated values (and -0.0 beside 0.0) tie: one group.
+        for run in sorted.chunk_by(|a, b| a.0 == b.0) {
+            let (pos, neg) = run.iter().fold((0, 0), |(p, n), g| (p + g.1, n + g.2));
+            sums.add(run[0].0, pos, neg);
         }
     }
-    let fn_ = n_pos - tp;
-    let tn = n_neg - fp;
-    let ratio = |num: u64, den: u64| (den > 0).then(|| num as f64 / den as f64);
-    Ok(BinaryMetrics {
-        n,
-        n_positive: n_pos,
-        base_rate: n_pos as f64 / n_f,
-        auc,
-        log_loss: (log_loss + log_loss_comp) / n_f,
-        brier: (brier + brier_comp) / n_f,
-        threshold: THRESHOLD,
-        accuracy: (tp + tn) as f64 / n_f,
-        precision: ratio(tp, tp + fp),
-        recall: ratio(tp, n_pos),
-        f1: ratio(2 * tp, 2 * tp + fp + fn_),
-        true_positives: tp,
-        false_positives: fp,
-        true_negatives: tn,
-        false_negatives: fn_,
-    })
+    sums.finish()
 }
 
-/// Metrics from unsorted `(probability, outcome)` scores, one per row: sorted, grouped
-/// by probability, then as [`binary_metrics`]. O(n log n) time, no extra memory.
-pub fn binary_metrics_from_scores(scores: &mut [(f64, bool)]) -> Result<BinaryMetrics> {
-    scores.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let mut groups: Vec<(f64, u64, u64)> = Vec::new();
-    for &(p, positive) in scores.iter() {
-        let (pos, neg) = if positive { (1, 0) } else { (0, 1) };
-        match groups.last_mut() {
-            // -0.0 and 0.0 are one probability; NaN never equals and is rejected below.
-            Some(last) if last.0 == p => {
-                last.1 += pos;
-                last.2 += neg;
-            }
-            _ => groups.push((p, pos, neg)),
+/// One `(probability, outcome)` score in 64 bits: the bits of p shifted left by one, the
+/// outcome in the lowest bit. For p in [0, 1] the packed scores sort as (p, y) do, and
+/// read as a float8 they are finite (the exponent stays below 0x7FF), so an aggregate's
+/// `float8[]` state of them survives a text round trip.
+pub fn pack_score(p: f64, positive: bool) -> u64 {
+    // +0.0 for -0.0, so that the two are one probability.
+    ((p + 0.0).to_bits() << 1) | positive as u64
+}
+
+/// The probability of a packed score.
+pub fn packed_probability(score: u64) -> f64 {
+    f64::from_bits(score >> 1)
+}
+
+/// Metrics from packed scores ([`pack_score`]), one per row, in any order: sorted in
+/// place, then summed over runs of tied probabilities as [`binary_metrics`] does.
+/// O(n log n) time, no extra memory.
+pub fn binary_metrics_from_packed(scores: &mut [u64]) -> Result<BinaryMetrics> {
+    scores.sort_unstable();
+    if let Some(&last) = scores.last() {
+        let p = packed_probability(last);
+        if !(0.0..=1.0).contains(&p) {
+            return Err(Error::InvalidArgument {
+                what: "predicted probability".to_string(),
+                reason: format!("{p} is not in [0, 1]"),
+            });
         }
     }
-    binary_metrics(&groups)
+    let mut sums = GroupSums::default();
+    for run in scores.chunk_by(|a, b| a >> 1 == b >> 1) {
+        // Within a run the negatives (y = 0) sort first.
+        let neg = run.partition_point(|s| s & 1 == 0) as u64;
+        sums.add(packed_probability(run[0]), run.len() as u64 - neg, neg);
+    }
+    sums.finish()
+}
+
+/// The metrics' sums over groups of tied probabilities, fed in ascending order.
+#[derive(Default)]
+struct GroupSums {
+    n_pos: u64,
+    n_neg: u64,
+    /// 2U = Σ over groups of positives × (2·negatives below + negatives tied), exact in
+    /// integers.
+    twice_u: u128,
+    log_loss: (f64, f64),
+    brier: (f64, f64),
+    true_positives: u64,
+    false_positives: u64,
+}
+
+impl GroupSums {
+    fn add(&mut self, p: f64, pos: u64, neg: u64) {
+        self.twice_u += pos as u128 * (2 * self.n_neg as u128 + neg as u128);
+        self.n_pos += pos;
+        self.n_neg += neg;
+        let clipped = p.clamp(LOG_LOSS_EPS, 1.0 - LOG_LOSS_EPS);
+        // Only the logarithms a group needs: most groups are a single row.
+        let mut loss = 0.0;
+        if pos > 0 {
+            loss += pos as f64 * -clipped.ln();
+        }
+        if neg > 0 {
+            loss += neg as f64 * -(-clipped).ln_1p();
+        }
+        neumaier_add(&mut self.log_loss.0, &mut self.log_loss.1, loss);
+        let sq = pos as f64 * (1.0 - p) * (1.0 - p) + neg as f64 * p * p;
+        neumaier_add(&mut self.brier.0, &mut self.brier.1, sq);
+        if p >= THRESHOLD {
+            self.true_positives += pos;
+            self.false_positives += neg;
+        }
+    }
+
+    fn finish(self) -> Result<BinaryMetrics> {
+        let (n_pos, n_neg) = (self.n_pos, self.n_neg);
+        let n = n_pos + n_neg;
+        if n == 0 {
+            return Err(Error::EmptyInput {
+                source: "the classification metrics input".to_string(),
+            });
+        }
+        let n_f = n as f64;
+        let auc = (n_pos > 0 && n_neg > 0).then(|| self.twice_u as f64 / (2.0 * n_pos as f64 * n_neg as f64));
+        let (tp, fp) = (self.true_positives, self.false_positives);
+        let fn_ = n_pos - tp;
+        let tn = n_neg - fp;
+        let ratio = |num: u64, den: u64| (den > 0).then(|| num as f64 / den as f64);
+        Ok(BinaryMetrics {
+            n,
+            n_positive: n_pos,
+            base_rate: n_pos as f64 / n_f,
+            auc,
+            log_loss: (self.log_loss.0 + self.log_loss.1) / n_f,
+            brier: (self.brier.0 + self.brier.1) / n_f,
+            threshold: THRESHOLD,
+            accuracy: (tp + tn) as f64 / n_f,
+            precision: ratio(tp, tp + fp),
+            recall: ratio(tp, n_pos),
+            f1: ratio(2 * tp, 2 * tp + fp + fn_),
+            true_positives: tp,
+            false_positives: fp,
+            true_negatives: tn,
+            false_negatives: fn_,
+        })
+    }
 }
 
 /// Is the score `p` in a deterministic sample of about `fraction` of the scores?
@@ -222,16 +250,79 @@ mod tests {
     #[test]
     fn scores_one_per_row_agree_with_groups() {
         // A second method: the same rows as per-row scores in a scrambled order.
-        let mut scores = vec![(0.8, true), (0.4, false), (0.1, false), (0.4, true)];
+        let pack = |rows: &[(f64, bool)]| rows.iter().map(|&(p, y)| pack_score(p, y)).collect::<Vec<_>>();
+        let mut scores = pack(&[(0.8, true), (0.4, false), (0.1, false), (0.4, true)]);
         let grouped = binary_metrics(&[(0.1, 0, 1), (0.4, 1, 1), (0.8, 1, 0)]).unwrap();
-        assert_eq!(binary_metrics_from_scores(&mut scores).unwrap(), grouped);
+        assert_eq!(binary_metrics_from_packed(&mut scores).unwrap(), grouped);
         assert_eq!(
-            binary_metrics_from_scores(&mut [(-0.0, true), (0.0, false)])
+            binary_metrics_from_packed(&mut pack(&[(-0.0, true), (0.0, false)]))
                 .unwrap()
                 .auc,
             Some(0.5)
         );
-        assert!(binary_metrics_from_scores(&mut [(f64::NAN, true)]).is_err());
+        assert!(binary_metrics_from_packed(&mut pack(&[(f64::NAN, true)])).is_err());
+        assert!(binary_metrics_from_packed(&mut pack(&[(0.3, false), (1.5, true)])).is_err());
+    }
+
+    #[test]
+    fn packed_scores_sort_as_probabilities_and_stay_finite_floats() {
+        let ps = [0.0, 5e-324, 1e-300, 0.25, 0.5, 0.5000000000000001, 1.0];
+        let packed: Vec<u64> = ps
+            .iter()
+            .flat_map(|&p| [pack_score(p, false), pack_score(p, true)])
+            .collect();
+        assert!(packed.windows(2).all(|w| w[0] < w[1]));
+        for (&p, pair) in ps.iter().zip(packed.chunks(2)) {
+            assert_eq!(packed_probability(pair[0]), p);
+            assert!(f64::from_bits(pair[1]).is_finite());
+        }
+    }
+
+    #[test]
+    fn many_scores_agree_with_pairs_counted_directly() {
+        // A second method: the AUC as the share of (positive, negative) pairs ordered
+        // right, ties ½, counted pair by pair; probabilities on a coarse grid so that
+        // many rows tie.
+        let mut state = 7u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let rows: Vec<(f64, bool)> = (0..600)
+            .map(|_| {
+                let p = (next() * 40.0).floor() / 40.0;
+                (p, next() < p)
+            })
+            .collect();
+        let (mut wins, mut pairs) = (0.0, 0.0);
+        for &(pp, yp) in &rows {
+            for &(pn, yn) in &rows {
+                if yp && !yn {
+                    pairs += 1.0;
+                    wins += if pp > pn {
+                        1.0
+                    } else if pp == pn {
+                        0.5
+                    } else {
+                        0.0
+                    };
+                }
+            }
+        }
+        let mut packed: Vec<u64> = rows.iter().map(|&(p, y)| pack_score(p, y)).collect();
+        let m = binary_metrics_from_packed(&mut packed).unwrap();
+        assert!((m.auc.unwrap() - wins / pairs).abs() < 1e-15);
+        let log_loss = rows
+            .iter()
+            .map(|&(p, y)| {
+                let p = p.clamp(LOG_LOSS_EPS, 1.0 - LOG_LOSS_EPS);
+                -if y { p.ln() } else { (1.0 - p).ln() }
+            })
+            .sum::<f64>()
+            / rows.len() as f64;
+        assert!((m.log_loss - log_loss).abs() < 1e-12 * log_loss);
     }
 
     #[test]

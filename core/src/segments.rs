@@ -104,7 +104,11 @@ impl Segments {
 /// The `q` quantile of ascending `sorted` values by linear interpolation between the
 /// closest ranks (R's type 7, numpy's default, PostgreSQL's `percentile_cont`).
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len();
+    quantile_sorted_by(sorted.len(), q, |i| sorted[i])
+}
+
+/// [`quantile_sorted`] of `n` ascending values that `value(i)` reads.
+pub fn quantile_sorted_by(n: usize, q: f64, value: impl Fn(usize) -> f64) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
@@ -112,7 +116,7 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
     let below = position.floor() as usize;
     let above = (below + 1).min(n - 1);
     let weight = position - below as f64;
-    sorted[below] + weight * (sorted[above] - sorted[below])
+    value(below) + weight * (value(above) - value(below))
 }
 
 #[cfg(test)]

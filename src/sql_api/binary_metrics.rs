@@ -2,9 +2,10 @@
 //! confusion counts of any probabilities, as a parallel aggregate.
 //!
 //! An exact AUC needs every score sorted, so the state keeps them: a `float8[]` of
-//! `[count, sample_fraction, k, q₁ … q_k, p₁, y₁, p₂, y₂, …]` that grows by doubling (16
-//! bytes a row); with quantiles q, the result also has the scores' quantiles (training's
-//! value-segment cut points, from the sort the AUC needs anyway).
+//! `[count, sample_fraction, k, q₁ … q_k, s₁, s₂, …]` that grows by doubling, each score
+//! `sᵢ` one (p, y) pair packed in 64 bits (`cltv_core::classification::pack_score`: 8
+//! bytes a row, sorted as integers); with quantiles q, the result also has the scores'
+//! quantiles (training's value-segment cut points, from the sort the AUC needs anyway).
 //! With `sample_fraction` < 1 it keeps a deterministic sample of the scores, tie groups
 //! whole (see `cltv_core::classification::in_score_sample`); `cltv_train` uses that above
 //! `SCORE_SAMPLE_ROWS` rows so that memory stays bounded.
@@ -13,14 +14,16 @@ use super::agg_state::{aggregate_context, arg, combine, read_state, writable_sta
 use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::Float8Array;
-use cltv_core::classification::{binary_metrics_from_scores, in_score_sample};
+use cltv_core::classification::{
+    binary_metrics_from_packed, in_score_sample, pack_score, packed_probability,
+};
 use cltv_core::error::Error;
-use cltv_core::segments::quantile_sorted;
+use cltv_core::segments::{quantile_sorted, quantile_sorted_by};
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
 /// Above this many rows per split, `cltv_train` scores a deterministic sample of this size
-/// (≈ 128 MB of state) for its metrics.
+/// (≈ 64 MB of state) for its metrics.
 pub(crate) const SCORE_SAMPLE_ROWS: i64 = 8_000_000;
 
 /// Elements in front of the scores: count, sample fraction, k and the k quantiles.
@@ -107,7 +110,7 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_sfunc(fcinfo: pg_sys::Functi
             }
             let mut header = vec![0.0, fraction, quantiles.len() as f64];
             header.extend(quantiles);
-            with_room(None, &header, 2, 0, 1)
+            with_room(None, &header, 1, 0, 1)
         }
     };
     if !in_score_sample(p, fraction) {
@@ -115,13 +118,12 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_sfunc(fcinfo: pg_sys::Functi
     }
     let header = header_len(state.as_slice());
     let used = state.as_slice()[0] as usize;
-    if header + 2 * (used + 1) > state.len() {
+    if header + used + 1 > state.len() {
         let head = state.as_slice()[..header].to_vec();
-        state = with_room(Some(&state), &head, 2, used, used + 1);
+        state = with_room(Some(&state), &head, 1, used, used + 1);
     }
     let values = state.as_mut_slice();
-    values[header + 2 * used] = p;
-    values[header + 2 * used + 1] = if y.value() != 0 { 1.0 } else { 0.0 };
+    values[header + used] = f64::from_bits(pack_score(p, y.value() != 0));
     values[0] = (used + 1) as f64;
     state.into_datum()
 }
@@ -143,15 +145,14 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_combine(
             })
         }
         let (used, extra) = (mine[0] as usize, other[0] as usize);
-        let mut merged = if header + 2 * (used + extra) > ours.len() {
+        let mut merged = if header + used + extra > ours.len() {
             let head = mine[..header].to_vec();
-            with_room(Some(&ours), &head, 2, used, used + extra)
+            with_room(Some(&ours), &head, 1, used, used + extra)
         } else {
             ours
         };
         let values = merged.as_mut_slice();
-        values[header + 2 * used..header + 2 * (used + extra)]
-            .copy_from_slice(&other[header..header + 2 * extra]);
+        values[header + used..header + used + extra].copy_from_slice(&other[header..header + extra]);
         values[0] = (used + extra) as f64;
         merged
     })
@@ -174,18 +175,17 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_final(fcinfo: pg_sys::Functi
         (*fcinfo).isnull = true;
         return pg_sys::Datum::from(0usize);
     }
-    let mut scores: Vec<(f64, bool)> = values[header..header + 2 * used]
-        .chunks_exact(2)
-        .map(|pair| (pair[0], pair[1] != 0.0))
+    let mut scores: Vec<u64> = values[header..header + used]
+        .iter()
+        .map(|s| s.to_bits())
         .collect();
     // Sorts the scores, which the quantiles then read.
-    let metrics = binary_metrics_from_scores(&mut scores).or_raise();
+    let metrics = binary_metrics_from_packed(&mut scores).or_raise();
     let mut json = serde_json::to_value(metrics).expect("metrics serialise");
     if header > 3 {
-        let sorted: Vec<f64> = scores.iter().map(|s| s.0).collect();
         let quantiles: Vec<f64> = values[3..header]
             .iter()
-            .map(|q| quantile_sorted(&sorted, *q))
+            .map(|q| quantile_sorted_by(scores.len(), *q, |i| packed_probability(scores[i])))
             .collect();
         json["score_quantiles"] = quantiles.into();
     }
