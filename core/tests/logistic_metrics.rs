@@ -5,7 +5,7 @@
 
 mod common;
 
-use cltv_core::classification::binary_metrics;
+use cltv_core::classification::{binary_metrics, binary_metrics_from_packed, pack_score};
 use cltv_core::logistic::{Irls, LogitOptions, LogitPass, Step};
 use common::{assert_rel, read_csv};
 
@@ -71,6 +71,30 @@ fn tied_probabilities_match_scikit_learn() {
     let mut reversed = groups.clone();
     reversed.reverse();
     assert_eq!(binary_metrics(&reversed).unwrap(), m);
+    // One packed score per row, as cltv_binary_metrics keeps them: the same metrics.
+    let mut packed: Vec<u64> = rows.iter().map(|&(y, p)| pack_score(p, y)).collect();
+    assert_eq!(binary_metrics_from_packed(&mut packed).unwrap(), m);
+}
+
+#[test]
+fn the_pass_that_converges_is_announced_and_its_coefficients_are_the_fit() {
+    // cltv_train evaluates the training metrics in the pass that Irls expects to be the
+    // last; that only holds if the fit then reports that pass's own coefficients.
+    let data = read_csv("spector_logit.csv");
+    let mut irls = Irls::new(data.p(), &data.features, &LogitOptions::default()).unwrap();
+    let mut announced = Vec::new();
+    let (fit, final_beta) = loop {
+        let beta = irls.beta().to_vec();
+        announced.push(irls.expects_convergence());
+        let rows = data.rows.iter().map(|(y, x)| (*y == 1.0, x.as_slice()));
+        let pass = LogitPass::from_rows(data.p(), rows, &beta).unwrap();
+        if let Step::Converged { fit } = irls.step(&pass).unwrap() {
+            break (fit, beta);
+        }
+    };
+    assert_eq!(announced.last(), Some(&true), "{announced:?}");
+    assert_eq!(announced.iter().filter(|a| **a).count(), 1, "{announced:?}");
+    assert_eq!(fit.estimate, final_beta);
 }
 
 #[test]

@@ -67,12 +67,18 @@ fn feature_sds(ctx: &TrainContext) -> Vec<f64> {
         .unwrap_or_else(|| vec![1.0; ctx.features.len()])
 }
 
+/// The training and test metrics of a fit, and the value-segment cut points among the
+/// training rows' probabilities.
+type Metrics = (serde_json::Value, serde_json::Value, Option<Vec<f64>>);
+
 fn fit(ctx: &TrainContext) -> Trained {
-    let (fit, counts) = fit_only(ctx);
+    let (fit, counts, metrics) = fit_only(ctx, true);
     let mut fit_json = serde_json::to_value(&fit).expect("a logistic fit serialises");
     fit_json["kind"] = "logistic".into();
+    // Whether the metrics cost a pass of their own (the benchmark counts the passes).
+    fit_json["metrics_in_last_pass"] = metrics.is_some().into();
     let (train_metrics, test_metrics, cut_points) =
-        metrics_pass(ctx, &fit.estimate, fit.n as i64, counts.n_test);
+        metrics.unwrap_or_else(|| metrics_pass(ctx, &fit.estimate, fit.n as i64, counts.n_test));
     Trained {
         groups: None,
         segments: super::segments_with(ctx, cut_points),
@@ -86,8 +92,9 @@ fn fit(ctx: &TrainContext) -> Trained {
     }
 }
 
-/// The input checks and the fit over every training row, with the first pass's counts.
-fn fit_only(ctx: &TrainContext) -> (LogitFit, RowCounts) {
+/// The input checks and the fit over every training row, with the first pass's counts and,
+/// when `with_metrics` and IRLS could evaluate them in its last pass, the fit's metrics.
+fn fit_only(ctx: &TrainContext, with_metrics: bool) -> (LogitFit, RowCounts, Option<Metrics>) {
     let names = ctx.features;
     let mut opts = options(ctx);
     let p = names.len();
@@ -128,13 +135,14 @@ fn fit_only(ctx: &TrainContext) -> (LogitFit, RowCounts) {
         opts.penalty_scale = LogitOptions::feature_variances(&first_pass);
     }
 
-    let mut fit = match ctx.opts.solver {
-        Solver::Irls => irls(ctx, state, &opts),
-        Solver::Lbfgs => lbfgs(ctx, &opts),
+    let split_sizes = with_metrics.then_some((first_pass.n as i64, counts.n_test));
+    let (mut fit, metrics) = match ctx.opts.solver {
+        Solver::Irls => irls(ctx, state, &opts, split_sizes),
+        Solver::Lbfgs => (lbfgs(ctx, &opts), None),
     };
     fit.describe_features(&first_pass);
     super::warn_collinearity(names, &fit.vif, None);
-    (fit, counts)
+    (fit, counts, metrics)
 }
 
 /// The fitting options of the call (per-slope penalties are set from a first pass).
@@ -148,7 +156,16 @@ fn options(ctx: &TrainContext) -> LogitOptions {
 }
 
 /// Newton iterations, each one aggregate pass over the table at the current β.
-fn irls(ctx: &TrainContext, first_pass: Vec<f64>, opts: &LogitOptions) -> LogitFit {
+///
+/// With `split_sizes` (training and test rows), the pass that `Irls` expects to be the
+/// last also scores every row for the metrics; when the fit then reports that pass's own
+/// coefficients, those are its metrics and the separate metrics pass is saved.
+fn irls(
+    ctx: &TrainContext,
+    first_pass: Vec<f64>,
+    opts: &LogitOptions,
+    split_sizes: Option<(i64, i64)>,
+) -> (LogitFit, Option<Metrics>) {
     // The first pass proved every complete row finite with a 0/1 target, so later passes
     // skip those checks (the planner then does not compute them).
     let query = format!(
@@ -157,25 +174,68 @@ fn irls(ctx: &TrainContext, first_pass: Vec<f64>, opts: &LogitOptions) -> LogitF
     );
     let mut irls = Irls::new(ctx.features.len(), ctx.features, opts).or_raise();
     let mut state = first_pass; // accumulated at β = 0, where Irls starts
+    let mut metrics: Option<Metrics> = None;
     loop {
         // The passes are queries, which check for interrupts themselves; so does each step.
         pg_sys::check_for_interrupts!();
         let pass = LogitPass::from_state(&state).or_raise();
+        let pass_beta = irls.beta().to_vec();
         match irls.step(&pass) {
-            Ok(Step::Converged { fit }) => return fit,
+            Ok(Step::Converged { fit }) => {
+                let metrics = metrics.filter(|_| fit.estimate == pass_beta);
+                return (fit, metrics);
+            }
             Ok(Step::Continue { .. }) => {}
             Err(Error::NotConverged { .. }) if ctx.opts.allow_nonconvergence => {
-                return irls.finish_unconverged().or_raise()
+                return (irls.finish_unconverged().or_raise(), None)
             }
             Err(e) => raise(e),
         }
         // Each pass is a query: cancel and statement_timeout interrupt it like any other.
-        state = ctx
-            .query_one(&query, vec![irls.beta().to_vec().into()], |row| {
-                row.get::<Vec<f64>>(1)
-            })
-            .unwrap_or_else(|| ctx.too_few_rows());
+        let beta = irls.beta().to_vec();
+        (state, metrics) = match split_sizes.filter(|_| irls.expects_convergence()) {
+            Some((n_train, n_test)) => {
+                let (state, found) = last_pass(ctx, &beta, n_train, n_test);
+                (state, Some(found))
+            }
+            None => {
+                let state = ctx
+                    .query_one(&query, vec![beta.into()], |row| row.get::<Vec<f64>>(1))
+                    .unwrap_or_else(|| ctx.too_few_rows());
+                (state, None)
+            }
+        };
     }
+}
+
+/// An IRLS pass at `beta` that also scores every complete row at `beta` for the metrics
+/// (as the metrics pass does), in the same scan.
+fn last_pass(ctx: &TrainContext, beta: &[f64], n_train: i64, n_test: i64) -> (Vec<f64>, Metrics) {
+    let sql = &ctx.sql;
+    let (columns, predictor, bound) = Lookup::single(beta).bind_columns(&sql.features);
+    let (aggregates, metrics_args) = metrics_aggregates(ctx, n_train, n_test, 4, "s.complete AND ");
+    let query = format!(
+        "SELECT cltv_logreg_state(s.y = 1, s.x, $3) FILTER (WHERE s.complete AND NOT s.is_test),
+                {aggregates}
+           FROM (SELECT r.y, r.x, r.is_test, r.complete,
+                        1 / (1 + exp(-least(greatest({predictor}, -700), 700))) AS p
+                   FROM (SELECT {target} AS y, {x} AS x, {is_test} AS is_test,
+                                {complete} AS complete{columns}
+                           FROM {from}) AS r) AS s",
+        target = sql.target,
+        x = sql.feature_array(),
+        is_test = sql.is_test,
+        complete = sql.complete,
+        from = sql.from,
+    );
+    debug_assert!(bound.args.is_empty(), "one model's coefficients are literals");
+    let mut args = vec![beta.to_vec().into()];
+    args.extend(metrics_args);
+    ctx.query_one(&query, args, |row| match row.get::<Vec<f64>>(1)? {
+        Some(state) => Ok(Some((state, read_metrics(row, 2)?))),
+        None => Ok(None),
+    })
+    .unwrap_or_else(|| ctx.too_few_rows())
 }
 
 /// linfa-logistic over the training rows in memory.
@@ -204,12 +264,7 @@ fn lbfgs(ctx: &TrainContext, opts: &LogitOptions) -> LogitFit {
 /// parallel pass. Above `SCORE_SAMPLE_ROWS` rows a split is scored on a deterministic
 /// sample of that size, and its metrics say so with `sample_fraction`. The same pass finds
 /// the value-segment cut points among the training rows' probabilities.
-fn metrics_pass(
-    ctx: &TrainContext,
-    estimate: &[f64],
-    n_train: i64,
-    n_test: i64,
-) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
+fn metrics_pass(ctx: &TrainContext, estimate: &[f64], n_train: i64, n_test: i64) -> Metrics {
     metrics_query(ctx, Lookup::single(estimate), n_train, n_test)
 }
 
@@ -225,7 +280,7 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
     }
     let names = ctx.features;
     let width = names.len() + 1;
-    let (pooled, counts) = fit_only(ctx);
+    let (pooled, counts, _) = fit_only(ctx, false);
 
     // The first pass of every group, at β = 0 (where Irls starts).
     let query = format!(
@@ -375,51 +430,67 @@ fn grouped_query(query: &str, args: Vec<pgrx::datum::DatumWithOid<'static>>) -> 
 /// model's, or the row's group's), written out in SQL: no function call per row. η is
 /// clamped to ±700, where the probability is 0 or 1 to double precision anyway, so that
 /// `exp` cannot overflow.
-fn metrics_query(
-    ctx: &TrainContext,
-    lookup: Lookup,
-    n_train: i64,
-    n_test: i64,
-) -> (serde_json::Value, serde_json::Value, Option<Vec<f64>>) {
-    let fraction = |n: i64| (SCORE_SAMPLE_ROWS as f64 / n.max(1) as f64).min(1.0);
+fn metrics_query(ctx: &TrainContext, lookup: Lookup, n_train: i64, n_test: i64) -> Metrics {
     let sql = &ctx.sql;
     let (columns, predictor, bound) = lookup.bind_columns(&sql.features);
-    let with_segments = super::segments_available();
+    let (aggregates, args) = metrics_aggregates(ctx, n_train, n_test, 3, "");
     let query = format!(
-        "SELECT cltv_binary_metrics(s.y = 1, s.p, $3{quantiles}) FILTER (WHERE NOT s.is_test),
-                cltv_binary_metrics(s.y = 1, s.p, $4) FILTER (WHERE s.is_test)
-           FROM (SELECT r.y, 1 / (1 + exp(-least(greatest({eta}, -700), 700))) AS p, r.is_test
+        "SELECT {aggregates}
+           FROM (SELECT r.y, 1 / (1 + exp(-least(greatest({predictor}, -700), 700))) AS p, r.is_test
                    FROM (SELECT {target} AS y, {is_test} AS is_test{columns}
                            FROM {from} {join} WHERE {complete}) AS r) AS s",
-        eta = predictor,
         join = bound.join,
         target = sql.target,
         is_test = sql.is_test,
         from = sql.from,
         complete = sql.complete,
-        quantiles = if with_segments { ", $5" } else { "" },
     );
-    let mut args = vec![
+    let mut args = args;
+    args.extend(bound.args);
+    ctx.query_one(&query, args, |row| read_metrics(row, 1))
+}
+
+/// The train and test `cltv_binary_metrics` aggregates over rows `s(y, p, is_test)` for
+/// which `filter` (a condition followed by `AND`, or nothing) holds, and their parameters
+/// from `$first` on: each split's sample fraction (above `SCORE_SAMPLE_ROWS` rows a split
+/// is scored on a deterministic sample of that size, and its metrics say so with
+/// `sample_fraction`), then the value-segment quantiles the training aggregate reports.
+fn metrics_aggregates(
+    ctx: &TrainContext,
+    n_train: i64,
+    n_test: i64,
+    first: usize,
+    filter: &str,
+) -> (String, Vec<pgrx::datum::DatumWithOid<'static>>) {
+    let fraction = |n: i64| (SCORE_SAMPLE_ROWS as f64 / n.max(1) as f64).min(1.0);
+    let (train, test, quantiles) = (first, first + 1, first + 2);
+    let quantiles = if super::segments_available() {
+        format!(", ${quantiles}")
+    } else {
+        String::new()
+    };
+    let aggregates = format!(
+        "cltv_binary_metrics(s.y = 1, s.p, ${train}{quantiles}) FILTER (WHERE {filter}NOT s.is_test),
+         cltv_binary_metrics(s.y = 1, s.p, ${test}) FILTER (WHERE {filter}s.is_test)"
+    );
+    let args = vec![
         fraction(n_train).into(),
         fraction(n_test).into(),
         ctx.opts.segments.quantiles.clone().into(),
     ];
-    args.extend(bound.args);
-    ctx.query_one(&query, args, read_metrics)
+    (aggregates, args)
 }
 
-/// The train and test metrics of a metrics pass (columns 1 and 2), and the value-segment
-/// cut points the training metrics carry.
-fn read_metrics(
-    row: &pgrx::spi::SpiTupleTable,
-) -> Result<(serde_json::Value, serde_json::Value, Option<Vec<f64>>), pgrx::spi::SpiError> {
+/// The train and test metrics in columns `first` and `first + 1` of a metrics query, and
+/// the value-segment cut points the training metrics carry.
+fn read_metrics(row: &pgrx::spi::SpiTupleTable, first: usize) -> Result<Metrics, pgrx::spi::SpiError> {
     let metrics = |i| -> Result<serde_json::Value, pgrx::spi::SpiError> {
         Ok(row.get::<JsonB>(i)?.map_or(serde_json::Value::Null, |j| j.0))
     };
-    let mut train = metrics(1)?;
+    let mut train = metrics(first)?;
     let cut_points = train
         .as_object_mut()
         .and_then(|m| m.remove("score_quantiles"))
         .and_then(|q| serde_json::from_value::<Vec<f64>>(q).ok());
-    Ok((train, metrics(2)?, cut_points))
+    Ok((train, metrics(first + 1)?, cut_points))
 }

@@ -103,6 +103,26 @@ SELECT abs((v.metrics -> 'train' ->> 'auc')::float8 - pairs.auc) < 1e-12 AS auc_
  WHERE v.model = 'grade' AND v.version = 1;
 SELECT jsonb_object_keys(metrics -> 'train') AS metric FROM cltv.model_versions WHERE model = 'grade' AND version = 1 ORDER BY 1;
 
+-- The pass IRLS expects to be its last also scores every row, so the metrics cost no pass
+-- of their own; the fit then keeps that pass's coefficients. Both splits' metrics equal
+-- scoring each side's rows with the stored model.
+CREATE TABLE visits AS
+SELECT i AS id, (i % 17) / 4.0 AS recency, ((i * 7919) % 23) / 5.0 AS frequency,
+       ((i * 104729) % 1000) / 1000.0 < 1 / (1 + exp(-(1 - 0.6 * ((i % 17) / 4.0) + 0.3 * (((i * 7919) % 23) / 5.0)))) AS churned
+  FROM generate_series(1, 3000) AS i;
+SELECT version FROM cltv_train('visits', 'visits', 'churned', ARRAY['recency', 'frequency'],
+                               kind => 'logistic', options => '{"test_fraction": 0.25, "split_key": "id"}');
+WITH sides AS (
+    SELECT CASE WHEN (hashtextextended(v.id::text, 0) & 16777215) < 0.25 * 16777216 THEN 'test' ELSE 'train' END AS side,
+           cltv_binary_metrics(v.churned, cltv_predict('visits', v)) AS m
+      FROM visits v GROUP BY 1)
+SELECT s.side, (mv.fit ->> 'metrics_in_last_pass')::boolean AS metrics_in_last_pass,
+       (mv.metrics -> s.side ->> 'n')::int = (s.m ->> 'n')::int AS same_n,
+       (mv.metrics -> s.side ->> 'auc')::float8 = (s.m ->> 'auc')::float8 AS same_auc,
+       abs((mv.metrics -> s.side ->> 'log_loss')::float8 - (s.m ->> 'log_loss')::float8) < 1e-15 AS same_log_loss,
+       (mv.metrics -> s.side ->> 'true_positives') = (s.m ->> 'true_positives') AS same_confusion
+  FROM sides s, cltv.model_versions mv WHERE mv.model = 'visits' ORDER BY 1;
+
 -- Ridge-style l2 (scikit-learn's C = 1/l2, intercept not penalised) shrinks the slopes.
 SELECT version FROM cltv_train('grade', 'spector', 'grade', ARRAY['gpa', 'tuce', 'psi'],
                                kind => 'logistic', options => '{"test_fraction": 0, "l2": 1}');
