@@ -241,6 +241,16 @@ fn validate_header(buf: &[f64]) -> Result<usize> {
     Ok(p)
 }
 
+/// The feature count of a logistic state at the front of `buf`, which may go on after it
+/// (as in [`crate::scored_pass`]).
+pub fn prefix_features(buf: &[f64]) -> Result<usize> {
+    let p = match buf.get(P_IDX).copied().and_then(as_count) {
+        Some(p) if p <= MAX_FEATURES as u64 => p as usize,
+        _ => return validate_header(buf),
+    };
+    validate_header(&buf[..state_len(p).min(buf.len())])
+}
+
 /// Header plus the counters.
 fn validate_counts(buf: &[f64]) -> Result<usize> {
     let p = validate_header(buf)?;

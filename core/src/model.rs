@@ -265,11 +265,18 @@ impl LinearScorer {
     /// The caller has checked `x.len() == n_features()`.
     #[inline]
     pub fn predict(&self, x: &[f64]) -> f64 {
-        self.coefficients
-            .iter()
-            .zip(x)
-            .fold(self.intercept, |acc, (b, v)| acc + b * v)
+        linear_predictor(self.intercept, &self.coefficients, x)
     }
+}
+
+/// `intercept + coefficients · x`, summed from the intercept on: every scoring path adds in
+/// this order, so the same model gives the same bits wherever it scores a row.
+#[inline]
+pub fn linear_predictor(intercept: f64, coefficients: &[f64], x: &[f64]) -> f64 {
+    coefficients
+        .iter()
+        .zip(x)
+        .fold(intercept, |acc, (b, v)| acc + b * v)
 }
 
 #[cfg(test)]

@@ -68,3 +68,26 @@ pub(super) unsafe fn combine(
         }
     }
 }
+
+/// A state of `header` and `width`-element items with room for at least `needed` items,
+/// holding the first `used` items of `old` (whose header it copies; `header` otherwise).
+/// Capacity doubles, so appending stays amortised O(1).
+pub(super) unsafe fn with_room(
+    old: Option<&Float8Array>,
+    header: &[f64],
+    width: usize,
+    used: usize,
+    needed: usize,
+) -> Float8Array {
+    let old_capacity = old.map_or(0, |s| (s.len() - header.len()) / width);
+    let capacity = needed.max(2 * old_capacity).max(64);
+    // Allocated per call; the aggregate machinery copies a new state into its own context.
+    let mut grown = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, header.len() + width * capacity);
+    let values = grown.as_mut_slice();
+    let filled = header.len() + width * used;
+    match old {
+        Some(old) => values[..filled].copy_from_slice(&old.as_slice()[..filled]),
+        None => values[..header.len()].copy_from_slice(header),
+    }
+    grown
+}

@@ -10,10 +10,9 @@
 //! whole (see `cltv_core::classification::in_score_sample`); `cltv_train` uses that above
 //! `SCORE_SAMPLE_ROWS` rows so that memory stays bounded.
 
-use super::agg_state::{aggregate_context, arg, combine, read_state, writable_state};
+use super::agg_state::{aggregate_context, arg, combine, read_state, with_room, writable_state};
 use super::v1_function_info;
 use crate::error::{raise, OrRaise};
-use crate::float8_array::Float8Array;
 use cltv_core::classification::{
     binary_metrics_from_packed, in_score_sample, pack_score, packed_probability,
 };
@@ -29,29 +28,6 @@ pub(crate) const SCORE_SAMPLE_ROWS: i64 = 8_000_000;
 /// Elements in front of the scores: count, sample fraction, k and the k quantiles.
 fn header_len(values: &[f64]) -> usize {
     3 + values[2] as usize
-}
-
-/// A state of `header` and `width`-element items with room for at least `needed` items,
-/// holding the first `used` items of `old` (whose header it copies; `header` otherwise).
-/// Capacity doubles, so appending stays amortised O(1).
-unsafe fn with_room(
-    old: Option<&Float8Array>,
-    header: &[f64],
-    width: usize,
-    used: usize,
-    needed: usize,
-) -> Float8Array {
-    let old_capacity = old.map_or(0, |s| (s.len() - header.len()) / width);
-    let capacity = needed.max(2 * old_capacity).max(64);
-    // Allocated per call; the aggregate machinery copies a new state into its own context.
-    let mut grown = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, header.len() + width * capacity);
-    let values = grown.as_mut_slice();
-    let filled = header.len() + width * used;
-    match old {
-        Some(old) => values[..filled].copy_from_slice(&old.as_slice()[..filled]),
-        None => values[..header.len()].copy_from_slice(header),
-    }
-    grown
 }
 
 v1_function_info!(pg_finfo_cltv_binary_metrics_sfunc);
@@ -171,19 +147,35 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_final(fcinfo: pg_sys::Functi
     let state = read_state(state);
     let values = state.as_slice();
     let (used, fraction, header) = (values[0] as usize, values[1], header_len(values));
-    if used == 0 {
-        (*fcinfo).isnull = true;
-        return pg_sys::Datum::from(0usize);
-    }
     let mut scores: Vec<u64> = values[header..header + used]
         .iter()
         .map(|s| s.to_bits())
         .collect();
+    match metrics_json(&mut scores, fraction, &values[3..header]) {
+        Some(json) => JsonB(json).into_datum().expect("jsonb datum"),
+        None => {
+            (*fcinfo).isnull = true;
+            pg_sys::Datum::from(0usize)
+        }
+    }
+}
+
+/// The metrics of packed scores as `cltv_binary_metrics` returns them: with the scores'
+/// `quantiles` (if any) as `score_quantiles`, and `sample_fraction` below 1. `None`
+/// without scores.
+pub(crate) fn metrics_json(
+    scores: &mut [u64],
+    fraction: f64,
+    quantiles: &[f64],
+) -> Option<serde_json::Value> {
+    if scores.is_empty() {
+        return None;
+    }
     // Sorts the scores, which the quantiles then read.
-    let metrics = binary_metrics_from_packed(&mut scores).or_raise();
+    let metrics = binary_metrics_from_packed(scores).or_raise();
     let mut json = serde_json::to_value(metrics).expect("metrics serialise");
-    if header > 3 {
-        let quantiles: Vec<f64> = values[3..header]
+    if !quantiles.is_empty() {
+        let quantiles: Vec<f64> = quantiles
             .iter()
             .map(|q| quantile_sorted_by(scores.len(), *q, |i| packed_probability(scores[i])))
             .collect();
@@ -192,7 +184,7 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_final(fcinfo: pg_sys::Functi
     if fraction < 1.0 {
         json["sample_fraction"] = fraction.into();
     }
-    JsonB(json).into_datum().expect("jsonb datum")
+    Some(json)
 }
 
 // ---------------------------------------------------------------------------------------

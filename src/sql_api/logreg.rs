@@ -4,13 +4,14 @@
 //! Like `cltv_linreg`, the state is a `float8[]` updated in place with a combine function,
 //! so each pass parallelises (and can be pushed down by Citus).
 
-use super::agg_state::{aggregate_context, arg, combine, copy_state, writable_state};
+use super::agg_state::{aggregate_context, arg, combine, copy_state, with_room, writable_state};
 use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
 use cltv_core::error::Error;
 use cltv_core::input_checks::{self, RowUse};
 use cltv_core::logistic::{self, LogitStateMut};
+use cltv_core::scored_pass;
 use pgrx::prelude::*;
 
 v1_function_info!(pg_finfo_cltv_logreg_sfunc);
@@ -173,4 +174,122 @@ COMMENT ON AGGREGATE cltv_logreg_state(boolean, float8[], float8[]) IS
     'One Newton/IRLS pass of logistic regression at coefficients beta (intercept first): the gradient, XᵀWX and the log-likelihood. cltv_train runs one per iteration';
 "#,
     name = "logreg_aggregate"
+);
+
+v1_function_info!(pg_finfo_cltv_logreg_scored_sfunc);
+
+/// Transition of the scored pass: a complete training row into the Newton sums at `beta`,
+/// and every complete row's probability into the scores (see `cltv_core::scored_pass`).
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_logreg_scored_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let agg_context = aggregate_context(fcinfo);
+    let Some(beta) = arg(fcinfo, 3).map(|d| read_vector(d, "beta")) else {
+        raise(Error::InvalidArgument {
+            what: "beta".into(),
+            reason: "must not be NULL".into(),
+        })
+    };
+    let beta = beta.as_slice();
+    let p = beta.len().checked_sub(1).unwrap_or_else(|| {
+        raise(Error::InvalidArgument {
+            what: "beta".into(),
+            reason: "needs the intercept first".into(),
+        })
+    });
+    let mut state = match arg(fcinfo, 0) {
+        Some(datum) => writable_state(datum, agg_context),
+        None => {
+            let fractions = arg(fcinfo, 5).map(|d| read_vector(d, "sample_fractions"));
+            let (train, test) = match fractions.as_ref().map(|f| f.as_slice()) {
+                None => (1.0, 1.0),
+                Some(&[train, test]) => (train, test),
+                Some(_) => raise(Error::InvalidArgument {
+                    what: "sample_fractions".into(),
+                    reason: "needs two fractions: the training rows' and the test rows'".into(),
+                }),
+            };
+            let header = scored_pass::new_header(p, train, test).or_raise();
+            with_room(None, &header, 1, 0, 1)
+        }
+    };
+    // Incomplete rows (a NULL target, a NULL among the features) are skipped.
+    let (Some(y), Some(Ok(x))) = (arg(fcinfo, 1), arg(fcinfo, 2).map(|d| Float8Array::from_datum(d))) else {
+        return state.into_datum();
+    };
+    let x = x.as_slice();
+    if x.len() != p {
+        raise(Error::WrongArrayLength {
+            expected: p,
+            got: x.len(),
+        })
+    }
+    let is_test = arg(fcinfo, 4).is_some_and(|d| d.value() != 0);
+    let (_, used) = scored_pass::read_sizes(state.as_slice()).or_raise();
+    let header = scored_pass::header_len(p);
+    let score = scored_pass::push_row(
+        &mut state.as_mut_slice()[..header],
+        y.value() != 0,
+        x,
+        beta,
+        is_test,
+    )
+    .or_raise();
+    if let Some(score) = score {
+        if header + used + 1 > state.len() {
+            let head = state.as_slice()[..header].to_vec();
+            state = with_room(Some(&state), &head, 1, used, used + 1);
+        }
+        let values = state.as_mut_slice();
+        values[header + used] = f64::from_bits(score);
+        values[logistic::state_len(p)] = (used + 1) as f64;
+    }
+    state.into_datum()
+}
+
+v1_function_info!(pg_finfo_cltv_logreg_scored_combine);
+
+/// Combine: merge a parallel worker's sums into ours and append its scores.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_logreg_scored_combine(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    combine(fcinfo, |ours, theirs, _| {
+        let (p, used) = scored_pass::read_sizes(ours.as_slice()).or_raise();
+        let (_, extra) = scored_pass::read_sizes(theirs.as_slice()).or_raise();
+        let header = scored_pass::header_len(p);
+        let mut merged = if header + used + extra > ours.len() {
+            let head = ours.as_slice()[..header].to_vec();
+            with_room(Some(&ours), &head, 1, used, used + extra)
+        } else {
+            ours
+        };
+        let theirs = theirs.as_slice();
+        let values = merged.as_mut_slice();
+        scored_pass::merge_header(&mut values[..header], theirs).or_raise();
+        values[header + used..header + used + extra].copy_from_slice(&theirs[header..header + extra]);
+        values[logistic::state_len(p)] = (used + extra) as f64;
+        merged
+    })
+}
+
+extension_sql!(
+    r#"
+CREATE FUNCTION cltv_logreg_scored_sfunc(state float8[], y boolean, x float8[], beta float8[], is_test boolean, sample_fractions float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_logreg_scored_sfunc';
+CREATE FUNCTION cltv_logreg_scored_combine(state float8[], partial float8[]) RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_logreg_scored_combine';
+CREATE AGGREGATE cltv_logreg_scored_pass(y boolean, x float8[], beta float8[], is_test boolean, sample_fractions float8[]) (
+    SFUNC = cltv_logreg_scored_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_logreg_scored_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cltv_logreg_scored_pass(boolean, float8[], float8[], boolean, float8[]) IS
+    'The IRLS pass cltv_train expects to be its last: cltv_logreg_state''s sums over the training rows and every row''s probability at beta for the training and test metrics, in one scan';
+"#,
+    name = "logreg_scored_pass"
 );

@@ -4,12 +4,14 @@
 use super::grouped::{group_lookup, GroupedFits, Lookup};
 use super::{RowCounts, TrainContext, Trained};
 use crate::error::{raise, OrRaise};
-use crate::sql_api::binary_metrics::SCORE_SAMPLE_ROWS;
+use crate::sql_api::agg_state::read_state;
+use crate::sql_api::binary_metrics::{metrics_json, SCORE_SAMPLE_ROWS};
 use cltv_core::error::Error;
 use cltv_core::groups::GroupKey;
 use cltv_core::input_checks::{self, InputCounts};
 use cltv_core::logistic::{fit_lbfgs, Irls, LogitFit, LogitOptions, LogitPass, Step};
 use cltv_core::options::Solver;
+use cltv_core::scored_pass::ScoredPass;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::json;
@@ -158,8 +160,9 @@ fn options(ctx: &TrainContext) -> LogitOptions {
 /// Newton iterations, each one aggregate pass over the table at the current β.
 ///
 /// With `split_sizes` (training and test rows), the pass that `Irls` expects to be the
-/// last also scores every row for the metrics; when the fit then reports that pass's own
-/// coefficients, those are its metrics and the separate metrics pass is saved.
+/// last is `cltv_logreg_scored_pass`, which also scores every row; when the fit then
+/// reports that pass's own coefficients, those scores give its metrics and the separate
+/// metrics pass is saved.
 fn irls(
     ctx: &TrainContext,
     first_pass: Vec<f64>,
@@ -172,13 +175,14 @@ fn irls(
         "SELECT cltv_logreg_state(s.y = 1, s.x, $3) FILTER (WHERE s.complete AND NOT s.is_test) FROM {}",
         ctx.sql.rows()
     );
+    // An extension still at 0.2.0 under this library has no scored pass.
+    let split_sizes = split_sizes.filter(|_| super::function_exists("cltv_logreg_scored_pass"));
     let mut irls = Irls::new(ctx.features.len(), ctx.features, opts).or_raise();
-    let mut state = first_pass; // accumulated at β = 0, where Irls starts
+    let mut pass = LogitPass::from_state(&first_pass).or_raise(); // at β = 0, where Irls starts
     let mut metrics: Option<Metrics> = None;
     loop {
         // The passes are queries, which check for interrupts themselves; so does each step.
         pg_sys::check_for_interrupts!();
-        let pass = LogitPass::from_state(&state).or_raise();
         let pass_beta = irls.beta().to_vec();
         match irls.step(&pass) {
             Ok(Step::Converged { fit }) => {
@@ -193,49 +197,48 @@ fn irls(
         }
         // Each pass is a query: cancel and statement_timeout interrupt it like any other.
         let beta = irls.beta().to_vec();
-        (state, metrics) = match split_sizes.filter(|_| irls.expects_convergence()) {
+        (pass, metrics) = match split_sizes.filter(|_| irls.expects_convergence()) {
             Some((n_train, n_test)) => {
-                let (state, found) = last_pass(ctx, &beta, n_train, n_test);
-                (state, Some(found))
+                let (pass, found) = scored_pass(ctx, beta, n_train, n_test);
+                (pass, Some(found))
             }
             None => {
                 let state = ctx
                     .query_one(&query, vec![beta.into()], |row| row.get::<Vec<f64>>(1))
                     .unwrap_or_else(|| ctx.too_few_rows());
-                (state, None)
+                (LogitPass::from_state(&state).or_raise(), None)
             }
         };
     }
 }
 
-/// An IRLS pass at `beta` that also scores every complete row at `beta` for the metrics
-/// (as the metrics pass does), in the same scan.
-fn last_pass(ctx: &TrainContext, beta: &[f64], n_train: i64, n_test: i64) -> (Vec<f64>, Metrics) {
-    let sql = &ctx.sql;
-    let (columns, predictor, bound) = Lookup::single(beta).bind_columns(&sql.features);
-    let (aggregates, metrics_args) = metrics_aggregates(ctx, n_train, n_test, 4, "s.complete AND ");
+/// `cltv_logreg_scored_pass` at `beta`: the Newton sums, and the metrics of every
+/// complete row scored at `beta` (sampled as the metrics pass samples).
+fn scored_pass(ctx: &TrainContext, beta: Vec<f64>, n_train: i64, n_test: i64) -> (LogitPass, Metrics) {
     let query = format!(
-        "SELECT cltv_logreg_state(s.y = 1, s.x, $3) FILTER (WHERE s.complete AND NOT s.is_test),
-                {aggregates}
-           FROM (SELECT r.y, r.x, r.is_test, r.complete,
-                        1 / (1 + exp(-least(greatest({predictor}, -700), 700))) AS p
-                   FROM (SELECT {target} AS y, {x} AS x, {is_test} AS is_test,
-                                {complete} AS complete{columns}
-                           FROM {from}) AS r) AS s",
-        target = sql.target,
-        x = sql.feature_array(),
-        is_test = sql.is_test,
-        complete = sql.complete,
-        from = sql.from,
+        "SELECT cltv_logreg_scored_pass(s.y = 1, s.x, $3, s.is_test, $4) FILTER (WHERE s.complete) FROM {}",
+        ctx.sql.rows()
     );
-    debug_assert!(bound.args.is_empty(), "one model's coefficients are literals");
-    let mut args = vec![beta.to_vec().into()];
-    args.extend(metrics_args);
-    ctx.query_one(&query, args, |row| match row.get::<Vec<f64>>(1)? {
-        Some(state) => Ok(Some((state, read_metrics(row, 2)?))),
-        None => Ok(None),
-    })
-    .unwrap_or_else(|| ctx.too_few_rows())
+    let fractions = vec![sample_fraction(n_train), sample_fraction(n_test)];
+    // The state (8 bytes a row) is read where SPI holds it, not copied into a Vec first.
+    let scored = ctx
+        .query_one(&query, vec![beta.into(), fractions.into()], |row| {
+            Ok(row
+                .get_datum_by_ordinal(1)?
+                .map(|datum| ScoredPass::from_state(unsafe { read_state(datum) }.as_slice())))
+        })
+        .unwrap_or_else(|| ctx.too_few_rows());
+    let ScoredPass { pass, train, test } = scored.or_raise();
+    let quantiles = if super::segments_available() {
+        ctx.opts.segments.quantiles.clone()
+    } else {
+        Vec::new()
+    };
+    let json = |(mut scores, fraction): (Vec<u64>, f64), quantiles: &[f64]| {
+        metrics_json(&mut scores, fraction, quantiles).unwrap_or(serde_json::Value::Null)
+    };
+    let (train, cut_points) = take_cut_points(json(train, &quantiles));
+    (pass, (train, json(test, &[]), cut_points))
 }
 
 /// linfa-logistic over the training rows in memory.
@@ -462,7 +465,6 @@ fn metrics_aggregates(
     first: usize,
     filter: &str,
 ) -> (String, Vec<pgrx::datum::DatumWithOid<'static>>) {
-    let fraction = |n: i64| (SCORE_SAMPLE_ROWS as f64 / n.max(1) as f64).min(1.0);
     let (train, test, quantiles) = (first, first + 1, first + 2);
     let quantiles = if super::segments_available() {
         format!(", ${quantiles}")
@@ -474,11 +476,17 @@ fn metrics_aggregates(
          cltv_binary_metrics(s.y = 1, s.p, ${test}) FILTER (WHERE {filter}s.is_test)"
     );
     let args = vec![
-        fraction(n_train).into(),
-        fraction(n_test).into(),
+        sample_fraction(n_train).into(),
+        sample_fraction(n_test).into(),
         ctx.opts.segments.quantiles.clone().into(),
     ];
     (aggregates, args)
+}
+
+/// The share of a split's `n` rows whose scores the metrics keep: all of them up to
+/// `SCORE_SAMPLE_ROWS`, a deterministic sample of that size above.
+fn sample_fraction(n: i64) -> f64 {
+    (SCORE_SAMPLE_ROWS as f64 / n.max(1) as f64).min(1.0)
 }
 
 /// The train and test metrics in columns `first` and `first + 1` of a metrics query, and
@@ -487,10 +495,16 @@ fn read_metrics(row: &pgrx::spi::SpiTupleTable, first: usize) -> Result<Metrics,
     let metrics = |i| -> Result<serde_json::Value, pgrx::spi::SpiError> {
         Ok(row.get::<JsonB>(i)?.map_or(serde_json::Value::Null, |j| j.0))
     };
-    let mut train = metrics(first)?;
+    let (train, cut_points) = take_cut_points(metrics(first)?);
+    Ok((train, metrics(first + 1)?, cut_points))
+}
+
+/// The training metrics without their `score_quantiles`, which are the value segments'
+/// cut points.
+fn take_cut_points(mut train: serde_json::Value) -> (serde_json::Value, Option<Vec<f64>>) {
     let cut_points = train
         .as_object_mut()
         .and_then(|m| m.remove("score_quantiles"))
         .and_then(|q| serde_json::from_value::<Vec<f64>>(q).ok());
-    Ok((train, metrics(first + 1)?, cut_points))
+    (train, cut_points)
 }

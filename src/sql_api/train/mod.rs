@@ -466,8 +466,15 @@ fn cut_points_sql(q: usize, n_train: i64) -> String {
 /// A database still at 0.1.0 (library updated, extension not yet) has none of the
 /// aggregates that find segment cut points: its versions get no segments.
 fn segments_available() -> bool {
-    Spi::get_one::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = 'cltv_score_quantiles')",
+    function_exists("cltv_score_quantiles")
+}
+
+/// Whether the installed SQL has a function of this name: the library serves every
+/// version of the extension, and an older one lacks the newer functions.
+fn function_exists(name: &str) -> bool {
+    Spi::get_one_with_args::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = $1)",
+        &[name.into()],
     )
     .ok()
     .flatten()

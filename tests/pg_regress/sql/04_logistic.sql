@@ -122,6 +122,21 @@ SELECT s.side, (mv.fit ->> 'metrics_in_last_pass')::boolean AS metrics_in_last_p
        abs((mv.metrics -> s.side ->> 'log_loss')::float8 - (s.m ->> 'log_loss')::float8) < 1e-15 AS same_log_loss,
        (mv.metrics -> s.side ->> 'true_positives') = (s.m ->> 'true_positives') AS same_confusion
   FROM sides s, cltv.model_versions mv WHERE mv.model = 'visits' ORDER BY 1;
+-- Under a parallel plan (workers' partial passes combined) the fit and its metrics agree.
+SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SELECT version FROM cltv_train('visits', 'visits', 'churned', ARRAY['recency', 'frequency'],
+                               kind => 'logistic', options => '{"test_fraction": 0.25, "split_key": "id"}');
+RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+SELECT (b.fit ->> 'metrics_in_last_pass')::boolean AS metrics_in_last_pass,
+       (SELECT bool_and(abs(x - y) < 1e-12 * greatest(1, abs(y)))
+          FROM unnest(a.coefficients, b.coefficients) AS u(x, y)) AS same_coefficients,
+       a.metrics -> 'train' ->> 'auc' = b.metrics -> 'train' ->> 'auc'
+         AND a.metrics -> 'test' ->> 'auc' = b.metrics -> 'test' ->> 'auc' AS same_auc,
+       abs((a.metrics -> 'test' ->> 'log_loss')::float8 - (b.metrics -> 'test' ->> 'log_loss')::float8) < 1e-12 AS same_log_loss
+  FROM cltv.model_versions a, cltv.model_versions b
+ WHERE a.model = 'visits' AND a.version = 1 AND b.model = 'visits' AND b.version = 2;
 
 -- Ridge-style l2 (scikit-learn's C = 1/l2, intercept not penalised) shrinks the slopes.
 SELECT version FROM cltv_train('grade', 'spector', 'grade', ARRAY['gpa', 'tuce', 'psi'],
