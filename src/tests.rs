@@ -185,16 +185,19 @@ mod tests {
              SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;",
         )
         .unwrap();
-        let plan = Spi::explain(
-            "SELECT cltv_logreg_state(churned, ARRAY[x1, x2, x3], ARRAY[0, 0, 0, 0]::float8[]) FROM lr",
-        )
-        .unwrap()
-        .0
-        .to_string();
-        assert!(
-            plan.contains("\"Partial Mode\":\"Partial\""),
-            "no partial aggregate: {plan}"
-        );
+        // Every form of the pass that cltv_train runs gets partial (parallel) aggregation.
+        for pass in [
+            "cltv_logreg_state(churned, ARRAY[x1, x2, x3], ARRAY[0, 0, 0, 0]::float8[])",
+            "cltv_logreg_first_pass_columns(churned::int::float8, ARRAY[0, 0, 0, 0]::float8[], false, x1, x2, x3)",
+            "cltv_logreg_state_columns(churned, ARRAY[0, 0, 0, 0]::float8[], x1, x2, x3)",
+            "cltv_logreg_scored_pass(churned, ARRAY[0, 0, 0, 0]::float8[], id % 5 = 0, ARRAY[1, 1]::float8[], x1, x2, x3)",
+        ] {
+            let plan = Spi::explain(&format!("SELECT {pass} FROM lr")).unwrap().0.to_string();
+            assert!(
+                plan.contains("\"Partial Mode\":\"Partial\""),
+                "no partial aggregate for {pass}: {plan}"
+            );
+        }
         Spi::run(train).unwrap();
         let worst = Spi::get_one::<f64>(
             "SELECT max(abs(a.estimate / b.estimate - 1))

@@ -69,25 +69,111 @@ pub(super) unsafe fn combine(
     }
 }
 
-/// A state of `header` and `width`-element items with room for at least `needed` items,
-/// holding the first `used` items of `old` (whose header it copies; `header` otherwise).
-/// Capacity doubles, so appending stays amortised O(1).
-pub(super) unsafe fn with_room(
-    old: Option<&Float8Array>,
-    header: &[f64],
-    width: usize,
-    used: usize,
-    needed: usize,
+/// A new growing state: `header`, then room for a first batch of items.
+pub(super) unsafe fn new_growing(header: &[f64]) -> Float8Array {
+    let mut state = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, header.len() + 64);
+    state.as_mut_slice()[..header.len()].copy_from_slice(header);
+    state
+}
+
+/// Appends `items` to a growing state whose first `header` elements are its header, the
+/// item count at `count_at`; when full, it moves to an array of twice the capacity, so
+/// appending stays amortised O(1).
+pub(super) unsafe fn append(
+    mut state: Float8Array,
+    header: usize,
+    count_at: usize,
+    items: &[f64],
 ) -> Float8Array {
-    let old_capacity = old.map_or(0, |s| (s.len() - header.len()) / width);
-    let capacity = needed.max(2 * old_capacity).max(64);
-    // Allocated per call; the aggregate machinery copies a new state into its own context.
-    let mut grown = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, header.len() + width * capacity);
-    let values = grown.as_mut_slice();
-    let filled = header.len() + width * used;
-    match old {
-        Some(old) => values[..filled].copy_from_slice(&old.as_slice()[..filled]),
-        None => values[..header.len()].copy_from_slice(header),
+    let used = state.as_slice()[count_at] as usize;
+    let filled = header + used;
+    if filled + items.len() > state.len() {
+        let capacity = (used + items.len()).max(2 * (state.len() - header)).max(64);
+        // Allocated per call; the aggregate machinery copies a new state into its own context.
+        let mut grown = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, header + capacity);
+        grown.as_mut_slice()[..filled].copy_from_slice(&state.as_slice()[..filled]);
+        state = grown;
     }
-    grown
+    let values = state.as_mut_slice();
+    values[filled..filled + items.len()].copy_from_slice(items);
+    values[count_at] = (used + items.len()) as f64;
+    state
+}
+
+/// The most feature columns a `_columns` aggregate takes: PostgreSQL passes at most 100
+/// arguments, and the transition functions also take the state and up to four more.
+pub(crate) const MAX_COLUMN_FEATURES: usize = 95;
+
+/// Where a pass's feature values are: one `float8[]` argument, or `float8` arguments from
+/// an index on (the `VARIADIC "any"` forms, which spare the query an array per row).
+#[derive(Clone, Copy)]
+pub(super) enum Features {
+    Array(usize),
+    Columns(usize),
+}
+
+impl Features {
+    /// Calls `f` with the row's `p` feature values, or `None` when one is NULL (an
+    /// incomplete row). A wrong count is an error; so is a column that is not `float8`,
+    /// checked once per call site.
+    pub(super) unsafe fn read<R>(
+        self,
+        fcinfo: pg_sys::FunctionCallInfo,
+        p: usize,
+        f: impl FnOnce(Option<&[f64]>) -> R,
+    ) -> R {
+        match self {
+            Features::Array(at) => match arg(fcinfo, at).map(|d| Float8Array::from_datum(d)) {
+                Some(Ok(x)) if x.len() != p => raise(Error::WrongArrayLength {
+                    expected: p,
+                    got: x.len(),
+                }),
+                Some(Ok(x)) => f(Some(x.as_slice())),
+                // A NULL array, or NULLs in it.
+                _ => f(None),
+            },
+            Features::Columns(first) => {
+                let got = ((*fcinfo).nargs as usize).saturating_sub(first);
+                if got != p {
+                    raise(Error::InvalidArgument {
+                        what: format!("{got} feature argument(s)"),
+                        reason: format!("the coefficients have {p}, one per feature after the intercept"),
+                    })
+                }
+                check_float8_columns(fcinfo, first);
+                let mut values = [0.0; MAX_COLUMN_FEATURES];
+                for (j, value) in values[..p].iter_mut().enumerate() {
+                    // float8 is passed by value: the datum holds its bits.
+                    match arg(fcinfo, first + j) {
+                        Some(d) => *value = f64::from_bits(d.value() as u64),
+                        None => return f(None),
+                    }
+                }
+                f(Some(&values[..p]))
+            }
+        }
+    }
+}
+
+/// Checks once per call site (marking `fn_extra`) that the arguments from `first` on are
+/// `float8`, as the `_columns` aggregates read them.
+unsafe fn check_float8_columns(fcinfo: pg_sys::FunctionCallInfo, first: usize) {
+    let flinfo = (*fcinfo).flinfo;
+    if !(*flinfo).fn_extra.is_null() {
+        return;
+    }
+    for i in first..(*fcinfo).nargs as usize {
+        let type_oid = pg_sys::get_fn_expr_argtype(flinfo, i as i32);
+        if type_oid != pg_sys::FLOAT8OID {
+            raise(Error::InvalidArgument {
+                what: format!("feature argument {}", i - first + 1),
+                reason: if type_oid == pg_sys::InvalidOid {
+                    "has a type the function cannot determine; call it as an aggregate".into()
+                } else {
+                    "must be float8: cast the column (col::float8)".into()
+                },
+            })
+        }
+    }
+    (*flinfo).fn_extra = pg_sys::MemoryContextAlloc((*flinfo).fn_mcxt, 1);
 }

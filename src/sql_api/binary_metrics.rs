@@ -10,7 +10,7 @@
 //! whole (see `cltv_core::classification::in_score_sample`); `cltv_train` uses that above
 //! `SCORE_SAMPLE_ROWS` rows so that memory stays bounded.
 
-use super::agg_state::{aggregate_context, arg, combine, read_state, with_room, writable_state};
+use super::agg_state::{aggregate_context, append, arg, combine, new_growing, read_state, writable_state};
 use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use cltv_core::classification::{
@@ -68,7 +68,7 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_sfunc(fcinfo: pg_sys::Functi
             reason: "is not in [0, 1]".into(),
         })
     }
-    let mut state = match state {
+    let state = match state {
         Some(datum) => writable_state(datum, agg_context),
         None => {
             let quantiles = if (*fcinfo).nargs > 4 {
@@ -86,22 +86,15 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_sfunc(fcinfo: pg_sys::Functi
             }
             let mut header = vec![0.0, fraction, quantiles.len() as f64];
             header.extend(quantiles);
-            with_room(None, &header, 1, 0, 1)
+            new_growing(&header)
         }
     };
     if !in_score_sample(p, fraction) {
         return state.into_datum();
     }
     let header = header_len(state.as_slice());
-    let used = state.as_slice()[0] as usize;
-    if header + used + 1 > state.len() {
-        let head = state.as_slice()[..header].to_vec();
-        state = with_room(Some(&state), &head, 1, used, used + 1);
-    }
-    let values = state.as_mut_slice();
-    values[header + used] = f64::from_bits(pack_score(p, y.value() != 0));
-    values[0] = (used + 1) as f64;
-    state.into_datum()
+    let score = f64::from_bits(pack_score(p, y.value() != 0));
+    append(state, header, 0, &[score]).into_datum()
 }
 
 v1_function_info!(pg_finfo_cltv_binary_metrics_combine);
@@ -120,17 +113,8 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_combine(
                 reason: "partial states with different sample fractions or quantiles".into(),
             })
         }
-        let (used, extra) = (mine[0] as usize, other[0] as usize);
-        let mut merged = if header + used + extra > ours.len() {
-            let head = mine[..header].to_vec();
-            with_room(Some(&ours), &head, 1, used, used + extra)
-        } else {
-            ours
-        };
-        let values = merged.as_mut_slice();
-        values[header + used..header + used + extra].copy_from_slice(&other[header..header + extra]);
-        values[0] = (used + extra) as f64;
-        merged
+        let extra = other[0] as usize;
+        append(ours, header, 0, &theirs.as_slice()[header..header + extra])
     })
 }
 
@@ -215,7 +199,7 @@ pub unsafe extern "C-unwind" fn cltv_score_quantiles_sfunc(
             reason: "is not finite".into(),
         })
     }
-    let mut state = match state {
+    let state = match state {
         Some(datum) => writable_state(datum, agg_context),
         None => {
             let quantiles = arg(fcinfo, 2)
@@ -229,19 +213,11 @@ pub unsafe extern "C-unwind" fn cltv_score_quantiles_sfunc(
             }
             let mut header = vec![0.0, quantiles.len() as f64];
             header.extend(quantiles);
-            with_room(None, &header, 1, 0, 1)
+            new_growing(&header)
         }
     };
     let header_len = 2 + state.as_slice()[1] as usize;
-    let used = state.as_slice()[0] as usize;
-    if header_len + used + 1 > state.len() {
-        let header = state.as_slice()[..header_len].to_vec();
-        state = with_room(Some(&state), &header, 1, used, used + 1);
-    }
-    let values = state.as_mut_slice();
-    values[header_len + used] = score;
-    values[0] = (used + 1) as f64;
-    state.into_datum()
+    append(state, header_len, 0, &[score]).into_datum()
 }
 
 v1_function_info!(pg_finfo_cltv_score_quantiles_combine);
@@ -259,17 +235,13 @@ pub unsafe extern "C-unwind" fn cltv_score_quantiles_combine(
                 reason: "partial states with different quantiles".into(),
             })
         }
-        let (used, extra) = (mine[0] as usize, other[0] as usize);
-        let mut merged = if header_len + used + extra > ours.len() {
-            with_room(Some(&ours), &mine[..header_len], 1, used, used + extra)
-        } else {
-            ours
-        };
-        let values = merged.as_mut_slice();
-        values[header_len + used..header_len + used + extra]
-            .copy_from_slice(&other[header_len..header_len + extra]);
-        values[0] = (used + extra) as f64;
-        merged
+        let extra = other[0] as usize;
+        append(
+            ours,
+            header_len,
+            0,
+            &theirs.as_slice()[header_len..header_len + extra],
+        )
     })
 }
 

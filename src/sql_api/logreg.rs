@@ -1,10 +1,16 @@
 //! `cltv_logreg_state(y, x, beta)`: one IRLS/Newton pass of logistic regression as a
-//! parallel aggregate. cltv_train runs it once per iteration with the current `beta`.
+//! parallel aggregate. cltv_train runs it once per iteration with the current `beta`; the
+//! first pass also checks the input (`cltv_logreg_first_pass`), and the pass it expects to
+//! be the last also scores every row (`cltv_logreg_scored_pass`).
 //!
 //! Like `cltv_linreg`, the state is a `float8[]` updated in place with a combine function,
-//! so each pass parallelises (and can be pushed down by Citus).
+//! so each pass parallelises (and can be pushed down by Citus). The `_columns` forms take
+//! the features as `float8` arguments (`VARIADIC "any"`) instead of an array, which spares
+//! every row of every pass building one.
 
-use super::agg_state::{aggregate_context, arg, combine, copy_state, with_room, writable_state};
+use super::agg_state::{
+    aggregate_context, append, arg, combine, copy_state, new_growing, writable_state, Features,
+};
 use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
@@ -16,44 +22,59 @@ use pgrx::prelude::*;
 
 v1_function_info!(pg_finfo_cltv_logreg_sfunc);
 
-/// Transition: fold one row `(y, x)` into the Newton sums at `beta`.
+/// Transition of `cltv_logreg_state(y, x, beta)`.
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_logreg_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    fold_pass(fcinfo, 3, Features::Array(2))
+}
+
+v1_function_info!(pg_finfo_cltv_logreg_columns_sfunc);
+
+/// Transition of `cltv_logreg_state_columns(y, beta, VARIADIC x)`.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_logreg_columns_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    fold_pass(fcinfo, 2, Features::Columns(3))
+}
+
+/// Folds one row `(y, x)` into the Newton sums at `beta` (argument `beta_at`).
+unsafe fn fold_pass(fcinfo: pg_sys::FunctionCallInfo, beta_at: usize, features: Features) -> pg_sys::Datum {
     let agg_context = aggregate_context(fcinfo);
     let context = agg_context.unwrap_or(pg_sys::CurrentMemoryContext);
-    let Some(beta) = arg(fcinfo, 3).map(|d| read_vector(d, "beta")) else {
+    let (beta, p) = beta_arg(fcinfo, beta_at);
+    let beta = beta.as_slice();
+    let mut state = match arg(fcinfo, 0) {
+        None => copy_state(&logistic::new_state(p), context),
+        Some(datum) => writable_state(datum, agg_context),
+    };
+    // cltv_train filters incomplete rows out before this; a direct caller's are skipped.
+    if let Some(y) = arg(fcinfo, 1) {
+        features.read(fcinfo, p, |x| {
+            if let Some(x) = x {
+                let mut stats = LogitStateMut::new(state.as_mut_slice()).or_raise();
+                stats.push(y.value() != 0, x, beta);
+            }
+        });
+    }
+    state.into_datum()
+}
+
+/// The coefficients argument of a pass (argument `at`), and the feature count it implies.
+unsafe fn beta_arg(fcinfo: pg_sys::FunctionCallInfo, at: usize) -> (Float8Array, usize) {
+    let Some(beta) = arg(fcinfo, at).map(|d| read_vector(d, "beta")) else {
         raise(Error::InvalidArgument {
             what: "beta".into(),
             reason: "must not be NULL".into(),
         })
     };
-    let beta = beta.as_slice();
     let p = beta.len().checked_sub(1).unwrap_or_else(|| {
         raise(Error::InvalidArgument {
             what: "beta".into(),
             reason: "needs the intercept first".into(),
         })
     });
-    let mut state = match arg(fcinfo, 0) {
-        None => copy_state(&logistic::new_state(p), context),
-        Some(datum) => writable_state(datum, agg_context),
-    };
-    // cltv_train filters incomplete rows out before this; a direct caller's are skipped.
-    if let (Some(y), Some(x)) = (arg(fcinfo, 1), arg(fcinfo, 2)) {
-        if let Ok(x) = Float8Array::from_datum(x) {
-            let x = x.as_slice();
-            if x.len() != p {
-                raise(Error::WrongArrayLength {
-                    expected: p,
-                    got: x.len(),
-                })
-            }
-            let mut stats = LogitStateMut::new(state.as_mut_slice()).or_raise();
-            stats.push(y.value() != 0, x, beta);
-        }
-    }
-    state.into_datum()
+    (beta, p)
 }
 
 unsafe fn read_vector(datum: pg_sys::Datum, what: &str) -> Float8Array {
@@ -85,21 +106,36 @@ pub unsafe extern "C-unwind" fn cltv_logreg_combine(fcinfo: pg_sys::FunctionCall
 
 v1_function_info!(pg_finfo_cltv_logreg_first_sfunc);
 
-/// Transition of the first pass: count and check the row (see `input_checks`), then fold
-/// it into the Newton sums if it is a complete, finite training row with a 0/1 target.
+/// Transition of `cltv_logreg_first_pass(y, x, beta, is_test)`.
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_logreg_first_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    fold_first(fcinfo, 3, 4, Features::Array(2))
+}
+
+v1_function_info!(pg_finfo_cltv_logreg_first_columns_sfunc);
+
+/// Transition of `cltv_logreg_first_pass_columns(y, beta, is_test, VARIADIC x)`.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_logreg_first_columns_sfunc(
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> pg_sys::Datum {
+    fold_first(fcinfo, 2, 3, Features::Columns(4))
+}
+
+/// The first pass's row: count and check it (see `input_checks`), then fold it into the
+/// Newton sums if it is a complete, finite training row with a 0/1 target.
+unsafe fn fold_first(
+    fcinfo: pg_sys::FunctionCallInfo,
+    beta_at: usize,
+    is_test_at: usize,
+    features: Features,
+) -> pg_sys::Datum {
     let agg_context = aggregate_context(fcinfo);
     let context = agg_context.unwrap_or(pg_sys::CurrentMemoryContext);
-    let Some(beta) = arg(fcinfo, 3).map(|d| read_vector(d, "beta")) else {
-        raise(Error::InvalidArgument {
-            what: "beta".into(),
-            reason: "must not be NULL".into(),
-        })
-    };
+    let (beta, p) = beta_arg(fcinfo, beta_at);
     let beta = beta.as_slice();
-    let p = beta.len().max(1) - 1;
     let mut state = match arg(fcinfo, 0) {
         None => {
             let mut fresh = input_checks::new_counts().to_vec();
@@ -109,22 +145,14 @@ pub unsafe extern "C-unwind" fn cltv_logreg_first_sfunc(fcinfo: pg_sys::Function
         Some(datum) => writable_state(datum, agg_context),
     };
     let y = arg(fcinfo, 1).map(|d| f64::from_bits(d.value() as u64));
-    let x = arg(fcinfo, 2).and_then(|d| Float8Array::from_datum(d).ok());
-    let x = x.as_ref().map(|x| x.as_slice());
-    if let Some(x) = x {
-        if x.len() != p {
-            raise(Error::WrongArrayLength {
-                expected: p,
-                got: x.len(),
-            })
-        }
-    }
-    let is_test = arg(fcinfo, 4).is_some_and(|d| d.value() != 0);
+    let is_test = arg(fcinfo, is_test_at).is_some_and(|d| d.value() != 0);
     let (counts, sums) = state.as_mut_slice().split_at_mut(input_checks::LEN);
-    if input_checks::count_row(counts, y, x, is_test, true) == RowUse::Train {
-        let mut stats = LogitStateMut::new(sums).or_raise();
-        stats.push(y == Some(1.0), x.unwrap_or_default(), beta);
-    }
+    features.read(fcinfo, p, |x| {
+        if input_checks::count_row(counts, y, x, is_test, true) == RowUse::Train {
+            let mut stats = LogitStateMut::new(sums).or_raise();
+            stats.push(y == Some(1.0), x.unwrap_or_default(), beta);
+        }
+    });
     state.into_datum()
 }
 
@@ -178,29 +206,19 @@ COMMENT ON AGGREGATE cltv_logreg_state(boolean, float8[], float8[]) IS
 
 v1_function_info!(pg_finfo_cltv_logreg_scored_sfunc);
 
-/// Transition of the scored pass: a complete training row into the Newton sums at `beta`,
-/// and every complete row's probability into the scores (see `cltv_core::scored_pass`).
+/// Transition of `cltv_logreg_scored_pass(y, beta, is_test, sample_fractions, VARIADIC x)`:
+/// a complete training row into the Newton sums at `beta`, and every complete row's
+/// probability into the scores (see `cltv_core::scored_pass`).
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_logreg_scored_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     let agg_context = aggregate_context(fcinfo);
-    let Some(beta) = arg(fcinfo, 3).map(|d| read_vector(d, "beta")) else {
-        raise(Error::InvalidArgument {
-            what: "beta".into(),
-            reason: "must not be NULL".into(),
-        })
-    };
+    let (beta, p) = beta_arg(fcinfo, 2);
     let beta = beta.as_slice();
-    let p = beta.len().checked_sub(1).unwrap_or_else(|| {
-        raise(Error::InvalidArgument {
-            what: "beta".into(),
-            reason: "needs the intercept first".into(),
-        })
-    });
     let mut state = match arg(fcinfo, 0) {
         Some(datum) => writable_state(datum, agg_context),
         None => {
-            let fractions = arg(fcinfo, 5).map(|d| read_vector(d, "sample_fractions"));
+            let fractions = arg(fcinfo, 4).map(|d| read_vector(d, "sample_fractions"));
             let (train, test) = match fractions.as_ref().map(|f| f.as_slice()) {
                 None => (1.0, 1.0),
                 Some(&[train, test]) => (train, test),
@@ -210,41 +228,26 @@ pub unsafe extern "C-unwind" fn cltv_logreg_scored_sfunc(fcinfo: pg_sys::Functio
                 }),
             };
             let header = scored_pass::new_header(p, train, test).or_raise();
-            with_room(None, &header, 1, 0, 1)
+            new_growing(&header)
         }
     };
     // Incomplete rows (a NULL target, a NULL among the features) are skipped.
-    let (Some(y), Some(Ok(x))) = (arg(fcinfo, 1), arg(fcinfo, 2).map(|d| Float8Array::from_datum(d))) else {
+    let Some(y) = arg(fcinfo, 1) else {
         return state.into_datum();
     };
-    let x = x.as_slice();
-    if x.len() != p {
-        raise(Error::WrongArrayLength {
-            expected: p,
-            got: x.len(),
-        })
-    }
-    let is_test = arg(fcinfo, 4).is_some_and(|d| d.value() != 0);
-    let (_, used) = scored_pass::read_sizes(state.as_slice()).or_raise();
+    let is_test = arg(fcinfo, 3).is_some_and(|d| d.value() != 0);
+    scored_pass::read_sizes(state.as_slice()).or_raise();
     let header = scored_pass::header_len(p);
-    let score = scored_pass::push_row(
-        &mut state.as_mut_slice()[..header],
-        y.value() != 0,
-        x,
-        beta,
-        is_test,
-    )
-    .or_raise();
-    if let Some(score) = score {
-        if header + used + 1 > state.len() {
-            let head = state.as_slice()[..header].to_vec();
-            state = with_room(Some(&state), &head, 1, used, used + 1);
-        }
-        let values = state.as_mut_slice();
-        values[header + used] = f64::from_bits(score);
-        values[logistic::state_len(p)] = (used + 1) as f64;
+    let score = Features::Columns(5).read(fcinfo, p, |x| {
+        x.map(|x| {
+            let sums = &mut state.as_mut_slice()[..header];
+            scored_pass::push_row(sums, y.value() != 0, x, beta, is_test).or_raise()
+        })
+    });
+    match score.flatten() {
+        Some(score) => append(state, header, logistic::state_len(p), &[f64::from_bits(score)]).into_datum(),
+        None => state.into_datum(),
     }
-    state.into_datum()
 }
 
 v1_function_info!(pg_finfo_cltv_logreg_scored_combine);
@@ -255,41 +258,60 @@ v1_function_info!(pg_finfo_cltv_logreg_scored_combine);
 pub unsafe extern "C-unwind" fn cltv_logreg_scored_combine(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
-    combine(fcinfo, |ours, theirs, _| {
-        let (p, used) = scored_pass::read_sizes(ours.as_slice()).or_raise();
+    combine(fcinfo, |mut ours, theirs, _| {
+        let (p, _) = scored_pass::read_sizes(ours.as_slice()).or_raise();
         let (_, extra) = scored_pass::read_sizes(theirs.as_slice()).or_raise();
         let header = scored_pass::header_len(p);
-        let mut merged = if header + used + extra > ours.len() {
-            let head = ours.as_slice()[..header].to_vec();
-            with_room(Some(&ours), &head, 1, used, used + extra)
-        } else {
-            ours
-        };
         let theirs = theirs.as_slice();
-        let values = merged.as_mut_slice();
-        scored_pass::merge_header(&mut values[..header], theirs).or_raise();
-        values[header + used..header + used + extra].copy_from_slice(&theirs[header..header + extra]);
-        values[logistic::state_len(p)] = (used + extra) as f64;
-        merged
+        scored_pass::merge_header(&mut ours.as_mut_slice()[..header], theirs).or_raise();
+        append(
+            ours,
+            header,
+            logistic::state_len(p),
+            &theirs[header..header + extra],
+        )
     })
 }
 
 extension_sql!(
     r#"
-CREATE FUNCTION cltv_logreg_scored_sfunc(state float8[], y boolean, x float8[], beta float8[], is_test boolean, sample_fractions float8[]) RETURNS float8[]
+CREATE FUNCTION cltv_logreg_first_columns_sfunc(state float8[], y float8, beta float8[], is_test boolean, VARIADIC x "any") RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_logreg_first_columns_sfunc';
+CREATE AGGREGATE cltv_logreg_first_pass_columns(y float8, beta float8[], is_test boolean, VARIADIC x "any") (
+    SFUNC = cltv_logreg_first_columns_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_logreg_first_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cltv_logreg_first_pass_columns(float8, float8[], boolean, "any") IS
+    'cltv_logreg_first_pass over float8 feature columns instead of an array';
+CREATE FUNCTION cltv_logreg_columns_sfunc(state float8[], y boolean, beta float8[], VARIADIC x "any") RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_logreg_columns_sfunc';
+CREATE AGGREGATE cltv_logreg_state_columns(y boolean, beta float8[], VARIADIC x "any") (
+    SFUNC = cltv_logreg_columns_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_logreg_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cltv_logreg_state_columns(boolean, float8[], "any") IS
+    'cltv_logreg_state over float8 feature columns instead of an array';
+CREATE FUNCTION cltv_logreg_scored_sfunc(state float8[], y boolean, beta float8[], is_test boolean, sample_fractions float8[], VARIADIC x "any") RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_logreg_scored_sfunc';
 CREATE FUNCTION cltv_logreg_scored_combine(state float8[], partial float8[]) RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_logreg_scored_combine';
-CREATE AGGREGATE cltv_logreg_scored_pass(y boolean, x float8[], beta float8[], is_test boolean, sample_fractions float8[]) (
+CREATE AGGREGATE cltv_logreg_scored_pass(y boolean, beta float8[], is_test boolean, sample_fractions float8[], VARIADIC x "any") (
     SFUNC = cltv_logreg_scored_sfunc,
     STYPE = float8[],
     COMBINEFUNC = cltv_logreg_scored_combine,
     PARALLEL = SAFE
 );
-COMMENT ON AGGREGATE cltv_logreg_scored_pass(boolean, float8[], float8[], boolean, float8[]) IS
+COMMENT ON AGGREGATE cltv_logreg_scored_pass(boolean, float8[], boolean, float8[], "any") IS
     'The IRLS pass cltv_train expects to be its last: cltv_logreg_state''s sums over the training rows and every row''s probability at beta for the training and test metrics, in one scan';
 "#,
-    name = "logreg_scored_pass"
+    name = "logreg_columns",
+    requires = ["logreg_aggregate"]
 );

@@ -4,7 +4,7 @@
 use super::grouped::{group_lookup, GroupedFits, Lookup};
 use super::{RowCounts, TrainContext, Trained};
 use crate::error::{raise, OrRaise};
-use crate::sql_api::agg_state::read_state;
+use crate::sql_api::agg_state::{read_state, MAX_COLUMN_FEATURES};
 use crate::sql_api::binary_metrics::{metrics_json, SCORE_SAMPLE_ROWS};
 use cltv_core::error::Error;
 use cltv_core::groups::GroupKey;
@@ -94,6 +94,47 @@ fn fit(ctx: &TrainContext) -> Trained {
     }
 }
 
+/// The aggregate calls of the passes: over the feature columns `s.c1, s.c2, …` where the
+/// installed SQL has the `_columns` forms (0.3.0 on) and the model fits in their argument
+/// count, which spares every row of every pass building an array; else over the array `s.x`.
+struct PassSql {
+    columns: Option<String>,
+}
+
+impl PassSql {
+    fn new(ctx: &TrainContext) -> PassSql {
+        let p = ctx.features.len();
+        let usable = p <= MAX_COLUMN_FEATURES && super::function_exists("cltv_logreg_state_columns");
+        PassSql {
+            columns: usable.then(|| (1..=p).map(|j| format!("s.c{j}")).collect::<Vec<_>>().join(", ")),
+        }
+    }
+
+    /// The first pass at `beta` (SQL), with the row counts and input checks.
+    fn first_pass(&self, beta: &str) -> String {
+        match &self.columns {
+            Some(c) => format!("cltv_logreg_first_pass_columns(s.y, {beta}, s.is_test, {c})"),
+            None => format!("cltv_logreg_first_pass(s.y, s.x, {beta}, s.is_test)"),
+        }
+    }
+
+    /// A Newton pass at `beta` over the rows it is given.
+    fn pass(&self, beta: &str) -> String {
+        match &self.columns {
+            Some(c) => format!("cltv_logreg_state_columns(s.y = 1, {beta}, {c})"),
+            None => format!("cltv_logreg_state(s.y = 1, s.x, {beta})"),
+        }
+    }
+
+    /// The pass that also scores every row, if there is one.
+    fn scored_pass(&self, beta: &str, fractions: &str) -> Option<String> {
+        let c = self.columns.as_ref()?;
+        Some(format!(
+            "cltv_logreg_scored_pass(s.y = 1, {beta}, s.is_test, {fractions}, {c})"
+        ))
+    }
+}
+
 /// The input checks and the fit over every training row, with the first pass's counts and,
 /// when `with_metrics` and IRLS could evaluate them in its last pass, the fit's metrics.
 fn fit_only(ctx: &TrainContext, with_metrics: bool) -> (LogitFit, RowCounts, Option<Metrics>) {
@@ -104,10 +145,8 @@ fn fit_only(ctx: &TrainContext, with_metrics: bool) -> (LogitFit, RowCounts, Opt
     // The first pass checks the input and is also the first Newton pass, from β = 0: the
     // aggregate counts what the checks need in front of its sums (see `input_checks`).
     let beta = vec![0.0; p + 1];
-    let query = format!(
-        "SELECT cltv_logreg_first_pass(s.y, s.x, $3, s.is_test) FROM {rows}",
-        rows = ctx.sql.rows(),
-    );
+    let calls = PassSql::new(ctx);
+    let query = format!("SELECT {} FROM {}", calls.first_pass("$3"), ctx.sql.rows());
     let state = ctx
         .query_one(&query, vec![beta.clone().into()], |row| row.get::<Vec<f64>>(1))
         .unwrap_or_else(|| {
@@ -139,7 +178,7 @@ fn fit_only(ctx: &TrainContext, with_metrics: bool) -> (LogitFit, RowCounts, Opt
 
     let split_sizes = with_metrics.then_some((first_pass.n as i64, counts.n_test));
     let (mut fit, metrics) = match ctx.opts.solver {
-        Solver::Irls => irls(ctx, state, &opts, split_sizes),
+        Solver::Irls => irls(ctx, &calls, state, &opts, split_sizes),
         Solver::Lbfgs => (lbfgs(ctx, &opts), None),
     };
     fit.describe_features(&first_pass);
@@ -165,18 +204,25 @@ fn options(ctx: &TrainContext) -> LogitOptions {
 /// metrics pass is saved.
 fn irls(
     ctx: &TrainContext,
+    calls: &PassSql,
     first_pass: Vec<f64>,
     opts: &LogitOptions,
     split_sizes: Option<(i64, i64)>,
 ) -> (LogitFit, Option<Metrics>) {
     // The first pass proved every complete row finite with a 0/1 target, so later passes
-    // skip those checks (the planner then does not compute them).
+    // skip those checks (the planner then does not compute them). Incomplete rows need no
+    // filter: a NULL target or feature makes the aggregate skip the row, the same rule by
+    // which the first pass counted them.
     let query = format!(
-        "SELECT cltv_logreg_state(s.y = 1, s.x, $3) FILTER (WHERE s.complete AND NOT s.is_test) FROM {}",
+        "SELECT {} FILTER (WHERE NOT s.is_test) FROM {}",
+        calls.pass("$3"),
         ctx.sql.rows()
     );
     // An extension still at 0.2.0 under this library has no scored pass.
-    let split_sizes = split_sizes.filter(|_| super::function_exists("cltv_logreg_scored_pass"));
+    let scored = calls
+        .scored_pass("$3", "$4")
+        .map(|call| format!("SELECT {call} FROM {}", ctx.sql.rows()));
+    let split_sizes = split_sizes.filter(|_| scored.is_some());
     let mut irls = Irls::new(ctx.features.len(), ctx.features, opts).or_raise();
     let mut pass = LogitPass::from_state(&first_pass).or_raise(); // at β = 0, where Irls starts
     let mut metrics: Option<Metrics> = None;
@@ -199,7 +245,8 @@ fn irls(
         let beta = irls.beta().to_vec();
         (pass, metrics) = match split_sizes.filter(|_| irls.expects_convergence()) {
             Some((n_train, n_test)) => {
-                let (pass, found) = scored_pass(ctx, beta, n_train, n_test);
+                let query = scored.as_deref().expect("a scored pass when split_sizes is set");
+                let (pass, found) = scored_pass(ctx, query, beta, n_train, n_test);
                 (pass, Some(found))
             }
             None => {
@@ -214,15 +261,17 @@ fn irls(
 
 /// `cltv_logreg_scored_pass` at `beta`: the Newton sums, and the metrics of every
 /// complete row scored at `beta` (sampled as the metrics pass samples).
-fn scored_pass(ctx: &TrainContext, beta: Vec<f64>, n_train: i64, n_test: i64) -> (LogitPass, Metrics) {
-    let query = format!(
-        "SELECT cltv_logreg_scored_pass(s.y = 1, s.x, $3, s.is_test, $4) FILTER (WHERE s.complete) FROM {}",
-        ctx.sql.rows()
-    );
+fn scored_pass(
+    ctx: &TrainContext,
+    query: &str,
+    beta: Vec<f64>,
+    n_train: i64,
+    n_test: i64,
+) -> (LogitPass, Metrics) {
     let fractions = vec![sample_fraction(n_train), sample_fraction(n_test)];
     // The state (8 bytes a row) is read where SPI holds it, not copied into a Vec first.
     let scored = ctx
-        .query_one(&query, vec![beta.into(), fractions.into()], |row| {
+        .query_one(query, vec![beta.into(), fractions.into()], |row| {
             Ok(row
                 .get_datum_by_ordinal(1)?
                 .map(|datum| ScoredPass::from_state(unsafe { read_state(datum) }.as_slice())))
@@ -286,8 +335,10 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
     let (pooled, counts, _) = fit_only(ctx, false);
 
     // The first pass of every group, at β = 0 (where Irls starts).
+    let calls = PassSql::new(ctx);
     let query = format!(
-        "SELECT {key}, cltv_logreg_first_pass(s.y, s.x, $3, s.is_test) FROM {rows} GROUP BY {group_by} ORDER BY 1",
+        "SELECT {key}, {first_pass} FROM {rows} GROUP BY {group_by} ORDER BY 1",
+        first_pass = calls.first_pass("$3"),
         key = ctx.sql.group_key(),
         group_by = ctx.sql.group_by(),
         rows = ctx.sql.rows(),
@@ -352,10 +403,11 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
         let payload = vec![("o".to_string(), "int4", offsets.into())];
         let (join, lookup_args) = group_lookup(&group_columns, &keys, payload, 4, "JOIN");
         let pass_query = format!(
-            "SELECT {key}, cltv_logreg_state(s.y = 1, s.x, $3[s.o + 1 : s.o + {width}])
-                    FILTER (WHERE s.complete AND NOT s.is_test)
+            "SELECT {key}, {pass}
+                    FILTER (WHERE NOT s.is_test)
                FROM (SELECT s.*, k.o FROM {rows} {join}) AS s
               GROUP BY {group_by}",
+            pass = calls.pass(&format!("$3[s.o + 1 : s.o + {width}]")),
             key = ctx.sql.group_key(),
             group_by = ctx.sql.group_by(),
             rows = ctx.sql.rows(),

@@ -313,13 +313,22 @@ impl TrainingSql {
         format!("ARRAY[{}]", self.features.join(", "))
     }
 
-    /// The rows of a fitting pass as `s(y, x, is_test, complete, finite)`, and `g1`, `g2`,
-    /// …, the group columns, under `"group_by"`.
+    /// The rows of a fitting pass as `s(y, x, is_test, complete, finite)` with the features
+    /// also one by one as `c1`, `c2`, …, and `g1`, `g2`, …, the group columns, under
+    /// `"group_by"`.
     fn rows(&self) -> String {
         format!(
             "(SELECT {target} AS y, {x} AS x, {is_test} AS is_test,
-                     {complete} AS complete, {finite} AS finite{group}
+                     {complete} AS complete, {finite} AS finite{columns}{group}
                 FROM {from}) AS s",
+            // Each feature on its own as well, for the aggregates that take columns; a
+            // query computes only what it reads of a subquery like this one.
+            columns = self
+                .features
+                .iter()
+                .enumerate()
+                .map(|(j, f)| format!(", {f} AS c{}", j + 1))
+                .collect::<String>(),
             group = self
                 .group_columns
                 .iter()
