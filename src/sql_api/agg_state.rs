@@ -1,6 +1,7 @@
 //! Helpers for aggregates whose state is a `float8[]` updated in place (see
 //! `crate::float8_array`): who owns the state, and how it is copied.
 
+use super::conversion::Conversion;
 use crate::error::raise;
 use crate::float8_array::Float8Array;
 use cltv_core::error::Error;
@@ -104,7 +105,7 @@ pub(super) unsafe fn append(
 /// arguments, and the transition functions also take the state and up to four more.
 pub(crate) const MAX_COLUMN_FEATURES: usize = 95;
 
-/// Where a pass's feature values are: one `float8[]` argument, or `float8` arguments from
+/// Where a pass's feature values are: one `float8[]` argument, or numeric arguments from
 /// an index on (the `VARIADIC "any"` forms, which spare the query an array per row).
 #[derive(Clone, Copy)]
 pub(super) enum Features {
@@ -114,8 +115,8 @@ pub(super) enum Features {
 
 impl Features {
     /// Calls `f` with the row's `p` feature values, or `None` when one is NULL (an
-    /// incomplete row). A wrong count is an error; so is a column that is not `float8`,
-    /// checked once per call site.
+    /// incomplete row). A wrong count is an error; so is a column that is not a number
+    /// (its type is looked up once per call site).
     pub(super) unsafe fn read<R>(
         self,
         fcinfo: pg_sys::FunctionCallInfo,
@@ -140,12 +141,11 @@ impl Features {
                         reason: format!("the coefficients have {p}, one per feature after the intercept"),
                     })
                 }
-                check_float8_columns(fcinfo, first);
+                let conversions = column_conversions(fcinfo, first);
                 let mut values = [0.0; MAX_COLUMN_FEATURES];
                 for (j, value) in values[..p].iter_mut().enumerate() {
-                    // float8 is passed by value: the datum holds its bits.
                     match arg(fcinfo, first + j) {
-                        Some(d) => *value = f64::from_bits(d.value() as u64),
+                        Some(d) => *value = conversions[j].apply(d),
                         None => return f(None),
                     }
                 }
@@ -155,25 +155,37 @@ impl Features {
     }
 }
 
-/// Checks once per call site (marking `fn_extra`) that the arguments from `first` on are
-/// `float8`, as the `_columns` aggregates read them.
-unsafe fn check_float8_columns(fcinfo: pg_sys::FunctionCallInfo, first: usize) {
+/// How each argument from `first` on becomes a double, found from the argument types once
+/// per call site and kept in `fn_extra`.
+unsafe fn column_conversions(fcinfo: pg_sys::FunctionCallInfo, first: usize) -> &'static [Conversion] {
     let flinfo = (*fcinfo).flinfo;
-    if !(*flinfo).fn_extra.is_null() {
-        return;
+    let n = ((*fcinfo).nargs as usize).saturating_sub(first);
+    if n > MAX_COLUMN_FEATURES {
+        raise(Error::InvalidArgument {
+            what: format!("{n} feature arguments"),
+            reason: format!("at most {MAX_COLUMN_FEATURES} fit in a call: pass the features as an array"),
+        })
     }
-    for i in first..(*fcinfo).nargs as usize {
-        let type_oid = pg_sys::get_fn_expr_argtype(flinfo, i as i32);
-        if type_oid != pg_sys::FLOAT8OID {
-            raise(Error::InvalidArgument {
-                what: format!("feature argument {}", i - first + 1),
-                reason: if type_oid == pg_sys::InvalidOid {
-                    "has a type the function cannot determine; call it as an aggregate".into()
-                } else {
-                    "must be float8: cast the column (col::float8)".into()
-                },
-            })
+    if (*flinfo).fn_extra.is_null() {
+        let mut found = Vec::with_capacity(n);
+        for i in first..first + n {
+            let type_oid = pg_sys::get_fn_expr_argtype(flinfo, i as i32);
+            found.push(Conversion::for_type(type_oid).unwrap_or_else(|| {
+                raise(Error::InvalidArgument {
+                    what: format!("feature argument {}", i - first + 1),
+                    reason: if type_oid == pg_sys::InvalidOid {
+                        "has a type the function cannot determine; call it as an aggregate".into()
+                    } else {
+                        "must be a number (float8, float4, integer, numeric) or a boolean".into()
+                    },
+                })
+            }));
         }
+        // In the call site's memory context, which lives as long as fn_extra is read.
+        let kept = pg_sys::MemoryContextAlloc((*flinfo).fn_mcxt, n.max(1) * std::mem::size_of::<Conversion>())
+            as *mut Conversion;
+        std::ptr::copy_nonoverlapping(found.as_ptr(), kept, n);
+        (*flinfo).fn_extra = kept.cast();
     }
-    (*flinfo).fn_extra = pg_sys::MemoryContextAlloc((*flinfo).fn_mcxt, 1);
+    std::slice::from_raw_parts((*flinfo).fn_extra as *const Conversion, n)
 }

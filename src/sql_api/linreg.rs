@@ -4,7 +4,7 @@
 //! `cltv_core::suffstats`), updated in place. With a combine function and no `internal`
 //! state, PostgreSQL's parallel workers and Citus workers can both compute partial states.
 
-use super::agg_state::{aggregate_context, arg, combine, copy_state, writable_state};
+use super::agg_state::{aggregate_context, arg, combine, copy_state, writable_state, Features};
 use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
@@ -41,42 +41,62 @@ unsafe fn state_for_width(mut state: Float8Array, p: usize, context: pg_sys::Mem
 
 v1_function_info!(pg_finfo_cltv_linreg_sfunc);
 
-/// Transition: fold one row `(y, x)` into the state.
+/// Transition of `cltv_linreg(y, x float8[])`: fold one row into the state.
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_linreg_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let y = arg(fcinfo, 1).map(|d| f64::from_bits(d.value() as u64));
+    match arg(fcinfo, 2).map(|d| Float8Array::from_datum(d)) {
+        Some(Ok(x)) => fold_row(fcinfo, x.len(), y, Some(x.as_slice())),
+        Some(Err(Float8ArrayIssue::NotOneDimensional)) => raise(Error::InvalidArgument {
+            what: "x".into(),
+            reason: "must be a one-dimensional float8[]".into(),
+        }),
+        // A NULL x or a NULL element.
+        _ => fold_row(fcinfo, 0, y, None),
+    }
+}
+
+v1_function_info!(pg_finfo_cltv_linreg_columns_sfunc);
+
+/// Transition of `cltv_linreg_columns(y, VARIADIC x "any")` and `cltv_linreg_state_columns`:
+/// the features as arguments of any numeric type, no array built per row.
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub unsafe extern "C-unwind" fn cltv_linreg_columns_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    let y = arg(fcinfo, 1).map(|d| f64::from_bits(d.value() as u64));
+    let p = ((*fcinfo).nargs as usize).saturating_sub(2);
+    Features::Columns(2).read(fcinfo, p, |x| fold_row(fcinfo, p, y, x))
+}
+
+/// Folds one row `(y, x)` of `p` features into the state.
+unsafe fn fold_row(
+    fcinfo: pg_sys::FunctionCallInfo,
+    p: usize,
+    y: Option<f64>,
+    x: Option<&[f64]>,
+) -> pg_sys::Datum {
     let agg_context = aggregate_context(fcinfo);
     let context = agg_context.unwrap_or(pg_sys::CurrentMemoryContext);
-    let y = arg(fcinfo, 1).map(|d| f64::from_bits(d.value() as u64));
-    let x = arg(fcinfo, 2).map(|d| Float8Array::from_datum(d));
-    let p = match &x {
-        Some(Ok(x)) => x.len(),
-        _ => 0,
-    };
     let state = match arg(fcinfo, 0) {
         None => new_state(p, context),
         Some(datum) => writable_state(datum, agg_context),
     };
-    let mut state = match (&x, y) {
-        (Some(Ok(_)), Some(_)) => state_for_width(state, p, context),
+    let mut state = match (x, y) {
+        (Some(_), Some(_)) => state_for_width(state, p, context),
         _ => state,
     };
     let mut stats = StateMut::new(state.as_mut_slice()).or_raise();
     match (x, y) {
-        (Some(Ok(x)), Some(y)) => {
-            let x = x.as_slice();
+        (Some(x), Some(y)) => {
             if y.is_finite() && x.iter().all(|v| v.is_finite()) {
                 stats.push(y, x);
             } else {
                 stats.note_nonfinite_row();
             }
         }
-        (Some(Err(Float8ArrayIssue::NotOneDimensional)), _) => raise(Error::InvalidArgument {
-            what: "x".into(),
-            reason: "must be a one-dimensional float8[]".into(),
-        }),
-        // A NULL y, a NULL x or a NULL element: the row is skipped, as aggregates skip
-        // NULLs, and counted so that cltv_train can enforce its missing-data policy.
+        // A NULL y or a NULL feature: the row is skipped, as aggregates skip NULLs, and
+        // counted so that cltv_train can enforce its missing-data policy.
         _ => stats.note_null_row(),
     }
     state.into_datum()
@@ -169,4 +189,31 @@ COMMENT ON AGGREGATE cltv_linreg_state(float8, float8[]) IS
 "#,
     name = "linreg_aggregate",
     requires = [cltv_linreg_final],
+);
+
+extension_sql!(
+    r#"
+CREATE FUNCTION cltv_linreg_columns_sfunc(state float8[], y float8, VARIADIC x "any") RETURNS float8[]
+    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_linreg_columns_sfunc';
+CREATE AGGREGATE cltv_linreg_columns(y float8, VARIADIC x "any") (
+    SFUNC = cltv_linreg_columns_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_linreg_combine,
+    FINALFUNC = cltv_linreg_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cltv_linreg_columns(float8, "any") IS
+    'cltv_linreg over feature columns of any numeric type, cltv_linreg_columns(y, x1, x2, ...): no array built per row; the terms are named x[1], x[2], ... by position';
+CREATE AGGREGATE cltv_linreg_state_columns(y float8, VARIADIC x "any") (
+    SFUNC = cltv_linreg_columns_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_linreg_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cltv_linreg_state_columns(float8, "any") IS
+    'cltv_linreg_state over feature columns instead of an array';
+"#,
+    name = "linreg_columns",
+    requires = ["linreg_aggregate"],
 );

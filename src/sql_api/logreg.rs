@@ -285,7 +285,7 @@ CREATE AGGREGATE cltv_logreg_first_pass_columns(y float8, beta float8[], is_test
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE cltv_logreg_first_pass_columns(float8, float8[], boolean, "any") IS
-    'cltv_logreg_first_pass over float8 feature columns instead of an array';
+    'cltv_logreg_first_pass over feature columns instead of an array';
 CREATE FUNCTION cltv_logreg_columns_sfunc(state float8[], y boolean, beta float8[], VARIADIC x "any") RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_logreg_columns_sfunc';
@@ -296,7 +296,7 @@ CREATE AGGREGATE cltv_logreg_state_columns(y boolean, beta float8[], VARIADIC x 
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE cltv_logreg_state_columns(boolean, float8[], "any") IS
-    'cltv_logreg_state over float8 feature columns instead of an array';
+    'cltv_logreg_state over feature columns instead of an array';
 CREATE FUNCTION cltv_logreg_scored_sfunc(state float8[], y boolean, beta float8[], is_test boolean, sample_fractions float8[], VARIADIC x "any") RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_logreg_scored_sfunc';

@@ -8,6 +8,7 @@ mod agg_state;
 mod binary_metrics;
 mod clv;
 mod coefficients;
+mod conversion;
 mod explain;
 mod lifecycle;
 mod linreg;

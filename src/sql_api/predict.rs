@@ -3,6 +3,7 @@
 //! The model, and the mapping from the row's columns to the model's features, are
 //! resolved once per call site (`fn_extra`), not once per row.
 
+use super::conversion::Conversion;
 use super::v1_function_info;
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
@@ -14,48 +15,6 @@ use cltv_core::model::{ModelKind, ModelRef, Scorer};
 use pgrx::prelude::*;
 use pgrx::{FromDatum, JsonB};
 use std::rc::Rc;
-
-/// How one input value becomes a double.
-#[derive(Debug, Clone, Copy)]
-enum Conversion {
-    Float8,
-    Float4,
-    Int2,
-    Int4,
-    Int8,
-    Numeric,
-    Bool,
-}
-
-impl Conversion {
-    fn for_type(typid: pg_sys::Oid) -> Option<Conversion> {
-        Some(match typid {
-            pg_sys::FLOAT8OID => Conversion::Float8,
-            pg_sys::FLOAT4OID => Conversion::Float4,
-            pg_sys::INT2OID => Conversion::Int2,
-            pg_sys::INT4OID => Conversion::Int4,
-            pg_sys::INT8OID => Conversion::Int8,
-            pg_sys::NUMERICOID => Conversion::Numeric,
-            pg_sys::BOOLOID => Conversion::Bool,
-            _ => return None,
-        })
-    }
-
-    #[inline]
-    unsafe fn apply(self, datum: pg_sys::Datum) -> f64 {
-        match self {
-            Conversion::Float8 => f64::from_bits(datum.value() as u64),
-            Conversion::Float4 => f32::from_bits(datum.value() as u32) as f64,
-            Conversion::Int2 => datum.value() as i16 as f64,
-            Conversion::Int4 => datum.value() as i32 as f64,
-            Conversion::Int8 => datum.value() as i64 as f64,
-            Conversion::Bool => (datum.value() != 0) as u8 as f64,
-            Conversion::Numeric => {
-                pgrx::direct_function_call::<f64>(pg_sys::numeric_float8, &[Some(datum)]).unwrap_or(f64::NAN)
-            }
-        }
-    }
-}
 
 /// How a categorical column's value becomes its level's text.
 #[derive(Debug, Clone, Copy)]

@@ -10,13 +10,23 @@ use cltv_core::ols::{fit_ols, OlsOptions};
 use cltv_core::suffstats::{StateMut, SuffStats};
 use pgrx::prelude::*;
 
+/// The sufficient statistics' aggregate over the rows `s`: over the feature columns where
+/// the installed SQL and the feature count allow, which spares every row an array.
+fn state_aggregate(ctx: &TrainContext) -> String {
+    match ctx.sql.column_arguments("cltv_linreg_state_columns") {
+        Some(columns) => format!("cltv_linreg_state_columns(s.y, {columns})"),
+        None => "cltv_linreg_state(s.y, s.x)".to_string(),
+    }
+}
+
 pub(super) fn train(ctx: &TrainContext) -> Trained {
     if ctx.sql.is_grouped() {
         return train_grouped(ctx);
     }
     let query = format!(
-        "SELECT cltv_linreg_state(s.y, s.x) FILTER (WHERE s.complete AND NOT s.is_test), {counts}
+        "SELECT {state} FILTER (WHERE s.complete AND NOT s.is_test), {counts}
            FROM {rows}",
+        state = state_aggregate(ctx),
         counts = TrainingSql::ROW_COUNTS,
         rows = ctx.sql.rows(),
     );
@@ -121,8 +131,9 @@ fn metrics_query(
 /// under `"group_fallback": "pooled"`.
 pub(super) fn train_grouped(ctx: &TrainContext) -> Trained {
     let query = format!(
-        "SELECT {key}, cltv_linreg_state(s.y, s.x) FILTER (WHERE s.complete AND NOT s.is_test), {counts}
+        "SELECT {key}, {state} FILTER (WHERE s.complete AND NOT s.is_test), {counts}
            FROM {rows} GROUP BY {group_by} ORDER BY 1",
+        state = state_aggregate(ctx),
         key = ctx.sql.group_key(),
         group_by = ctx.sql.group_by(),
         counts = TrainingSql::ROW_COUNTS,

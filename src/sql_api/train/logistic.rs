@@ -4,7 +4,7 @@
 use super::grouped::{group_lookup, GroupedFits, Lookup};
 use super::{RowCounts, TrainContext, Trained};
 use crate::error::{raise, OrRaise};
-use crate::sql_api::agg_state::{read_state, MAX_COLUMN_FEATURES};
+use crate::sql_api::agg_state::read_state;
 use crate::sql_api::binary_metrics::{metrics_json, SCORE_SAMPLE_ROWS};
 use cltv_core::error::Error;
 use cltv_core::groups::GroupKey;
@@ -103,10 +103,8 @@ struct PassSql {
 
 impl PassSql {
     fn new(ctx: &TrainContext) -> PassSql {
-        let p = ctx.features.len();
-        let usable = p <= MAX_COLUMN_FEATURES && super::function_exists("cltv_logreg_state_columns");
         PassSql {
-            columns: usable.then(|| (1..=p).map(|j| format!("s.c{j}")).collect::<Vec<_>>().join(", ")),
+            columns: ctx.sql.column_arguments("cltv_logreg_state_columns"),
         }
     }
 

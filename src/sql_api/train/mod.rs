@@ -7,6 +7,7 @@
 use crate::catalog::{self, Deploy, NewVersion};
 use crate::error::{raise, OrRaise};
 use crate::settings;
+use crate::sql_api::agg_state::MAX_COLUMN_FEATURES;
 use crate::sql_api::{quote_ident, quote_literal};
 use cltv_core::encoding::{Categorical, Design, OTHER};
 use cltv_core::error::Error;
@@ -307,6 +308,15 @@ impl TrainingSql {
             .map(|i| format!("s.g{i}::text"))
             .collect();
         format!("jsonb_build_array({})::text", parts.join(", "))
+    }
+
+    /// The features one by one (`s.c1, s.c2, …`) for the `_columns` form of an aggregate:
+    /// `None` (use the array `s.x`) if the installed SQL lacks `function` (before 0.3.0) or
+    /// the model has more features than fit in a call.
+    fn column_arguments(&self, function: &str) -> Option<String> {
+        let p = self.features.len();
+        (p <= MAX_COLUMN_FEATURES && function_exists(function))
+            .then(|| (1..=p).map(|j| format!("s.c{j}")).collect::<Vec<_>>().join(", "))
     }
 
     fn feature_array(&self) -> String {

@@ -64,6 +64,12 @@ SELECT abs((fit -> 'estimate' ->> 0)::float8 / b0 - 1) < 1e-9 AS intercept_ok,
                regr_slope(totemp, gnp) AS b1, regr_r2(totemp, gnp) AS r2
           FROM longley) s;
 
+-- cltv_linreg_columns(y, x1, x2, ...) takes the features as columns: no array per row,
+-- any numeric type (or boolean), the same fit, the terms named by position as for an array.
+SELECT cltv_linreg_columns(totemp, gnpdefl, gnp::numeric, unemp::int, armed, pop, year::float4) = fit AS same_fit_from_columns
+  FROM longley, longley_fit GROUP BY fit;
+SELECT cltv_linreg_columns(totemp, gnp, year::text) FROM longley;
+
 -- The statistics a statistician expects, all in the fit.
 SELECT key FROM longley_fit, jsonb_object_keys(fit) AS key ORDER BY key;
 

@@ -138,13 +138,13 @@ SELECT (b.fit ->> 'metrics_in_last_pass')::boolean AS metrics_in_last_pass,
   FROM cltv.model_versions a, cltv.model_versions b
  WHERE a.model = 'visits' AND a.version = 1 AND b.model = 'visits' AND b.version = 2;
 -- cltv_train runs the passes over the feature columns themselves (the VARIADIC "any"
--- forms: no array to build per row). Both forms give the same sums; the columns must be
--- float8, as many as the coefficients after the intercept.
-SELECT cltv_logreg_state_columns(churned, ARRAY[0.2, -0.5, 0.1], recency::float8, frequency::float8)
+-- forms: no array to build per row). Both forms give the same sums; the columns are
+-- numbers (or booleans), as many as the coefficients after the intercept.
+SELECT cltv_logreg_state_columns(churned, ARRAY[0.2, -0.5, 0.1], recency, frequency::float8)
      = cltv_logreg_state(churned, ARRAY[recency, frequency]::float8[], ARRAY[0.2, -0.5, 0.1]) AS same_sums
   FROM visits;
-SELECT cltv_logreg_state_columns(churned, ARRAY[0.2, -0.5, 0.1], recency, frequency) FROM visits;
-SELECT cltv_logreg_state_columns(churned, ARRAY[0.2, -0.5, 0.1], recency::float8) FROM visits;
+SELECT cltv_logreg_state_columns(churned, ARRAY[0.2, -0.5, 0.1], recency, frequency::text) FROM visits;
+SELECT cltv_logreg_state_columns(churned, ARRAY[0.2, -0.5, 0.1], recency) FROM visits;
 
 -- Ridge-style l2 (scikit-learn's C = 1/l2, intercept not penalised) shrinks the slopes.
 SELECT version FROM cltv_train('grade', 'spector', 'grade', ARRAY['gpa', 'tuce', 'psi'],
