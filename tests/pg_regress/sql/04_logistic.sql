@@ -199,3 +199,35 @@ SELECT bool_and(abs(c.q - r.q) < 1e-12) AS quantiles_match_percentile_cont
  USING (ordinality);
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather;
+
+-- Models wider than the column forms take (95 features) fit over an array, then score
+-- their metrics in a pass of their own; the result is the same kind of model. 96 features
+-- here: the training metrics equal scoring the training rows with the stored model, and
+-- a linear fit equals cltv_linreg over the same array.
+DO $$ BEGIN
+EXECUTE (SELECT format('CREATE TABLE wide AS SELECT i AS id, %s, sin(i * 0.37) + 0.2 * sin(i * 1.3) > 0 AS churned,
+                               cos(i * 0.11) + 0.01 * mod(i, 7) AS spend
+                          FROM generate_series(1, 2000) AS i',
+                       string_agg(format('sin(i * %s + %s) AS f%s', 0.013 * k, k, k), ', '))
+           FROM generate_series(1, 96) AS k);
+END $$;
+SELECT n_train FROM cltv_train('wide', 'wide', 'churned', ARRAY(SELECT format('f%s', k) FROM generate_series(1, 96) AS k),
+                               kind => 'logistic', options => '{"test_fraction": 0, "l2": 1}');
+SELECT (fit ->> 'metrics_in_last_pass')::boolean AS metrics_in_last_pass,
+       (fit ->> 'converged')::boolean AS converged,
+       (metrics -> 'train' ->> 'auc')::float8 = (m ->> 'auc')::float8 AS same_auc,
+       abs((metrics -> 'train' ->> 'log_loss')::float8 - (m ->> 'log_loss')::float8) < 1e-15 AS same_log_loss
+  FROM cltv.model_versions, (SELECT cltv_binary_metrics(churned, cltv_predict('wide', w)) AS m FROM wide w) s
+ WHERE model = 'wide';
+SELECT n_train FROM cltv_train('wide_spend', 'wide', 'spend', ARRAY(SELECT format('f%s', k) FROM generate_series(1, 96) AS k),
+                               options => '{"test_fraction": 0}');
+SELECT bool_and(abs(a - b) < 1e-9 * greatest(1, abs(b))) AS same_as_cltv_linreg
+  FROM unnest((SELECT coefficients FROM cltv.model_versions WHERE model = 'wide_spend'),
+              (SELECT ARRAY(SELECT jsonb_array_elements_text(fit -> 'estimate')::float8)
+                 FROM (SELECT cltv_linreg(spend, ARRAY[f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15, f16,
+                                               f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28, f29, f30, f31, f32,
+                                               f33, f34, f35, f36, f37, f38, f39, f40, f41, f42, f43, f44, f45, f46, f47, f48,
+                                               f49, f50, f51, f52, f53, f54, f55, f56, f57, f58, f59, f60, f61, f62, f63, f64,
+                                               f65, f66, f67, f68, f69, f70, f71, f72, f73, f74, f75, f76, f77, f78, f79, f80,
+                                               f81, f82, f83, f84, f85, f86, f87, f88, f89, f90, f91, f92, f93, f94, f95, f96]) AS fit
+                         FROM wide) f)) AS u(a, b);
