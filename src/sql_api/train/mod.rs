@@ -488,11 +488,16 @@ fn segments_available() -> bool {
     function_exists("cltv_score_quantiles")
 }
 
-/// Whether the installed SQL has a function of this name: the library serves every
-/// version of the extension, and an older one lacks the newer functions.
+/// Whether the installed extension has a function of this name: the library serves every
+/// version of the extension, and an older one lacks the newer functions. (Another schema's
+/// function of the same name does not count.)
 fn function_exists(name: &str) -> bool {
     Spi::get_one_with_args::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE proname = $1)",
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+                          JOIN pg_catalog.pg_depend d
+                            ON d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+                          JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'cltv'
+                         WHERE p.proname = $1)",
         &[name.into()],
     )
     .ok()
