@@ -486,9 +486,10 @@ fn grouped_query(query: &str, args: Vec<pgrx::datum::DatumWithOid<'static>>) -> 
 fn metrics_query(ctx: &TrainContext, lookup: Lookup, n_train: i64, n_test: i64) -> Metrics {
     let sql = &ctx.sql;
     let (columns, predictor, bound) = lookup.bind_columns(&sql.features);
-    let (aggregates, args) = metrics_aggregates(ctx, n_train, n_test, 3, "");
+    let with_segments = super::segments_available();
     let query = format!(
-        "SELECT {aggregates}
+        "SELECT cltv_binary_metrics(s.y = 1, s.p, $3{quantiles}) FILTER (WHERE NOT s.is_test),
+                cltv_binary_metrics(s.y = 1, s.p, $4) FILTER (WHERE s.is_test)
            FROM (SELECT r.y, 1 / (1 + exp(-least(greatest({predictor}, -700), 700))) AS p, r.is_test
                    FROM (SELECT {target} AS y, {is_test} AS is_test{columns}
                            FROM {from} {join} WHERE {complete}) AS r) AS s",
@@ -497,40 +498,15 @@ fn metrics_query(ctx: &TrainContext, lookup: Lookup, n_train: i64, n_test: i64) 
         is_test = sql.is_test,
         from = sql.from,
         complete = sql.complete,
+        quantiles = if with_segments { ", $5" } else { "" },
     );
-    let mut args = args;
-    args.extend(bound.args);
-    ctx.query_one(&query, args, |row| read_metrics(row, 1))
-}
-
-/// The train and test `cltv_binary_metrics` aggregates over rows `s(y, p, is_test)` for
-/// which `filter` (a condition followed by `AND`, or nothing) holds, and their parameters
-/// from `$first` on: each split's sample fraction (above `SCORE_SAMPLE_ROWS` rows a split
-/// is scored on a deterministic sample of that size, and its metrics say so with
-/// `sample_fraction`), then the value-segment quantiles the training aggregate reports.
-fn metrics_aggregates(
-    ctx: &TrainContext,
-    n_train: i64,
-    n_test: i64,
-    first: usize,
-    filter: &str,
-) -> (String, Vec<pgrx::datum::DatumWithOid<'static>>) {
-    let (train, test, quantiles) = (first, first + 1, first + 2);
-    let quantiles = if super::segments_available() {
-        format!(", ${quantiles}")
-    } else {
-        String::new()
-    };
-    let aggregates = format!(
-        "cltv_binary_metrics(s.y = 1, s.p, ${train}{quantiles}) FILTER (WHERE {filter}NOT s.is_test),
-         cltv_binary_metrics(s.y = 1, s.p, ${test}) FILTER (WHERE {filter}s.is_test)"
-    );
-    let args = vec![
+    let mut args = vec![
         sample_fraction(n_train).into(),
         sample_fraction(n_test).into(),
         ctx.opts.segments.quantiles.clone().into(),
     ];
-    (aggregates, args)
+    args.extend(bound.args);
+    ctx.query_one(&query, args, read_metrics)
 }
 
 /// The share of a split's `n` rows whose scores the metrics keep: all of them up to
@@ -539,14 +515,14 @@ fn sample_fraction(n: i64) -> f64 {
     (SCORE_SAMPLE_ROWS as f64 / n.max(1) as f64).min(1.0)
 }
 
-/// The train and test metrics in columns `first` and `first + 1` of a metrics query, and
-/// the value-segment cut points the training metrics carry.
-fn read_metrics(row: &pgrx::spi::SpiTupleTable, first: usize) -> Result<Metrics, pgrx::spi::SpiError> {
+/// The train and test metrics of a metrics pass (columns 1 and 2), and the value-segment
+/// cut points the training metrics carry.
+fn read_metrics(row: &pgrx::spi::SpiTupleTable) -> Result<Metrics, pgrx::spi::SpiError> {
     let metrics = |i| -> Result<serde_json::Value, pgrx::spi::SpiError> {
         Ok(row.get::<JsonB>(i)?.map_or(serde_json::Value::Null, |j| j.0))
     };
-    let (train, cut_points) = take_cut_points(metrics(first)?);
-    Ok((train, metrics(first + 1)?, cut_points))
+    let (train, cut_points) = take_cut_points(metrics(1)?);
+    Ok((train, metrics(2)?, cut_points))
 }
 
 /// The training metrics without their `score_quantiles`, which are the value segments'
