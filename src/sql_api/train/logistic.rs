@@ -119,8 +119,8 @@ impl PassSql {
     /// A Newton pass at `beta` over the rows it is given.
     fn pass(&self, beta: &str) -> String {
         match &self.columns {
-            Some(c) => format!("cltv_logreg_state_columns(s.y = 1, {beta}, {c})"),
-            None => format!("cltv_logreg_state(s.y = 1, s.x, {beta})"),
+            Some(c) => format!("cltv_logreg_state_columns(s.label, {beta}, {c})"),
+            None => format!("cltv_logreg_state(s.label, s.x, {beta})"),
         }
     }
 
@@ -128,7 +128,7 @@ impl PassSql {
     fn scored_pass(&self, beta: &str, fractions: &str) -> Option<String> {
         let c = self.columns.as_ref()?;
         Some(format!(
-            "cltv_logreg_scored_pass(s.y = 1, {beta}, s.is_test, {fractions}, {c})"
+            "cltv_logreg_scored_pass(s.label, {beta}, s.is_test, {fractions}, {c})"
         ))
     }
 }

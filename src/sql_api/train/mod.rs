@@ -71,6 +71,9 @@ struct TrainingSql {
     from: String,
     /// `t.col::float8` for the target and each feature.
     target: String,
+    /// The target as a class: a boolean target itself, a numeric one `= 1` (what the
+    /// logistic passes after the first read; the first has checked the values).
+    label: String,
     features: Vec<String>,
     /// (name, `t.col::float8`, or `t.col` if categorical) of the target and each feature,
     /// for diagnostics.
@@ -169,6 +172,11 @@ impl TrainingSql {
         let find = |name: &str| source_columns.find(name);
         let as_float8 = |name: &str| source_columns.float8(name);
         let target_sql = target.map(as_float8);
+        let label = match target.map(|t| (t, find(t).category)) {
+            Some((t, 'B')) => format!("t.{}", quote_ident(t)),
+            Some(_) => format!("{} = 1", target_sql.as_deref().unwrap_or_default()),
+            None => "NULL::boolean".to_string(),
+        };
         let imputed = |name: &str| imputation.iter().find(|(f, _)| f == name).map(|(_, v)| *v);
         let mut columns: Vec<(String, String)> = target
             .iter()
@@ -280,6 +288,7 @@ impl TrainingSql {
             quoted_source: source_columns.quoted_name.clone(),
             from,
             target: target_sql.unwrap_or_else(|| "NULL::float8".to_string()),
+            label,
             features: feature_sql,
             columns,
             categorical,
@@ -323,12 +332,12 @@ impl TrainingSql {
         format!("ARRAY[{}]", self.features.join(", "))
     }
 
-    /// The rows of a fitting pass as `s(y, x, is_test, complete, finite)` with the features
+    /// The rows of a fitting pass as `s(y, label, x, is_test, complete, finite)` with the features
     /// also one by one as `c1`, `c2`, …, and `g1`, `g2`, …, the group columns, under
     /// `"group_by"`.
     fn rows(&self) -> String {
         format!(
-            "(SELECT {target} AS y, {x} AS x, {is_test} AS is_test,
+            "(SELECT {target} AS y, {label} AS label, {x} AS x, {is_test} AS is_test,
                      {complete} AS complete, {finite} AS finite{columns}{group}
                 FROM {from}) AS s",
             // Each feature on its own as well, for the aggregates that take columns; a
@@ -346,6 +355,7 @@ impl TrainingSql {
                 .map(|(i, g)| format!(", {g} AS g{}", i + 1))
                 .collect::<String>(),
             target = self.target,
+            label = self.label,
             x = self.feature_array(),
             is_test = self.is_test,
             complete = self.complete,
