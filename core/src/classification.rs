@@ -137,7 +137,9 @@ impl GroupSums {
             loss += pos as f64 * -clipped.ln();
         }
         if neg > 0 {
-            loss += neg as f64 * -(-clipped).ln_1p();
+            // ln(1 − p) as scikit-learn computes it (`xlogy(1 − y, 1 − p)`); `ln` is about
+            // twice as fast as `ln_1p`, and p ≥ 1e-15 here, so nothing is lost that matters.
+            loss += neg as f64 * -(1.0 - clipped).ln();
         }
         neumaier_add(&mut self.log_loss.0, &mut self.log_loss.1, loss);
         let sq = pos as f64 * (1.0 - p) * (1.0 - p) + neg as f64 * p * p;
