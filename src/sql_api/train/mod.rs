@@ -247,7 +247,8 @@ impl TrainingSql {
                     hash_of_values(&values)
                 }
             };
-            format!("((({key}) & 16777215) < $1 * 16777216)")
+            // A NULL key (no customer) puts the row on the training side, in every pass.
+            format!("coalesce((({key}) & 16777215) < $1 * 16777216, false)")
         };
         let not_null: Vec<String> = columns
             .iter()

@@ -38,6 +38,21 @@ SELECT abs((v.metrics -> 'test' ->> 'rmse')::float8 - sqrt(avg((c.spend_next_90d
 
 SELECT jsonb_object_keys(metrics -> 'test') AS test_metric FROM cltv.model_versions ORDER BY 1;
 
+-- A row without a key (NULL) is a training row: every row is on one side, and the fit is
+-- the one over the keyed training rows plus those.
+CREATE TABLE shop.keyless AS SELECT CASE WHEN customer_id % 10 <> 0 THEN customer_id END AS customer_id,
+       recency_days, frequency, avg_order_value, newsletter, spend_next_90d FROM shop.customers;
+SELECT n_train + n_test = (SELECT count(*) FROM shop.keyless) AS every_row_on_one_side,
+       n_test = (SELECT count(*) FROM shop.keyless
+                  WHERE (hashtextextended(customer_id::text, 0) & 16777215) < 0.2 * 16777216) AS keyed_test_rows
+  FROM cltv_train('ltv_keyless', 'shop.keyless', 'spend_next_90d', ARRAY['recency_days', 'frequency'],
+                  options => '{"test_fraction": 0.2, "split_key": "customer_id"}');
+SELECT bool_and(abs(a - b) < 1e-9 * greatest(1, abs(b))) AS same_as_cltv_linreg_over_the_training_rows
+  FROM unnest((SELECT coefficients FROM cltv.model_versions WHERE model = 'ltv_keyless'),
+              (SELECT ARRAY(SELECT jsonb_array_elements_text(cltv_linreg(spend_next_90d, ARRAY[recency_days, frequency]::float8[]) -> 'estimate')::float8)
+                 FROM shop.keyless
+                WHERE customer_id IS NULL OR (hashtextextended(customer_id::text, 0) & 16777215) >= 0.2 * 16777216)) AS u(a, b);
+
 -- Coefficients by term; the generating model was 12 - 0.05 r + 9.5 f + 0.8 a + 4 n.
 SELECT term, round(estimate::numeric, 2) AS estimate, std_error < 0.5 AS precise,
        p_value < 1e-6 AS significant, ci_lower < estimate AND estimate < ci_upper AS ci_brackets
