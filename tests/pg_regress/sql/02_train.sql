@@ -52,6 +52,7 @@ SELECT bool_and(abs(a - b) < 1e-9 * greatest(1, abs(b))) AS same_as_cltv_linreg_
               (SELECT ARRAY(SELECT jsonb_array_elements_text(cltv_linreg(spend_next_90d, ARRAY[recency_days, frequency]::float8[]) -> 'estimate')::float8)
                  FROM shop.keyless
                 WHERE customer_id IS NULL OR (hashtextextended(customer_id::text, 0) & 16777215) >= 0.2 * 16777216)) AS u(a, b);
+SELECT cltv_drop_model('ltv_keyless');
 
 -- Coefficients by term; the generating model was 12 - 0.05 r + 9.5 f + 0.8 a + 4 n.
 SELECT term, round(estimate::numeric, 2) AS estimate, std_error < 0.5 AS precise,
