@@ -83,7 +83,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
 use crate::linalg::{cholesky, Cholesky};
-use crate::model::sigmoid;
+use crate::model::{linear_predictor, sigmoid};
 use crate::ols::{COLLINEAR_TOL, CONFIDENCE_LEVEL, CONSTANT_REL_TOL, DEPENDENCY_WEIGHT_TOL, INTERCEPT_TERM};
 use crate::stats::{chi2_sf, normal_quantile, normal_two_sided_p};
 use crate::suffstats::MAX_FEATURES;
@@ -318,7 +318,10 @@ impl<'a> LogitStateMut<'a> {
     /// # Panics
     /// If `x.len() != p` or `beta.len() != p + 1`.
     #[inline]
-    pub fn push(&mut self, y: bool, x: &[f64], beta: &[f64]) {
+    ///
+    /// Returns the row's probability μ = σ(η), bit for bit what scoring computes for it
+    /// (`model::sigmoid` of `model::linear_predictor`).
+    pub fn push(&mut self, y: bool, x: &[f64], beta: &[f64]) -> f64 {
         assert_eq!(x.len(), self.p, "push: expected {} feature values", self.p);
         assert_eq!(
             beta.len(),
@@ -329,30 +332,31 @@ impl<'a> LogitStateMut<'a> {
         const SMALL: usize = 32;
         if self.p < SMALL {
             let mut delta = [0.0; SMALL];
-            self.push_with_scratch(y, x, beta, &mut delta[..self.p]);
+            self.push_with_scratch(y, x, beta, &mut delta[..self.p])
         } else {
             let mut delta = [0.0; MAX_FEATURES];
-            self.push_with_scratch(y, x, beta, &mut delta[..self.p]);
+            self.push_with_scratch(y, x, beta, &mut delta[..self.p])
         }
     }
 
     #[inline(always)]
-    fn push_with_scratch(&mut self, y: bool, x: &[f64], beta: &[f64], delta: &mut [f64]) {
+    fn push_with_scratch(&mut self, y: bool, x: &[f64], beta: &[f64], delta: &mut [f64]) -> f64 {
         let p = self.p;
         let buf = &mut *self.buf;
         if buf[N_IDX] == 0.0 {
             buf[beta_offset()..beta_offset() + p + 1].copy_from_slice(beta);
         }
-        let eta = beta[0] + beta[1..].iter().zip(x).map(|(b, v)| b * v).sum::<f64>();
+        let eta = linear_predictor(beta[0], &beta[1..], x);
 
         // With e = exp(−|η|) ∈ (0, 1]: σ(|η|) = 1/(1+e), σ(−|η|) = e/(1+e),
-        // w = μ(1−μ) = e/(1+e)², and log(1 + e^{±η}) = max(±η, 0) + log1p(e).
+        // w = μ(1−μ) = e/(1+e)², and log(1 + e^{±η}) = max(±η, 0) + log1p(e). μ is formed
+        // as `model::sigmoid` forms it.
         let e = (-eta.abs()).exp();
         let inv = 1.0 / (1.0 + e);
         let (mu, one_minus_mu) = if eta >= 0.0 {
             (inv, e * inv)
         } else {
-            (e * inv, inv)
+            (e / (1.0 + e), inv)
         };
         let w = e * inv * inv;
         let log1p_e = e.ln_1p();
@@ -429,6 +433,7 @@ impl<'a> LogitStateMut<'a> {
                 *hi = xj;
             }
         }
+        mu
     }
 
     /// Combines another state, accumulated at the same coefficients, into this one

@@ -65,10 +65,12 @@ pub fn read_sizes(state: &[f64]) -> Result<(usize, usize)> {
 /// leaves it out. The caller has checked that `x` has p values, `beta` p + 1, all finite.
 pub fn push_row(header: &mut [f64], y: bool, x: &[f64], beta: &[f64], is_test: bool) -> Result<Option<u64>> {
     let p = x.len();
-    if !is_test {
-        LogitStateMut::new(&mut header[..state_len(p)])?.push(y, x, beta);
-    }
-    let probability = sigmoid(linear_predictor(beta[0], &beta[1..], x));
+    let probability = if is_test {
+        sigmoid(linear_predictor(beta[0], &beta[1..], x))
+    } else {
+        // The same bits, from the pass's own exp.
+        LogitStateMut::new(&mut header[..state_len(p)])?.push(y, x, beta)
+    };
     let fraction = header[state_len(p) + if is_test { 2 } else { 1 }];
     Ok(in_score_sample(probability, fraction)
         .then(|| pack_score(probability, y) | if is_test { TEST_ROW } else { 0 }))
