@@ -312,7 +312,7 @@ impl<'a> LogitStateMut<'a> {
     /// which must be the same for every row of a pass (the first row records it,
     /// and [`Self::merge`] checks that partial states agree).
     ///
-    /// Hot path: no allocation, one `exp` and one `ln_1p`, and one pass over
+    /// Hot path: no allocation, one `exp` and one `ln`, and one pass over
     /// the packed triangle. The caller guarantees that `x` and `beta` are finite.
     ///
     /// # Panics
@@ -359,7 +359,9 @@ impl<'a> LogitStateMut<'a> {
             (e / (1.0 + e), inv)
         };
         let w = e * inv * inv;
-        let log1p_e = e.ln_1p();
+        // log(1 + e) as −ln(1/(1 + e)): `ln` is about twice as fast as `ln_1p`, and where
+        // they differ (e below 1e-16, a row fitted with certainty) by less than 1e-16.
+        let log1p_e = -inv.ln();
         let (loglik, r) = if y {
             (-((-eta).max(0.0) + log1p_e), one_minus_mu)
         } else {
