@@ -1163,7 +1163,7 @@ fn final_estimate(pass: &LogitPass, beta: &[f64], step: &[f64]) -> Vec<f64> {
 
 /// A bound on |δ₀ + δᵀx| over the pass's training rows, from each feature's range: the
 /// step's change at the centre of the ranges plus each slope's change over half its range.
-pub fn eta_change_bound(pass: &LogitPass, step: &[f64]) -> f64 {
+fn eta_change_bound(pass: &LogitPass, step: &[f64]) -> f64 {
     let mut at_centre = step[0];
     let mut spread = 0.0;
     for j in 0..pass.p {

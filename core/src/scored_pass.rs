@@ -19,7 +19,7 @@ use crate::logistic::{self, prefix_features, state_len, LogitPass, LogitStateMut
 use crate::model::{linear_predictor, sigmoid};
 
 /// Count, training rows' sample fraction, test rows' sample fraction.
-pub const SCORES_HEADER_LEN: usize = 3;
+const SCORES_HEADER_LEN: usize = 3;
 
 const TEST_ROW: u64 = 1 << 63;
 
@@ -33,7 +33,7 @@ pub fn new_header(p: usize, train_fraction: f64, test_fraction: f64) -> Result<V
     for (what, fraction) in [("train", train_fraction), ("test", test_fraction)] {
         if !(fraction > 0.0 && fraction <= 1.0) {
             return Err(Error::InvalidArgument {
-                what: format!("the {what} sample fraction {fraction}"),
+                what: format!("{what} sample fraction {fraction}"),
                 reason: "must be in (0, 1]".into(),
             });
         }

@@ -142,14 +142,24 @@ impl Features {
                     })
                 }
                 let conversions = column_conversions(fcinfo, first);
-                let mut values = [0.0; MAX_COLUMN_FEATURES];
-                for (j, value) in values[..p].iter_mut().enumerate() {
-                    match arg(fcinfo, first + j) {
-                        Some(d) => *value = conversions[j].apply(d),
-                        None => return f(None),
+                // A small buffer for the usual widths: this runs per row, and zeroing the
+                // widest buffer would cost more than reading ten columns.
+                const SMALL: usize = 16;
+                let read = |values: &mut [f64]| {
+                    for (j, value) in values.iter_mut().enumerate() {
+                        *value = conversions[j].apply(arg(fcinfo, first + j)?);
                     }
+                    Some(())
+                };
+                if p <= SMALL {
+                    let mut values = [0.0; SMALL];
+                    let complete = read(&mut values[..p]).is_some();
+                    f(complete.then_some(&values[..p]))
+                } else {
+                    let mut values = [0.0; MAX_COLUMN_FEATURES];
+                    let complete = read(&mut values[..p]).is_some();
+                    f(complete.then_some(&values[..p]))
                 }
-                f(Some(&values[..p]))
             }
         }
     }

@@ -343,18 +343,8 @@ impl TrainingSql {
                 FROM {from}) AS s",
             // Each feature on its own as well, for the aggregates that take columns; a
             // query computes only what it reads of a subquery like this one.
-            columns = self
-                .features
-                .iter()
-                .enumerate()
-                .map(|(j, f)| format!(", {f} AS c{}", j + 1))
-                .collect::<String>(),
-            group = self
-                .group_columns
-                .iter()
-                .enumerate()
-                .map(|(i, g)| format!(", {g} AS g{}", i + 1))
-                .collect::<String>(),
+            columns = numbered_columns(&self.features, "c"),
+            group = numbered_columns(&self.group_columns, "g"),
             target = self.target,
             label = self.label,
             x = self.feature_array(),
@@ -370,6 +360,16 @@ impl TrainingSql {
              count(*) FILTER (WHERE s.complete AND s.is_test),
              count(*) FILTER (WHERE NOT s.complete),
              count(*) FILTER (WHERE s.complete AND NOT s.finite)";
+}
+
+/// `, e1 AS p1, e2 AS p2, …`: select-list entries naming each expression by `prefix` and
+/// its position from 1.
+fn numbered_columns(expressions: &[String], prefix: &str) -> String {
+    expressions
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!(", {e} AS {prefix}{}", i + 1))
+        .collect()
 }
 
 /// What the first pass of every kind counts, read from four consecutive columns.
