@@ -33,6 +33,9 @@ CREATE TABLE cltv.model_versions (
     trained_at    timestamptz NOT NULL DEFAULT now(),
     -- Champion/challenger: the policy, both scores on the same held-out rows, the decision.
     promotion     jsonb,
+    -- May cltv_retrain repeat this version's call (source, options)? Not for an imported
+    -- version until the model's owner confirms it (cltv_confirm_source) or trains anew.
+    source_trusted boolean NOT NULL DEFAULT true,
     PRIMARY KEY (model, version)
 );
 COMMENT ON TABLE cltv.model_versions IS 'One row per trained model version; rows are immutable once written';
@@ -60,13 +63,72 @@ SELECT pg_catalog.pg_extension_config_dump('cltv.model_versions', '');
 SELECT pg_catalog.pg_extension_config_dump('cltv.deployments', '');
 SELECT pg_catalog.pg_extension_config_dump('cltv.deployments_id_seq', '');
 
--- Everyone may read the catalog; nobody but its owner may write it directly. cltv's own
--- functions write it on the caller's behalf, after checking that the caller owns the model.
+-- Who else may score a model and read its catalog rows: cltv_grant / cltv_revoke.
+-- `owner` repeats the model's owner so that this table's own visibility needs no lookup
+-- in cltv.models (whose visibility depends on this table).
+CREATE TABLE cltv.model_grants (
+    model      text NOT NULL REFERENCES cltv.models (name) ON DELETE CASCADE,
+    grantee    name NOT NULL,
+    owner      name NOT NULL,
+    granted_by name NOT NULL,
+    granted_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (model, grantee)
+);
+COMMENT ON TABLE cltv.model_grants IS 'Roles granted the right to score a model and read its catalog rows (cltv_grant); grantee public means every role';
+SELECT pg_catalog.pg_extension_config_dump('cltv.model_grants', '');
+
+-- Helpers of the row-level security below. Their bodies are parsed when created (BEGIN
+-- ATOMIC), so no caller's search_path can change what they call.
+CREATE SCHEMA cltv_internal;
+COMMENT ON SCHEMA cltv_internal IS 'cltv internals: functions cltv''s own queries call by qualified name; not for direct use';
+GRANT USAGE ON SCHEMA cltv_internal TO PUBLIC;
+
+CREATE FUNCTION cltv_internal.has_role(role name) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT role = 'public'
+        OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                    WHERE r.rolname = role AND pg_catalog.pg_has_role(r.oid, 'USAGE'));
+END;
+COMMENT ON FUNCTION cltv_internal.has_role(name) IS
+    'Does the current user have the privileges of this role (public: everyone)? False for a role that no longer exists';
+
+CREATE FUNCTION cltv_internal.may_read(model text, owner name) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+    SELECT cltv_internal.has_role(owner)
+        OR EXISTS (SELECT 1 FROM cltv.model_grants g
+                    WHERE g.model = may_read.model AND cltv_internal.has_role(g.grantee));
+END;
+COMMENT ON FUNCTION cltv_internal.may_read(text, name) IS
+    'May the current user see this model: its owner, a member of the owner''s role, or a grantee';
+
+-- A model is visible to its owner (and the members of the owner's role) and to the roles
+-- it was granted to; superusers and the extension's owner see every row. Scoring reads
+-- the catalog as the caller, so these policies decide who may score a model too.
+ALTER TABLE cltv.models ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible_models ON cltv.models FOR SELECT
+    USING (cltv_internal.may_read(name, created_by));
+ALTER TABLE cltv.model_versions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible_versions ON cltv.model_versions FOR SELECT
+    USING (EXISTS (SELECT 1 FROM cltv.models m WHERE m.name = model));
+ALTER TABLE cltv.deployments ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible_deployments ON cltv.deployments FOR SELECT
+    USING (EXISTS (SELECT 1 FROM cltv.models m WHERE m.name = model));
+ALTER TABLE cltv.model_grants ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible_grants ON cltv.model_grants FOR SELECT
+    USING (cltv_internal.has_role(owner) OR cltv_internal.has_role(grantee));
+
+-- Everyone may read the catalog rows the policies above show them; nobody but its owner
+-- may write it directly. cltv's own functions write it on the caller's behalf, after
+-- checking that the caller owns the model.
 GRANT USAGE ON SCHEMA cltv TO PUBLIC;
-GRANT SELECT ON cltv.models, cltv.model_versions, cltv.deployments TO PUBLIC;
+GRANT SELECT ON cltv.models, cltv.model_versions, cltv.deployments, cltv.model_grants TO PUBLIC;
 
 -- One row per model for BI tools: plain columns only.
-CREATE VIEW cltv.model_summary AS
+-- security_invoker: the view reads the catalog as its user, so it shows only the models
+-- the policies above let them see.
+CREATE VIEW cltv.model_summary WITH (security_invoker = true) AS
 SELECT m.name AS model,
        v.kind,
        m.deployed_version,

@@ -2,6 +2,7 @@
 
 use crate::cache::{self, VersionKey};
 use crate::error::raise;
+use crate::trusted_sql::pinned;
 use cltv_core::encoding::Design;
 use cltv_core::error::Error;
 use cltv_core::export::{self, ExportedModel};
@@ -59,8 +60,13 @@ fn spi_failed(e: pgrx::spi::SpiError) -> ! {
 }
 
 /// Resolve `name` or `name@N` to a loaded model: one catalog query per call, and a parse
-/// only the first time this backend sees the version.
+/// only the first time this backend sees the version. The catalog is read as the caller:
+/// its row-level security shows only the models they own or were granted.
 pub fn resolve(model: &ModelRef) -> Rc<LoadedModel> {
+    pinned(|| resolve_visible(model))
+}
+
+fn resolve_visible(model: &ModelRef) -> Rc<LoadedModel> {
     let found: Option<(i32, String)> = Spi::connect(|client| {
         let rows = client.select(
             "SELECT v.version, v.xmin::text || ':' || v.ctid::text
@@ -91,7 +97,14 @@ pub fn resolve(model: &ModelRef) -> Rc<LoadedModel> {
     cache::get_or_load(key, || load_version(&model.name, version))
 }
 
+/// Why `model` cannot be found: it does not exist, or the caller may not see it (the
+/// existence of a model is not a secret; its contents are).
 fn unknown_model(model: &ModelRef) -> Error {
+    if !model_exists(&model.name) && as_catalog_owner(|| model_exists(&model.name)) {
+        return Error::ModelNotGranted {
+            model: model.name.clone(),
+        };
+    }
     let exists = model.version.is_some() && model_exists(&model.name);
     Error::UnknownModel {
         model: match model.version {
@@ -107,6 +120,10 @@ fn unknown_model(model: &ModelRef) -> Error {
 }
 
 fn versions_of(name: &str) -> Vec<i32> {
+    pinned(|| versions_visible(name))
+}
+
+fn versions_visible(name: &str) -> Vec<i32> {
     Spi::connect(|client| {
         let rows = client.select(
             "SELECT version FROM cltv.model_versions WHERE model = $1 ORDER BY version",
@@ -192,13 +209,15 @@ fn load_version(name: &str, version: i32) -> LoadedModel {
 /// The stored statistics of a version (`fit` jsonb), for cltv_coefficients.
 pub fn fit_of(model: &ModelRef) -> serde_json::Value {
     let loaded = resolve(model);
-    Spi::get_one_with_args::<JsonB>(
-        "SELECT fit FROM cltv.model_versions WHERE model = $1 AND version = $2",
-        &[loaded.name.as_str().into(), loaded.version.into()],
-    )
-    .unwrap_or_else(|e| spi_failed(e))
-    .map(|j| j.0)
-    .unwrap_or_default()
+    pinned(|| {
+        Spi::get_one_with_args::<JsonB>(
+            "SELECT fit FROM cltv.model_versions WHERE model = $1 AND version = $2",
+            &[loaded.name.as_str().into(), loaded.version.into()],
+        )
+        .unwrap_or_else(|e| spi_failed(e))
+        .map(|j| j.0)
+        .unwrap_or_default()
+    })
 }
 
 /// Everything a new version row holds.
@@ -218,6 +237,8 @@ pub struct NewVersion<'a> {
     pub source: String,
     /// The champion/challenger decision, if the training asked for one.
     pub promotion: Option<serde_json::Value>,
+    /// May `cltv_retrain` repeat this version's call? Not for an import, until confirmed.
+    pub source_trusted: bool,
 }
 
 /// Whether a new version is deployed when it is stored.
@@ -230,11 +251,23 @@ pub enum Deploy {
     Yes(&'static str),
 }
 
-/// The role this call runs as (its `current_user`), before any switch to the catalog owner.
-pub fn caller() -> String {
-    Spi::get_one::<String>("SELECT current_user::text")
-        .unwrap_or_else(|e| spi_failed(e))
-        .unwrap_or_default()
+/// The role a call runs as (its `current_user`), taken before any switch to the catalog
+/// owner: whose ownership is checked and who is recorded as having acted.
+pub struct Caller {
+    oid: pg_sys::Oid,
+    pub name: String,
+}
+
+pub fn caller() -> Caller {
+    // SAFETY: GetUserId reads the backend's current user id; it has no preconditions
+    // inside a transaction, where every SQL-callable function runs.
+    let oid = unsafe { pg_sys::GetUserId() };
+    let name = pinned(|| {
+        Spi::get_one::<String>("SELECT current_user::text")
+            .unwrap_or_else(|e| spi_failed(e))
+            .unwrap_or_default()
+    });
+    Caller { oid, name }
 }
 
 /// Run `f` as the owner of the extension, with `search_path` pinned to `pg_catalog,
@@ -243,65 +276,100 @@ pub fn caller() -> String {
 /// is read before, as the caller. On an error, PostgreSQL's (sub)transaction abort
 /// restores the user and the setting.
 fn as_catalog_owner<T>(f: impl FnOnce() -> T) -> T {
-    let owner =
-        Spi::get_one::<pg_sys::Oid>("SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'cltv'")
-            .unwrap_or_else(|e| spi_failed(e))
-            .unwrap_or_else(|| {
-                raise(Error::Internal {
-                    reason: "the cltv extension is not installed in this database".into(),
-                })
-            });
-    unsafe {
-        let (mut user, mut security) = (pg_sys::Oid::INVALID, 0);
-        pg_sys::GetUserIdAndSecContext(&mut user, &mut security);
-        let nest_level = pg_sys::NewGUCNestLevel();
-        pg_sys::set_config_option(
-            c"search_path".as_ptr(),
-            c"pg_catalog, pg_temp".as_ptr(),
-            pg_sys::GucContext::PGC_USERSET,
-            pg_sys::GucSource::PGC_S_SESSION,
-            pg_sys::GucAction::GUC_ACTION_SAVE,
-            true,
-            0,
-            false,
-        );
-        pg_sys::SetUserIdAndSecContext(owner, security | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32);
-        let out = f();
-        pg_sys::SetUserIdAndSecContext(user, security);
-        pg_sys::AtEOXact_GUC(true, nest_level);
-        out
+    pinned(|| {
+        let owner = Spi::get_one::<pg_sys::Oid>(
+            "SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'cltv'",
+        )
+        .unwrap_or_else(|e| spi_failed(e))
+        .unwrap_or_else(|| {
+            raise(Error::Internal {
+                reason: "the cltv extension is not installed in this database".into(),
+            })
+        });
+        // SAFETY: Get/SetUserIdAndSecContext switch the current user within this backend's
+        // transaction; the previous user and context are restored right after `f`, and by
+        // the transaction's abort if `f` raises (as for SECURITY DEFINER functions).
+        unsafe {
+            let (mut user, mut security) = (pg_sys::Oid::INVALID, 0);
+            pg_sys::GetUserIdAndSecContext(&mut user, &mut security);
+            pg_sys::SetUserIdAndSecContext(owner, security | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32);
+            let out = f();
+            pg_sys::SetUserIdAndSecContext(user, security);
+            out
+        }
+    })
+}
+
+/// The owner of `model` and whether `caller` may change it (a superuser, or a role with
+/// the owner's privileges); `None` if there is no such model. Read as the catalog owner
+/// (every row, whatever the caller may see); with `lock`, the model row is locked first,
+/// so the answer holds until the transaction ends.
+fn ownership(
+    client: &mut pgrx::spi::SpiClient<'_>,
+    model: &str,
+    caller: &Caller,
+    lock: bool,
+) -> Result<Option<(String, bool)>, pgrx::spi::SpiError> {
+    let query = format!(
+        "SELECT m.created_by::text,
+                EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                         WHERE r.rolname = m.created_by AND pg_catalog.pg_has_role($2, r.oid, 'USAGE'))
+                OR coalesce((SELECT rolsuper FROM pg_catalog.pg_roles WHERE oid = $2), false)
+           FROM cltv.models m WHERE m.name = $1{}",
+        if lock { " FOR UPDATE OF m" } else { "" }
+    );
+    let rows = client.update(&query, None, &[model.into(), caller.oid.into()])?;
+    match rows.into_iter().next() {
+        None => Ok(None),
+        Some(row) => Ok(Some((
+            row.get::<String>(1)?.unwrap_or_default(),
+            row.get::<bool>(2)?.unwrap_or(false),
+        ))),
     }
 }
 
-/// The caller may change `model` (add versions, deploy, roll back, drop) if they are a
-/// superuser or have the privileges of the role that created it. A model that does not
-/// exist yet may be created by anyone who may train. Runs as the caller.
-pub fn check_may_change(model: &str, action: &str) {
-    let verdict = Spi::connect(|client| {
-        let rows = client.select(
-            "SELECT m.created_by::text,
-                    EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-                             WHERE r.rolname = m.created_by AND pg_catalog.pg_has_role(r.oid, 'USAGE'))
-                    OR (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user)
-               FROM cltv.models m WHERE m.name = $1",
-            None,
-            &[model.into()],
-        )?;
-        match rows.into_iter().next() {
-            None => Ok(None),
-            Some(row) => Ok(Some((
-                row.get::<String>(1)?.unwrap_or_default(),
-                row.get::<bool>(2)?.unwrap_or(false),
-            ))),
-        }
+fn not_owner(model: &str, owner: String, action: &str) -> ! {
+    raise(Error::NotModelOwner {
+        model: model.to_string(),
+        owner,
+        action: action.to_string(),
     })
-    .unwrap_or_else(|e| spi_failed(e));
+}
+
+/// Lock the row of `model` and check that `caller` may change it: the one ownership check
+/// every catalog write makes, after the lock, so no concurrent change of owner (a first
+/// training committing) can slip between the check and the write. False if there is no
+/// such model (dropped, or never there).
+fn lock_owned(
+    client: &mut pgrx::spi::SpiClient<'_>,
+    model: &str,
+    caller: &Caller,
+    action: &str,
+) -> Result<bool, pgrx::spi::SpiError> {
+    match ownership(client, model, caller, true)? {
+        None => Ok(false),
+        Some((owner, false)) => not_owner(model, owner, action),
+        Some((_, true)) => Ok(true),
+    }
+}
+
+fn no_such_model(model: &str, version: Option<i32>) -> ! {
+    raise(unknown_model(&ModelRef {
+        name: model.to_string(),
+        version,
+    }))
+}
+
+/// Refuse at once a call that would change a model the caller does not own, before it
+/// reads any data. (The writes check again under the model's lock.) A model that does not
+/// exist yet may be created by anyone who may train.
+pub fn check_may_change(model: &str, action: &str) {
+    let caller = caller();
+    let verdict = as_catalog_owner(|| {
+        Spi::connect_mut(|client| ownership(client, model, &caller, false)).unwrap_or_else(|e| spi_failed(e))
+    });
     if let Some((owner, false)) = verdict {
-        raise(Error::NotModelOwner {
-            model: model.to_string(),
-            owner,
-            action: action.to_string(),
-        })
+        not_owner(model, owner, action)
     }
 }
 
@@ -309,19 +377,33 @@ pub fn check_may_change(model: &str, action: &str) {
 /// so an error later in the same transaction, or a ROLLBACK, leaves no trace. Returns the
 /// version number and whether it was deployed.
 pub fn store_version(v: NewVersion, deploy: Deploy) -> (i32, bool) {
-    check_may_change(v.model, "add a version to");
     let caller = caller();
     as_catalog_owner(|| {
         Spi::connect_mut(|client| {
-            client.update(
-                "INSERT INTO cltv.models (name, created_by) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
-                None,
-                &[v.model.into(), caller.as_str().into()],
-            )?;
-            // Lock the model row so concurrent trainings of one model number versions in turn.
+            // Create the model row if there is none, then lock it (concurrent trainings of
+            // one model number versions in turn) and check ownership under the lock: a
+            // first training of the same name by another role that committed meanwhile
+            // owns the model now. A drop committed between the two statements leaves no
+            // row to lock: try again, then give up with a clean error.
+            let mut attempts = 0;
+            loop {
+                client.update(
+                    "INSERT INTO cltv.models (name, created_by) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                    None,
+                    &[v.model.into(), caller.name.as_str().into()],
+                )?;
+                match ownership(client, v.model, &caller, true)? {
+                    Some((_, true)) => break,
+                    Some((owner, false)) => not_owner(v.model, owner, "add a version to"),
+                    None if attempts < 3 => attempts += 1,
+                    None => raise(Error::ModelDroppedConcurrently {
+                        model: v.model.to_string(),
+                    }),
+                }
+            }
             let first = client
                 .update(
-                    "SELECT deployed_version IS NULL FROM cltv.models WHERE name = $1 FOR UPDATE",
+                    "SELECT deployed_version IS NULL FROM cltv.models WHERE name = $1",
                     None,
                     &[v.model.into()],
                 )?
@@ -329,18 +411,26 @@ pub fn store_version(v: NewVersion, deploy: Deploy) -> (i32, bool) {
                 .get::<bool>(1)?
                 .unwrap_or(true);
             // A database still at 0.1.0 (the library is updated first, the extension after
-            // it) has neither the promotion column nor the deployment history.
+            // it) has neither the promotion column nor the deployment history; one before
+            // 0.4.0 has no source_trusted column.
             let lifecycle = has_lifecycle_catalog(client)?;
+            let trust = has_source_trust(client)?;
             let insert = format!(
                 "INSERT INTO cltv.model_versions
                     (model, version, kind, target, features, coefficients, fit, preprocessing,
-                     options, metrics, n_train, n_test, n_dropped, source, trained_by{promotion})
+                     options, metrics, n_train, n_test, n_dropped, source, trained_by{promotion}{trusted})
                  SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9,
-                        $10, $11, $12, $13, $14{promotion_value}
+                        $10, $11, $12, $13, $14{promotion_value}{trusted_value}
                    FROM cltv.model_versions WHERE model = $1
                  RETURNING version",
                 promotion = if lifecycle { ", promotion" } else { "" },
                 promotion_value = if lifecycle { ", $15" } else { "" },
+                trusted = if trust { ", source_trusted" } else { "" },
+                trusted_value = match (lifecycle, trust) {
+                    (_, false) => "",
+                    (true, true) => ", $16",
+                    (false, true) => ", $15",
+                },
             );
             let mut args: Vec<pgrx::datum::DatumWithOid> = vec![
                 v.model.into(),
@@ -356,10 +446,13 @@ pub fn store_version(v: NewVersion, deploy: Deploy) -> (i32, bool) {
                 v.n_test.into(),
                 v.n_dropped.into(),
                 v.source.into(),
-                caller.as_str().into(),
+                caller.name.as_str().into(),
             ];
             if lifecycle {
                 args.push(v.promotion.map(JsonB).into());
+            }
+            if trust {
+                args.push(v.source_trusted.into());
             }
             let version = client
                 .update(&insert, None, &args)?
@@ -372,7 +465,7 @@ pub fn store_version(v: NewVersion, deploy: Deploy) -> (i32, bool) {
                 Deploy::Yes(action) => Some(action),
             };
             if let Some(action) = action {
-                set_deployed(client, v.model, version, action, &caller)?;
+                set_deployed(client, v.model, version, action, &caller.name)?;
             }
             Ok::<_, pgrx::spi::SpiError>((version, action.is_some()))
         })
@@ -411,47 +504,55 @@ fn has_lifecycle_catalog(client: &mut pgrx::spi::SpiClient<'_>) -> Result<bool, 
         .unwrap_or(false))
 }
 
+/// Whether the catalog has 0.4.0's model_versions.source_trusted (and grants).
+fn has_source_trust(client: &mut pgrx::spi::SpiClient<'_>) -> Result<bool, pgrx::spi::SpiError> {
+    Ok(client
+        .update("SELECT to_regclass('cltv.model_grants') IS NOT NULL", None, &[])?
+        .first()
+        .get::<bool>(1)?
+        .unwrap_or(false))
+}
+
 /// Serve `version` of `model` from now on (from the commit on, for other sessions).
 pub fn deploy(model: &str, version: i32) {
-    check_may_change(model, "deploy");
-    if versions_of(model).binary_search(&version).is_err() {
-        raise(unknown_model(&ModelRef {
-            name: model.to_string(),
-            version: Some(version),
-        }))
-    }
     let caller = caller();
-    as_catalog_owner(|| {
+    let deployed = as_catalog_owner(|| {
         Spi::connect_mut(|client| {
-            client.update(
-                "SELECT 1 FROM cltv.models WHERE name = $1 FOR UPDATE",
-                None,
-                &[model.into()],
-            )?;
-            set_deployed(client, model, version, "deploy", &caller)
+            if !lock_owned(client, model, &caller, "deploy")? {
+                return Ok(None);
+            }
+            let exists = client
+                .update(
+                    "SELECT EXISTS (SELECT 1 FROM cltv.model_versions WHERE model = $1 AND version = $2)",
+                    None,
+                    &[model.into(), version.into()],
+                )?
+                .first()
+                .get::<bool>(1)?
+                .unwrap_or(false);
+            if exists {
+                set_deployed(client, model, version, "deploy", &caller.name)?;
+            }
+            Ok::<_, pgrx::spi::SpiError>(Some(exists))
         })
         .unwrap_or_else(|e| spi_failed(e))
-    })
+    });
+    match deployed {
+        None => no_such_model(model, None),
+        Some(false) => no_such_model(model, Some(version)),
+        Some(true) => {}
+    }
 }
 
 /// Undo the newest deployment not yet undone: the version deployed before it serves again.
 /// Returns that version.
 pub fn rollback(model: &str) -> i32 {
-    check_may_change(model, "roll back");
-    if !model_exists(model) {
-        raise(unknown_model(&ModelRef {
-            name: model.to_string(),
-            version: None,
-        }))
-    }
     let caller = caller();
     let previous = as_catalog_owner(|| {
         Spi::connect_mut(|client| {
-            client.update(
-                "SELECT 1 FROM cltv.models WHERE name = $1 FOR UPDATE",
-                None,
-                &[model.into()],
-            )?;
+            if !lock_owned(client, model, &caller, "roll back")? {
+                return Ok(Err(()));
+            }
             let live: Vec<(i64, i32)> = client
                 .update(
                     "SELECT id, version FROM cltv.deployments
@@ -462,54 +563,57 @@ pub fn rollback(model: &str) -> i32 {
                 .map(|row| Ok((row.get::<i64>(1)?.unwrap_or(0), row.get::<i32>(2)?.unwrap_or(0))))
                 .collect::<Result<_, pgrx::spi::SpiError>>()?;
             let [(current, _), (_, previous)] = live[..] else {
-                return Ok(None);
+                return Ok(Ok(None));
             };
             client.update(
                 "UPDATE cltv.deployments SET rolled_back_at = now(), rolled_back_by = $2 WHERE id = $1",
                 None,
-                &[current.into(), caller.as_str().into()],
+                &[current.into(), caller.name.as_str().into()],
             )?;
             client.update(
                 "UPDATE cltv.models SET deployed_version = $2 WHERE name = $1",
                 None,
                 &[model.into(), previous.into()],
             )?;
-            Ok::<_, pgrx::spi::SpiError>(Some(previous))
+            Ok::<_, pgrx::spi::SpiError>(Ok(Some(previous)))
         })
         .unwrap_or_else(|e| spi_failed(e))
     });
-    previous.unwrap_or_else(|| {
-        raise(Error::NothingToRollBack {
+    match previous {
+        Err(()) => no_such_model(model, None),
+        Ok(Some(previous)) => previous,
+        Ok(None) => raise(Error::NothingToRollBack {
             model: model.to_string(),
-        })
-    })
+        }),
+    }
 }
 
 /// Remove `model` with all its versions and history.
 pub fn drop_model(model: &str) {
-    check_may_change(model, "drop");
-    if !model_exists(model) {
-        raise(unknown_model(&ModelRef {
-            name: model.to_string(),
-            version: None,
-        }))
-    }
-    as_catalog_owner(|| {
+    let caller = caller();
+    let found = as_catalog_owner(|| {
         Spi::connect_mut(|client| {
+            let found = lock_owned(client, model, &caller, "drop")?;
             client.update("DELETE FROM cltv.models WHERE name = $1", None, &[model.into()])?;
-            Ok::<_, pgrx::spi::SpiError>(())
+            Ok::<_, pgrx::spi::SpiError>(found)
         })
         .unwrap_or_else(|e| spi_failed(e))
-    })
+    });
+    if !found {
+        no_such_model(model, None)
+    }
 }
 
+/// Whether the caller sees `model` (the catalog owner sees every model).
 fn model_exists(model: &str) -> bool {
-    Spi::get_one_with_args::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM cltv.models WHERE name = $1)",
-        &[model.into()],
-    )
-    .unwrap_or_else(|e| spi_failed(e))
-    .unwrap_or(false)
+    pinned(|| {
+        Spi::get_one_with_args::<bool>(
+            "SELECT EXISTS (SELECT 1 FROM cltv.models WHERE name = $1)",
+            &[model.into()],
+        )
+        .unwrap_or_else(|e| spi_failed(e))
+        .unwrap_or(false)
+    })
 }
 
 /// The arguments a version was trained with, for `cltv_retrain`.
@@ -521,41 +625,140 @@ pub struct StoredCall {
     pub options: serde_json::Value,
 }
 
-/// The training call of the newest version of `model`.
+/// The training call of the newest version of `model`, which `cltv_retrain` repeats. An
+/// imported version's call is refused until the owner confirms it: its source may be a
+/// view of anyone's, which the retraining would run with the owner's privileges.
 pub fn training_call(model: &str) -> StoredCall {
-    let found = Spi::connect(|client| {
-        let rows = client.select(
-            "SELECT source, target, CASE WHEN preprocessing ? 'inputs'
-                    THEN ARRAY(SELECT jsonb_array_elements_text(preprocessing->'inputs')) ELSE features END,
-                    kind, options FROM cltv.model_versions
-              WHERE model = $1 ORDER BY version DESC LIMIT 1",
-            None,
-            &[model.into()],
-        )?;
-        match rows.into_iter().next() {
-            None => Ok(None),
-            Some(row) => Ok(Some(StoredCall {
-                source: row.get::<String>(1)?.unwrap_or_default(),
-                target: row.get::<String>(2)?,
-                features: row.get::<Vec<String>>(3)?.unwrap_or_default(),
-                kind: row.get::<String>(4)?.unwrap_or_default(),
-                options: row.get::<JsonB>(5)?.map(|j| j.0).unwrap_or_default(),
-            })),
-        }
-    })
-    .unwrap_or_else(|e| spi_failed(e));
-    found.unwrap_or_else(|| {
-        raise(unknown_model(&ModelRef {
-            name: model.to_string(),
-            version: None,
-        }))
-    })
+    let found = pinned(|| {
+        Spi::connect(|client| {
+            // source_trusted is 0.4.0's; before it, an import is known by its metrics.
+            let rows = client.select(
+                "SELECT source, target, CASE WHEN preprocessing ? 'inputs'
+                        THEN ARRAY(SELECT jsonb_array_elements_text(preprocessing->'inputs')) ELSE features END,
+                        kind, options, version,
+                        coalesce((to_jsonb(v) ->> 'source_trusted')::boolean, NOT (metrics ? 'imported_from'))
+                   FROM cltv.model_versions v
+                  WHERE model = $1 ORDER BY version DESC LIMIT 1",
+                None,
+                &[model.into()],
+            )?;
+            match rows.into_iter().next() {
+                None => Ok(None),
+                Some(row) => Ok(Some((
+                    StoredCall {
+                        source: row.get::<String>(1)?.unwrap_or_default(),
+                        target: row.get::<String>(2)?,
+                        features: row.get::<Vec<String>>(3)?.unwrap_or_default(),
+                        kind: row.get::<String>(4)?.unwrap_or_default(),
+                        options: row.get::<JsonB>(5)?.map(|j| j.0).unwrap_or_default(),
+                    },
+                    row.get::<i32>(6)?.unwrap_or_default(),
+                    row.get::<bool>(7)?.unwrap_or(false),
+                ))),
+            }
+        })
+        .unwrap_or_else(|e| spi_failed(e))
+    });
+    let Some((call, version, trusted)) = found else {
+        no_such_model(model, None)
+    };
+    if !trusted {
+        raise(Error::UntrustedSource {
+            model: model.to_string(),
+            version,
+            source: call.source,
+        })
+    }
+    call
+}
+
+/// The owner's word that the newest version's stored call (its source above all) may be
+/// repeated by `cltv_retrain`. Returns that version.
+pub fn confirm_source(model: &str) -> i32 {
+    let caller = caller();
+    let version = as_catalog_owner(|| {
+        Spi::connect_mut(|client| {
+            if !lock_owned(client, model, &caller, "confirm the source of")? {
+                return Ok(None);
+            }
+            let version = client
+                .update(
+                    "UPDATE cltv.model_versions SET source_trusted = true
+                      WHERE model = $1 AND version = (SELECT max(version) FROM cltv.model_versions WHERE model = $1)
+                     RETURNING version",
+                    None,
+                    &[model.into()],
+                )?
+                .first()
+                .get::<i32>(1)?;
+            Ok::<_, pgrx::spi::SpiError>(version)
+        })
+        .unwrap_or_else(|e| spi_failed(e))
+    });
+    version.unwrap_or_else(|| no_such_model(model, None))
+}
+
+/// Give `role` (or `public`: every role) the right to score `model` and read its catalog
+/// rows; only the model's owner may. Returns false if it had it already.
+pub fn grant(model: &str, role: &str) -> bool {
+    change_grant(model, role, true)
+}
+
+/// Take back what `grant` gave. Returns false if `role` had no grant.
+pub fn revoke(model: &str, role: &str) -> bool {
+    change_grant(model, role, false)
+}
+
+fn change_grant(model: &str, role: &str, give: bool) -> bool {
+    let caller = caller();
+    let role = if role.eq_ignore_ascii_case("public") { "public" } else { role };
+    let changed = as_catalog_owner(|| {
+        Spi::connect_mut(|client| {
+            let action = if give { "grant" } else { "revoke" };
+            if !lock_owned(client, model, &caller, action)? {
+                return Ok(None);
+            }
+            let known = role == "public"
+                || client
+                    .update(
+                        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1)",
+                        None,
+                        &[role.into()],
+                    )?
+                    .first()
+                    .get::<bool>(1)?
+                    .unwrap_or(false);
+            if !known {
+                raise(Error::UnknownRole { role: role.to_string() })
+            }
+            let changed = if give {
+                client.update(
+                    "INSERT INTO cltv.model_grants (model, grantee, owner, granted_by)
+                     SELECT $1, $2, created_by, $3 FROM cltv.models WHERE name = $1
+                     ON CONFLICT DO NOTHING",
+                    None,
+                    &[model.into(), role.into(), caller.name.as_str().into()],
+                )?
+            } else {
+                client.update(
+                    "DELETE FROM cltv.model_grants WHERE model = $1 AND grantee = $2",
+                    None,
+                    &[model.into(), role.into()],
+                )?
+            }
+            .len()
+                > 0;
+            Ok::<_, pgrx::spi::SpiError>(Some(changed))
+        })
+        .unwrap_or_else(|e| spi_failed(e))
+    });
+    changed.unwrap_or_else(|| no_such_model(model, None))
 }
 
 /// Record a champion/challenger decision on the challenger's version, and deploy it if it
 /// won. Part of the training call: the version was written by it a moment ago.
 pub fn record_promotion(model: &str, version: i32, promotion: serde_json::Value, promoted: bool) {
-    let caller = caller();
+    let caller = caller().name;
     as_catalog_owner(|| {
         Spi::connect_mut(|client| {
             client.update(
@@ -574,15 +777,21 @@ pub fn record_promotion(model: &str, version: i32, promotion: serde_json::Value,
 
 /// The target column a version was trained on (`None` for the BTYD kinds).
 pub fn target_of(model: &LoadedModel) -> Option<String> {
-    Spi::get_one_with_args::<String>(
-        "SELECT target FROM cltv.model_versions WHERE model = $1 AND version = $2",
-        &[model.name.as_str().into(), model.version.into()],
-    )
-    .unwrap_or_else(|e| spi_failed(e))
+    pinned(|| {
+        Spi::get_one_with_args::<String>(
+            "SELECT target FROM cltv.model_versions WHERE model = $1 AND version = $2",
+            &[model.name.as_str().into(), model.version.into()],
+        )
+        .unwrap_or_else(|e| spi_failed(e))
+    })
 }
 
 /// The whole row of a version, as `cltv_export` writes it.
 pub fn export(model: &LoadedModel) -> ExportedModel {
+    pinned(|| export_visible(model))
+}
+
+fn export_visible(model: &LoadedModel) -> ExportedModel {
     Spi::connect(|client| {
         let row = client
             .select(

@@ -12,11 +12,14 @@ mod error;
 mod float8_array;
 mod settings;
 mod sql_api;
+mod trusted_sql;
 
 ::pgrx::pg_module_magic!();
 
 // The catalog tables come first: every function below may refer to them.
 extension_sql_file!("../sql/catalog.sql", name = "catalog", bootstrap);
+// The copies of the aggregates that cltv's own queries call, after every function.
+extension_sql_file!("../sql/internal.sql", name = "internal", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {

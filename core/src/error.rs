@@ -140,6 +140,19 @@ pub enum Error {
     UnknownGroup { model: String, group: String },
     /// One group of a `"group_by"` fit failed: the error, with the group it happened in.
     InGroup { group: String, error: Box<Error> },
+    /// The model exists, but the caller neither owns it nor was granted it.
+    ModelNotGranted { model: String },
+    /// A role named to cltv_grant / cltv_revoke that does not exist.
+    UnknownRole { role: String },
+    /// cltv_retrain on a version whose stored call came with an import and was not
+    /// confirmed by the model's owner: its source may be anyone's view.
+    UntrustedSource {
+        model: String,
+        version: i32,
+        source: String,
+    },
+    /// The model was dropped by another session while this call was changing it.
+    ModelDroppedConcurrently { model: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -184,6 +197,10 @@ impl Error {
             | Error::TooFewCustomers { .. }
             | Error::ModelNotIdentified { .. } => "22000", // data_exception
             Error::Internal { .. } => "XX000",        // internal_error
+            Error::ModelNotGranted { .. } => "42501", // insufficient_privilege
+            Error::UnknownRole { .. } => "42704",     // undefined_object
+            Error::UntrustedSource { .. } => "55000", // object_not_in_prerequisite_state
+            Error::ModelDroppedConcurrently { .. } => "40001", // serialization_failure: retry
         }
     }
 
@@ -315,6 +332,14 @@ impl Error {
             } => format!(
                 "month_in_units {month_in_units} does not fit model \"{model}\", fitted in units of {time_unit}: a month is about {expected:.4} of them"
             ),
+            Error::ModelNotGranted { model } => format!("permission denied for model \"{model}\""),
+            Error::UnknownRole { role } => format!("role \"{role}\" does not exist"),
+            Error::UntrustedSource { model, version, source } => format!(
+                "cltv_retrain will not repeat the call of {model}@{version}: it was imported, and its source {source} is not confirmed by the model's owner"
+            ),
+            Error::ModelDroppedConcurrently { model } => {
+                format!("model \"{model}\" was dropped by another session during this call")
+            }
         }
     }
 
@@ -372,6 +397,15 @@ impl Error {
 
     pub fn hint(&self) -> Option<String> {
         match self {
+            Error::ModelNotGranted { model } => Some(format!(
+                "Only the model's owner, members of the owner's role and the roles it was granted to may score it or read its catalog rows: its owner can run SELECT cltv_grant('{model}', '<role>')."
+            )),
+            Error::UntrustedSource { model, .. } => Some(format!(
+                "An imported version carries someone else's source, which retraining would read with your privileges. Check it, then run SELECT cltv_confirm_source('{model}'), or train the model yourself with cltv_train."
+            )),
+            Error::ModelDroppedConcurrently { .. } => {
+                Some("Retry the call: the model name is free again.".to_string())
+            }
             Error::InvalidCustomerSummary { model, .. } if model == "Gamma-Gamma" => Some(
                 "The Gamma-Gamma model needs a positive mean spend of the repeat purchases: leave out \
                  customers whose repeat purchases sum to zero or less (free orders, returns)."
@@ -553,6 +587,14 @@ mod tests {
                 feature: "f".into(),
             },
             Error::Internal { reason: "r".into() },
+            Error::ModelNotGranted { model: "m".into() },
+            Error::UnknownRole { role: "r".into() },
+            Error::UntrustedSource {
+                model: "m".into(),
+                version: 1,
+                source: "s.v".into(),
+            },
+            Error::ModelDroppedConcurrently { model: "m".into() },
             Error::InvalidCustomerSummary {
                 model: "BG/NBD".into(),
                 values: vec![("recency".into(), 2.0)],

@@ -4,6 +4,7 @@
 
 use crate::catalog::{self, Deploy, NewVersion};
 use crate::error::{raise, OrRaise};
+use crate::trusted_sql::pinned;
 use cltv_core::error::Error;
 use cltv_core::export::ExportedModel;
 use cltv_core::model::ModelRef;
@@ -29,10 +30,12 @@ fn cltv_rollback(model: &str) -> i32 {
 #[pg_extern(volatile, parallel_unsafe)]
 fn cltv_drop_model(model: &str) {
     catalog::drop_model(model);
-    if let Some(schema) = pg_cron_schema() {
-        // Best effort: pg_cron shows a user only their own jobs.
-        let _ = unschedule(&schema, model);
-    }
+    pinned(|| {
+        if let Some(schema) = pg_cron_schema() {
+            // Best effort: pg_cron shows a user only their own jobs.
+            let _ = unschedule(&schema, model);
+        }
+    })
 }
 
 /// A model version (the deployed one, or `name@N`) as one JSON document that
@@ -79,10 +82,34 @@ fn cltv_import(
             n_dropped: exported.n_dropped,
             source: exported.source.clone(),
             promotion: None,
+            // Whoever made the document chose its source: cltv_retrain will not read it
+            // with the owner's privileges until the owner confirms it.
+            source_trusted: false,
         },
         Deploy::IfFirst("import"),
     );
     TableIterator::once((model, version, deployed))
+}
+
+/// Let `cltv_retrain` repeat the stored call of `model`'s newest version, an imported one:
+/// the owner has checked its source. Returns the version. Only the model's owner may.
+#[pg_extern(volatile, parallel_unsafe)]
+fn cltv_confirm_source(model: &str) -> i32 {
+    catalog::confirm_source(model)
+}
+
+/// Give `role` (a role name, or `public` for every role) the right to score `model` and to
+/// read its catalog rows and export. Only the model's owner may. Returns false if the role
+/// had it already.
+#[pg_extern(volatile, parallel_unsafe)]
+fn cltv_grant(model: &str, role: &str) -> bool {
+    catalog::grant(model, role)
+}
+
+/// Take back from `role` what `cltv_grant` gave. Returns false if it had no grant.
+#[pg_extern(volatile, parallel_unsafe)]
+fn cltv_revoke(model: &str, role: &str) -> bool {
+    catalog::revoke(model, role)
 }
 
 /// pg_cron's schema (always `cron`, whatever its extension schema says), if pg_cron is
@@ -119,6 +146,10 @@ fn unschedule(schema: &str, model: &str) -> Result<bool, pgrx::spi::SpiError> {
 /// same model again replaces its schedule. Returns pg_cron's job id.
 #[pg_extern(volatile, parallel_unsafe)]
 fn cltv_schedule_training(model: &str, schedule: &str) -> i64 {
+    pinned(|| schedule_training(model, schedule))
+}
+
+fn schedule_training(model: &str, schedule: &str) -> i64 {
     let Some(cron) = pg_cron_schema() else {
         raise(Error::PgCronMissing {
             reason: "it is not installed in this database".into(),
@@ -128,7 +159,7 @@ fn cltv_schedule_training(model: &str, schedule: &str) -> i64 {
     // The model must exist, and its stored call is what the job repeats.
     catalog::training_call(model);
     let command = Spi::get_one_with_args::<String>(
-        "SELECT format('SELECT * FROM %I.cltv_retrain(%L)', n.nspname, $1::text)
+        "SELECT format('SELECT * FROM %I.cltv_retrain(%L::text)', n.nspname, $1::text)
            FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
           WHERE e.extname = 'cltv'",
         &[model.into()],
@@ -153,6 +184,10 @@ fn cltv_schedule_training(model: &str, schedule: &str) -> i64 {
 /// Stop retraining `model` on a schedule. Returns whether there was a schedule.
 #[pg_extern(volatile, parallel_unsafe)]
 fn cltv_unschedule_training(model: &str) -> bool {
+    pinned(|| unschedule_training(model))
+}
+
+fn unschedule_training(model: &str) -> bool {
     let Some(cron) = pg_cron_schema() else {
         raise(Error::PgCronMissing {
             reason: "it is not installed in this database".into(),

@@ -8,8 +8,8 @@ WITH members AS (
 )
 SELECT line FROM (
     -- functions and aggregates: signature, result, flags, symbol
-    SELECT format('function %s(%s) -> %s %s strict=%s parallel=%s secdef=%s src=%s acl=%s comment=%s',
-                  p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_result(p.oid),
+    SELECT format('function %s.%s(%s) -> %s %s strict=%s parallel=%s secdef=%s src=%s acl=%s comment=%s',
+                  p.pronamespace::regnamespace, p.proname, pg_get_function_identity_arguments(p.oid), pg_get_function_result(p.oid),
                   p.provolatile, p.proisstrict, p.proparallel, p.prosecdef, p.prosrc, p.proacl,
                   obj_description(p.oid, 'pg_proc')) AS line
       FROM members m JOIN pg_proc p ON m.classid = 'pg_proc'::regclass AND p.oid = m.objid
@@ -21,7 +21,8 @@ SELECT line FROM (
       JOIN pg_aggregate a ON a.aggfnoid = p.oid
     UNION ALL
     -- relations: kind, columns in order, view text, ACL, comment
-    SELECT format('relation %s kind=%s acl=%s comment=%s', c.oid::regclass, c.relkind, c.relacl, obj_description(c.oid, 'pg_class'))
+    SELECT format('relation %s kind=%s acl=%s rls=%s options=%s comment=%s', c.oid::regclass, c.relkind, c.relacl,
+                  c.relrowsecurity, c.reloptions, obj_description(c.oid, 'pg_class'))
       FROM members m JOIN pg_class c ON m.classid = 'pg_class'::regclass AND c.oid = m.objid
     UNION ALL
     SELECT format('column %s.%s #%s %s notnull=%s default=%s', c.oid::regclass, a.attname,
@@ -39,6 +40,10 @@ SELECT line FROM (
     UNION ALL
     SELECT format('index %s', pg_get_indexdef(i.indexrelid))
       FROM members m JOIN pg_index i ON m.classid = 'pg_class'::regclass AND i.indrelid = m.objid
+    UNION ALL
+    SELECT format('policy %s on %s for %s: %s', pol.polname, pol.polrelid::regclass, pol.polcmd,
+                  pg_get_expr(pol.polqual, pol.polrelid))
+      FROM members m JOIN pg_policy pol ON m.classid = 'pg_class'::regclass AND pol.polrelid = m.objid
     UNION ALL
     SELECT format('type %s', t.oid::regtype)
       FROM members m JOIN pg_type t ON m.classid = 'pg_type'::regclass AND t.oid = m.objid

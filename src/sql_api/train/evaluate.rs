@@ -4,6 +4,7 @@
 use super::{SourceColumns, TrainContext};
 use crate::catalog;
 use crate::error::raise;
+use crate::trusted_sql::required_cltv_function;
 use cltv_core::error::Error;
 use cltv_core::metrics::regression_metrics;
 use cltv_core::model::{ModelKind, ModelRef};
@@ -26,9 +27,10 @@ fn metrics_of(
 ) -> serde_json::Value {
     args.push(model_ref.to_string().into());
     let scored = format!(
-        "(SELECT {target_sql} AS y, cltv_predict(${n}::text, t) AS p FROM {from} WHERE {filter}) AS s
+        "(SELECT {target_sql} AS y, {predict}(${n}::text, t) AS p FROM {from} WHERE {filter}) AS s
           WHERE s.y IS NOT NULL AND s.p IS NOT NULL",
-        n = args.len()
+        n = args.len(),
+        predict = required_cltv_function("cltv_predict"),
     );
     let run = |query: String| -> serde_json::Value {
         Spi::connect(|client| {
@@ -54,7 +56,10 @@ fn metrics_of(
         ModelKind::Linear => run(format!(
             "SELECT count(*), sum((s.y - s.p) ^ 2), sum(abs(s.y - s.p)), var_pop(s.y) * count(*) FROM {scored}"
         )),
-        ModelKind::Logistic => run(format!("SELECT cltv_binary_metrics(s.y = 1, s.p) FROM {scored}")),
+        ModelKind::Logistic => run(format!(
+            "SELECT {}(s.y = 1, s.p) FROM {scored}",
+            required_cltv_function("cltv_binary_metrics")
+        )),
         other => raise(Error::Unsupported {
             what: format!("evaluating a {} model", other.as_str()),
             hint: "For BG/NBD, compare the holdout's purchases with cltv_predict(model, row, horizon), as in the calibration table.".into(),
@@ -139,6 +144,10 @@ pub(super) fn promote_if_better(ctx: &TrainContext, model: &str, kind: ModelKind
 /// check on a later month, say. Reads `source` as the caller.
 #[pg_extern(stable, parallel_restricted)]
 fn cltv_evaluate(model: &str, source: PgRelation) -> JsonB {
+    crate::trusted_sql::pinned(|| evaluate(model, source))
+}
+
+fn evaluate(model: &str, source: PgRelation) -> JsonB {
     let reference = ModelRef::parse(model).unwrap_or_else(|e| raise(e));
     let loaded = catalog::resolve(&reference);
     let kind = loaded.scorer.kind();

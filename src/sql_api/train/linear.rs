@@ -4,6 +4,7 @@ use super::grouped::{GroupedFits, Lookup};
 use super::{RowCounts, TrainContext, Trained, TrainingSql};
 use crate::error::raise;
 use crate::error::OrRaise;
+use crate::trusted_sql::required_cltv_function;
 use cltv_core::error::Error;
 use cltv_core::metrics::regression_metrics;
 use cltv_core::ols::{fit_ols, OlsOptions};
@@ -14,8 +15,8 @@ use pgrx::prelude::*;
 /// the installed SQL and the feature count allow, which spares every row an array.
 fn state_aggregate(ctx: &TrainContext) -> String {
     match ctx.sql.column_arguments("cltv_linreg_state_columns") {
-        Some(columns) => format!("cltv_linreg_state_columns(s.y, {columns})"),
-        None => "cltv_linreg_state(s.y, s.x)".to_string(),
+        Some((function, columns)) => format!("{function}(s.y, {columns})"),
+        None => format!("{}(s.y, s.x)", required_cltv_function("cltv_linreg_state")),
     }
 }
 

@@ -6,6 +6,7 @@ use super::{RowCounts, TrainContext, Trained};
 use crate::error::{raise, OrRaise};
 use crate::sql_api::agg_state::read_state;
 use crate::sql_api::binary_metrics::{metrics_json, SCORE_SAMPLE_ROWS};
+use crate::trusted_sql::{cltv_function, required_cltv_function};
 use cltv_core::error::Error;
 use cltv_core::groups::GroupKey;
 use cltv_core::input_checks::{self, InputCounts};
@@ -98,38 +99,54 @@ fn fit(ctx: &TrainContext) -> Trained {
 /// installed SQL has the `_columns` forms (0.3.0 on) and the model fits in their argument
 /// count, which spares every row of every pass building an array; else over the array `s.x`.
 struct PassSql {
+    /// The feature columns, when the `_columns` forms serve.
     columns: Option<String>,
+    /// The qualified aggregates: first pass, Newton pass, and the scored pass (columns only).
+    first_pass: String,
+    pass: String,
+    scored_pass: Option<String>,
 }
 
 impl PassSql {
     fn new(ctx: &TrainContext) -> PassSql {
-        PassSql {
-            columns: ctx.sql.column_arguments("cltv_logreg_state_columns"),
+        match ctx.sql.column_arguments("cltv_logreg_state_columns") {
+            Some((pass, columns)) => PassSql {
+                columns: Some(columns),
+                first_pass: required_cltv_function("cltv_logreg_first_pass_columns"),
+                pass,
+                scored_pass: cltv_function("cltv_logreg_scored_pass"),
+            },
+            None => PassSql {
+                columns: None,
+                first_pass: required_cltv_function("cltv_logreg_first_pass"),
+                pass: required_cltv_function("cltv_logreg_state"),
+                scored_pass: None,
+            },
         }
     }
 
     /// The first pass at `beta` (SQL), with the row counts and input checks.
     fn first_pass(&self, beta: &str) -> String {
+        let f = &self.first_pass;
         match &self.columns {
-            Some(c) => format!("cltv_logreg_first_pass_columns(s.y, {beta}, s.is_test, {c})"),
-            None => format!("cltv_logreg_first_pass(s.y, s.x, {beta}, s.is_test)"),
+            Some(c) => format!("{f}(s.y, {beta}, s.is_test, {c})"),
+            None => format!("{f}(s.y, s.x, {beta}, s.is_test)"),
         }
     }
 
     /// A Newton pass at `beta` over the rows it is given.
     fn pass(&self, beta: &str) -> String {
+        let f = &self.pass;
         match &self.columns {
-            Some(c) => format!("cltv_logreg_state_columns(s.label, {beta}, {c})"),
-            None => format!("cltv_logreg_state(s.label, s.x, {beta})"),
+            Some(c) => format!("{f}(s.label, {beta}, {c})"),
+            None => format!("{f}(s.label, s.x, {beta})"),
         }
     }
 
     /// The pass that also scores every row, if there is one.
     fn scored_pass(&self, beta: &str, fractions: &str) -> Option<String> {
-        let c = self.columns.as_ref()?;
-        Some(format!(
-            "cltv_logreg_scored_pass(s.label, {beta}, s.is_test, {fractions}, {c})"
-        ))
+        let (f, c) = (self.scored_pass.as_ref()?, self.columns.as_ref()?);
+        Some(format!("{f}(s.label, {beta}, s.is_test, {fractions}, {c})"))
     }
 }
 
@@ -276,7 +293,7 @@ fn scored_pass(
         })
         .unwrap_or_else(|| ctx.too_few_rows());
     let ScoredPass { pass, train, test } = scored.or_raise();
-    let quantiles = if super::segments_available() {
+    let quantiles = if cltv_function("cltv_score_quantiles").is_some() {
         ctx.opts.segments.quantiles.clone()
     } else {
         Vec::new()
@@ -486,10 +503,10 @@ fn grouped_query(query: &str, args: Vec<pgrx::datum::DatumWithOid<'static>>) -> 
 fn metrics_query(ctx: &TrainContext, lookup: Lookup, n_train: i64, n_test: i64) -> Metrics {
     let sql = &ctx.sql;
     let (columns, predictor, bound) = lookup.bind_columns(&sql.features);
-    let with_segments = super::segments_available();
+    let with_segments = cltv_function("cltv_score_quantiles").is_some();
     let query = format!(
-        "SELECT cltv_binary_metrics(s.y = 1, s.p, $3{quantiles}) FILTER (WHERE NOT s.is_test),
-                cltv_binary_metrics(s.y = 1, s.p, $4) FILTER (WHERE s.is_test)
+        "SELECT {metrics}(s.y = 1, s.p, $3{quantiles}) FILTER (WHERE NOT s.is_test),
+                {metrics}(s.y = 1, s.p, $4) FILTER (WHERE s.is_test)
            FROM (SELECT r.y, 1 / (1 + exp(-least(greatest({predictor}, -700), 700))) AS p, r.is_test
                    FROM (SELECT {target} AS y, {is_test} AS is_test{columns}
                            FROM {from} {join} WHERE {complete}) AS r) AS s",
@@ -499,6 +516,7 @@ fn metrics_query(ctx: &TrainContext, lookup: Lookup, n_train: i64, n_test: i64) 
         from = sql.from,
         complete = sql.complete,
         quantiles = if with_segments { ", $5" } else { "" },
+        metrics = required_cltv_function("cltv_binary_metrics"),
     );
     let mut args = vec![
         sample_fraction(n_train).into(),

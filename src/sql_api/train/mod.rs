@@ -7,6 +7,7 @@
 use crate::catalog::{self, Deploy, NewVersion};
 use crate::error::{raise, OrRaise};
 use crate::settings;
+use crate::trusted_sql::{cltv_function, pinned};
 use crate::sql_api::agg_state::MAX_COLUMN_FEATURES;
 use crate::sql_api::{quote_ident, quote_literal};
 use cltv_core::encoding::{Categorical, Design, OTHER};
@@ -320,13 +321,16 @@ impl TrainingSql {
         format!("jsonb_build_array({})::text", parts.join(", "))
     }
 
-    /// The features one by one (`s.c1, s.c2, …`) for the `_columns` form of an aggregate:
-    /// `None` (use the array `s.x`) if the installed SQL lacks `function` (before 0.3.0) or
-    /// the model has more features than fit in a call.
-    fn column_arguments(&self, function: &str) -> Option<String> {
+    /// The `_columns` form of an aggregate, qualified, and the features one by one
+    /// (`s.c1, s.c2, …`) to call it with: `None` (use the array `s.x`) if the installed SQL
+    /// lacks `function` (before 0.3.0) or the model has more features than fit in a call.
+    fn column_arguments(&self, function: &str) -> Option<(String, String)> {
         let p = self.features.len();
-        (p <= MAX_COLUMN_FEATURES && function_exists(function))
-            .then(|| (1..=p).map(|j| format!("s.c{j}")).collect::<Vec<_>>().join(", "))
+        if p > MAX_COLUMN_FEATURES {
+            return None;
+        }
+        let function = cltv_function(function)?;
+        Some((function, (1..=p).map(|j| format!("s.c{j}")).collect::<Vec<_>>().join(", ")))
     }
 
     fn feature_array(&self) -> String {
@@ -480,9 +484,11 @@ impl TrainContext<'_> {
 /// The aggregate that finds the value-segment cut points among the training rows' scores
 /// `s.p`, quantiles in parameter `$q`, sampled to `SCORE_SAMPLE_ROWS` scores above that.
 fn cut_points_sql(q: usize, n_train: i64) -> String {
-    if !segments_available() {
+    let Some(score_quantiles) = cltv_function("cltv_score_quantiles") else {
+        // A database still at 0.1.0 (library updated, extension not yet) has none of the
+        // aggregates that find segment cut points: its versions get no segments.
         return format!("NULL::float8[] AS no_segments_{q}");
-    }
+    };
     let fraction =
         (crate::sql_api::binary_metrics::SCORE_SAMPLE_ROWS as f64 / n_train.max(1) as f64).min(1.0);
     let sample = if fraction < 1.0 {
@@ -490,31 +496,12 @@ fn cut_points_sql(q: usize, n_train: i64) -> String {
     } else {
         String::new()
     };
-    format!("cltv_score_quantiles(s.p, ${q}) FILTER (WHERE NOT s.is_test{sample})")
-}
-
-/// A database still at 0.1.0 (library updated, extension not yet) has none of the
-/// aggregates that find segment cut points: its versions get no segments.
-fn segments_available() -> bool {
-    function_exists("cltv_score_quantiles")
+    format!("{score_quantiles}(s.p, ${q}) FILTER (WHERE NOT s.is_test{sample})")
 }
 
 /// Whether the installed extension has a function of this name: the library serves every
 /// version of the extension, and an older one lacks the newer functions. (Another schema's
 /// function of the same name does not count.)
-fn function_exists(name: &str) -> bool {
-    Spi::get_one_with_args::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
-                          JOIN pg_catalog.pg_depend d
-                            ON d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
-                          JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'cltv'
-                         WHERE p.proname = $1)",
-        &[name.into()],
-    )
-    .ok()
-    .flatten()
-    .unwrap_or(false)
-}
 
 /// The configured segments with the cut points a metrics pass found.
 fn segments_with(ctx: &TrainContext, cut_points: Option<Vec<f64>>) -> Option<Segments> {
@@ -858,6 +845,7 @@ fn run_training(call: TrainCall) -> TrainRow {
             n_dropped: trained.n_dropped,
             source: ctx.sql.quoted_source.clone(),
             promotion: None,
+            source_trusted: true,
         },
         deploy,
     );
@@ -914,13 +902,16 @@ fn cltv_train(
             })
         })
         .collect();
-    TableIterator::once(run_training(TrainCall {
-        model,
-        source,
-        target,
-        features,
-        kind: ModelKind::parse(kind).or_raise(),
-        options: options.0,
+    let kind = ModelKind::parse(kind).or_raise();
+    TableIterator::once(pinned(|| {
+        run_training(TrainCall {
+            model,
+            source,
+            target,
+            features,
+            kind,
+            options: options.0,
+        })
     }))
 }
 
@@ -942,6 +933,10 @@ fn cltv_retrain(
         name!(deployed, bool),
     ),
 > {
+    TableIterator::once(pinned(|| retrain(model)))
+}
+
+fn retrain(model: &str) -> TrainRow {
     let stored = catalog::training_call(model);
     let relation = Spi::get_one_with_args::<pg_sys::Oid>(
         "SELECT to_regclass($1)::oid",
@@ -957,12 +952,12 @@ fn cltv_retrain(
     });
     // SAFETY: the oid was just resolved by to_regclass; the lock keeps it from going away.
     let source = unsafe { PgRelation::with_lock(relation, pg_sys::AccessShareLock as pg_sys::LOCKMODE) };
-    TableIterator::once(run_training(TrainCall {
+    run_training(TrainCall {
         model,
         source,
         target: stored.target.as_deref(),
         features: stored.features,
         kind: ModelKind::parse(&stored.kind).or_raise(),
         options: stored.options,
-    }))
+    })
 }
