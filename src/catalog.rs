@@ -711,7 +711,11 @@ pub fn revoke(model: &str, role: &str) -> bool {
 
 fn change_grant(model: &str, role: &str, give: bool) -> bool {
     let caller = caller();
-    let role = if role.eq_ignore_ascii_case("public") { "public" } else { role };
+    let role = if role.eq_ignore_ascii_case("public") {
+        "public"
+    } else {
+        role
+    };
     let changed = as_catalog_owner(|| {
         Spi::connect_mut(|client| {
             let action = if give { "grant" } else { "revoke" };
@@ -729,7 +733,9 @@ fn change_grant(model: &str, role: &str, give: bool) -> bool {
                     .get::<bool>(1)?
                     .unwrap_or(false);
             if !known {
-                raise(Error::UnknownRole { role: role.to_string() })
+                raise(Error::UnknownRole {
+                    role: role.to_string(),
+                })
             }
             let changed = if give {
                 client.update(

@@ -59,7 +59,8 @@ fn cltv_rfm(
         holdout_end.map(|d| d.to_pg_epoch_days()),
     );
     check_unit(&unit);
-    let rows = crate::trusted_sql::pinned(|| Spi::connect(|client| {
+    let rows = crate::trusted_sql::pinned(|| {
+        Spi::connect(|client| {
         // Day numbers and the unit in days, computed by PostgreSQL's own date arithmetic.
         let settings = client
             .select(
@@ -142,7 +143,8 @@ fn cltv_rfm(
         flush(current, &mut days);
         Ok::<_, pgrx::spi::SpiError>(summaries)
     })
-    .unwrap_or_else(|e| raise(Error::Internal { reason: format!("summarising orders: {e}") })));
+    .unwrap_or_else(|e| raise(Error::Internal { reason: format!("summarising orders: {e}") }))
+    });
     TableIterator::new(rows)
 }
 

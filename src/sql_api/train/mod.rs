@@ -7,9 +7,9 @@
 use crate::catalog::{self, Deploy, NewVersion};
 use crate::error::{raise, OrRaise};
 use crate::settings;
-use crate::trusted_sql::{cltv_function, pinned};
 use crate::sql_api::agg_state::MAX_COLUMN_FEATURES;
 use crate::sql_api::{quote_ident, quote_literal};
+use crate::trusted_sql::{cltv_function, pinned};
 use cltv_core::encoding::{Categorical, Design, OTHER};
 use cltv_core::error::Error;
 use cltv_core::groups::StoredGroups;
@@ -330,7 +330,10 @@ impl TrainingSql {
             return None;
         }
         let function = cltv_function(function)?;
-        Some((function, (1..=p).map(|j| format!("s.c{j}")).collect::<Vec<_>>().join(", ")))
+        Some((
+            function,
+            (1..=p).map(|j| format!("s.c{j}")).collect::<Vec<_>>().join(", "),
+        ))
     }
 
     fn feature_array(&self) -> String {
