@@ -10,6 +10,7 @@ mod cache;
 mod catalog;
 mod error;
 mod float8_array;
+mod jsonb_arg;
 mod settings;
 mod sql_api;
 

@@ -6,6 +6,7 @@
 
 use crate::catalog::{self, Deploy, NewVersion};
 use crate::error::{raise, OrRaise};
+use crate::jsonb_arg::JsonbArg;
 use crate::settings;
 use crate::sql_api::agg_state::MAX_COLUMN_FEATURES;
 use crate::sql_api::{quote_ident, quote_literal};
@@ -885,7 +886,7 @@ fn cltv_train(
     target: default!(Option<&str>, "NULL"),
     features: default!(Option<Vec<Option<String>>>, "NULL"),
     kind: default!(Option<&str>, "'linear'"),
-    options: default!(Option<JsonB>, "'{}'"),
+    options: default!(Option<JsonbArg>, "'{}'"),
 ) -> TableIterator<
     'static,
     (
@@ -920,7 +921,7 @@ fn cltv_train(
         target,
         features,
         kind: ModelKind::parse(kind).or_raise(),
-        options: options.0,
+        options: options.value("options"),
     }))
 }
 
