@@ -213,7 +213,7 @@ pub fn fit_ols(stats: &SuffStats, feature_names: &[String], opts: &OlsOptions) -
     };
     // Rounding can leave an exact fit's SSR a few ulps of Cyy below zero; more than that,
     // and the co-moment matrix was not positive semi-definite: not from real rows.
-    if !(ssr >= -1e-9 * cyy.max(f64::MIN_POSITIVE)) {
+    if ssr.is_nan() || ssr < -1e-9 * cyy.max(f64::MIN_POSITIVE) {
         return Err(Error::CorruptState {
             reason: format!(
                 "the sums of squares and products are not those of any data (the residual sum of squares would be {ssr})"
