@@ -28,9 +28,22 @@ CONF
     fi
 }
 
-# The server runs without RUST_BACKTRACE, as a production server does: with it, errors
-# that pass through pgrx carry a Rust backtrace in their DETAIL.
-pg_ctl() { as_postgres env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" "$@"; }
+# The test and demo server runs WITH RUST_BACKTRACE=1, on purpose: pgrx's own panic hook
+# would then append a Rust backtrace to the DETAIL of every error that passes through Rust
+# (PostgreSQL's own errors inside SPI included). cltv installs a hook that captures none,
+# and the golden tests (12_bad_input above all) prove it under the worst setting.
+# The server must not inherit this script's other open files: run under
+# `flock /tmp/cltv-pg-install.lock …`, a postmaster started here would otherwise hold the
+# install lock for as long as it runs, and every other install would wait forever.
+pg_ctl() {
+    (
+        for fd in /proc/$BASHPID/fd/*; do
+            n=${fd##*/}
+            if [ "$n" -gt 2 ] 2>/dev/null; then eval "exec $n>&-"; fi
+        done
+        as_postgres env RUST_BACKTRACE=1 RUST_LIB_BACKTRACE=1 "$PG_BIN/pg_ctl" -D "$CLTV_PGDATA" "$@"
+    )
+}
 
 start() {
     as_root install -d -o postgres -g postgres -m 0755 "$CLTV_VAR" "$CLTV_SOCKET_DIR"

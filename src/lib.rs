@@ -10,6 +10,7 @@ mod cache;
 mod catalog;
 mod error;
 mod float8_array;
+mod jsonb_arg;
 mod settings;
 mod sql_api;
 mod trusted_sql;
@@ -23,7 +24,32 @@ extension_sql_file!("../sql/internal.sql", name = "internal", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    install_panic_hook();
     settings::register();
+}
+
+/// The backend's main thread, where PostgreSQL runs every function call.
+static MAIN_THREAD: std::sync::OnceLock<std::thread::ThreadId> = std::sync::OnceLock::new();
+
+/// Replaces pgrx's panic hook with one that captures no backtrace.
+///
+/// pgrx's hook (installed when the library is loaded) captures a Rust backtrace on every
+/// unwind and appends it to the DETAIL of the ERROR the client gets whenever
+/// `RUST_BACKTRACE` or `RUST_LIB_BACKTRACE` is set in the server's environment; that also
+/// happens to a PostgreSQL error raised inside SPI, which pgrx carries through Rust as an
+/// unwind. An error raised inside cltv must reach the client as itself: its SQLSTATE,
+/// message, detail and hint, nothing else. So on the main thread this hook does nothing;
+/// the unwind carries the error, and pgrx's guard reports it. On any other thread (no
+/// connection to report to) it keeps pgrx's behaviour, which ends in Rust's default hook
+/// writing to the server log.
+fn install_panic_hook() {
+    let _ = MAIN_THREAD.set(std::thread::current().id());
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if MAIN_THREAD.get() != Some(&std::thread::current().id()) {
+            previous(info)
+        }
+    }));
 }
 
 #[cfg(any(test, feature = "pg_test"))]

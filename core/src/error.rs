@@ -153,6 +153,18 @@ pub enum Error {
     },
     /// The model was dropped by another session while this call was changing it.
     ModelDroppedConcurrently { model: String },
+    /// A required argument of a SQL function is NULL.
+    NullArgument { function: String, argument: String },
+    /// An aggregate argument that must be the same for every row (and every partial state)
+    /// changed: `first` is the value the aggregate began with, `now` the differing one.
+    ArgumentChanged {
+        argument: String,
+        first: String,
+        now: String,
+    },
+    /// An infinite date (`infinity` or `-infinity`) where a day is needed; `what` names the
+    /// argument or column, `value` is the date as PostgreSQL spells it.
+    InfiniteDate { what: String, value: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -178,8 +190,11 @@ impl Error {
             Error::TooManyCategories { .. } => "54000", // program_limit_exceeded
             Error::UnseenLevel { .. } | Error::UnknownGroup { .. } => "22023",
             Error::InGroup { error, .. } => error.sqlstate(),
+            Error::NullArgument { .. } => "22004", // null_value_not_allowed
+            Error::ArgumentChanged { .. } => "22023", // invalid_parameter_value
+            Error::InfiniteDate { .. } => "22008", // datetime_field_overflow, as date arithmetic
             Error::NotModelOwner { .. } => "42501", // insufficient_privilege
-            Error::Unsupported { .. } => "0A000",   // feature_not_supported
+            Error::Unsupported { .. } => "0A000",  // feature_not_supported
             Error::PgCronMissing { .. } => "55000", // object_not_in_prerequisite_state
             Error::NothingToRollBack { .. } => "55000", // object_not_in_prerequisite_state
             Error::WrongArrayLength { .. } => "2202E", // array_subscript_error
@@ -311,6 +326,15 @@ impl Error {
                 format!("model \"{model}\" has no model for the group {group}")
             }
             Error::InGroup { group, error } => format!("in the group {group}: {}", error.message()),
+            Error::NullArgument { function, argument } => {
+                format!("argument \"{argument}\" of {function} must not be NULL")
+            }
+            Error::ArgumentChanged { argument, first, now } => format!(
+                "argument \"{argument}\" changed from {first} to {now} within one aggregate"
+            ),
+            Error::InfiniteDate { what, value } => {
+                format!("{what} is {value}: a finite date is needed")
+            }
             Error::TooManyCategories {
                 column,
                 count,
@@ -391,6 +415,14 @@ impl Error {
                 "The log-likelihood changed by {last_change:e} in the last iteration."
             )),
             Error::InGroup { error, .. } => error.detail(),
+            Error::ArgumentChanged { .. } => Some(
+                "The aggregate reads it once, from its first row; every row (and every parallel worker's partial state) must pass the same value."
+                    .to_string(),
+            ),
+            Error::InfiniteDate { .. } => Some(
+                "Recency, T and the holdout are measured in days between dates, which infinite dates do not have."
+                    .to_string(),
+            ),
             _ => None,
         }
     }
@@ -515,6 +547,13 @@ impl Error {
                  to score unseen levels as the reference level.",
                 quoted_list(known)
             )),
+            Error::ArgumentChanged { argument, .. } => Some(format!(
+                "Pass \"{argument}\" as a constant, or aggregate the rows of each value separately (GROUP BY it)."
+            )),
+            Error::InfiniteDate { .. } => Some(
+                "Filter out orders with infinite dates (WHERE isfinite(order_date)) and pass finite calibration_end and holdout_end."
+                    .to_string(),
+            ),
             Error::TimeUnitMismatch { .. } => Some(
                 "Omit month_in_units to take it from the model, or retrain with the \"time_unit\" option that matches the summaries (cltv_rfm's unit)."
                     .to_string(),
@@ -545,7 +584,7 @@ fn quoted_list(names: &[String]) -> String {
 }
 
 /// PostgreSQL's spelling of float8 specials, so messages read like SQL.
-fn float_name(v: f64) -> String {
+pub fn float_name(v: f64) -> String {
     if v.is_nan() {
         "NaN".to_string()
     } else if v == f64::INFINITY {
@@ -662,6 +701,19 @@ mod tests {
                 example: 2.0,
                 rows: 1,
             },
+            Error::NullArgument {
+                function: "f".into(),
+                argument: "a".into(),
+            },
+            Error::ArgumentChanged {
+                argument: "a".into(),
+                first: "1".into(),
+                now: "2".into(),
+            },
+            Error::InfiniteDate {
+                what: "w".into(),
+                value: "infinity".into(),
+            },
         ];
         for e in &all {
             let code = e.sqlstate();
@@ -741,6 +793,40 @@ mod tests {
             e.message(),
             "target column \"churned\" has 3 row(s) with values other than 0 and 1 (e.g. 2)"
         );
+    }
+
+    #[test]
+    fn argument_errors_name_the_argument_and_values() {
+        let e = Error::NullArgument {
+            function: "cltv_clv".into(),
+            argument: "purchase_model".into(),
+        };
+        assert_eq!(e.sqlstate(), "22004");
+        assert_eq!(
+            e.message(),
+            "argument \"purchase_model\" of cltv_clv must not be NULL"
+        );
+        let e = Error::ArgumentChanged {
+            argument: "sample_fraction".into(),
+            first: "0.5".into(),
+            now: "0.25".into(),
+        };
+        assert_eq!(e.sqlstate(), "22023");
+        assert_eq!(
+            e.message(),
+            "argument \"sample_fraction\" changed from 0.5 to 0.25 within one aggregate"
+        );
+        assert!(e.hint().unwrap().contains("\"sample_fraction\""));
+        let e = Error::InfiniteDate {
+            what: "calibration_end".into(),
+            value: "infinity".into(),
+        };
+        assert_eq!(e.sqlstate(), "22008");
+        assert_eq!(
+            e.message(),
+            "calibration_end is infinity: a finite date is needed"
+        );
+        assert!(e.hint().unwrap().contains("isfinite"));
     }
 
     #[test]

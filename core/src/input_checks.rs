@@ -1,6 +1,8 @@
 //! What a first training pass counts about its rows, kept in the first [`LEN`] elements of
 //! a `float8[]` aggregate state so that the checks cost no extra pass and no SQL filters.
 
+use crate::error::{Error, Result};
+
 /// Elements in front of the model's own state.
 pub const LEN: usize = 6;
 
@@ -68,7 +70,50 @@ pub fn count_row(
     use_
 }
 
-/// Fold another partial block into `counts`.
+/// Checks a counts block: [`LEN`] elements, counters that are non-negative integers, an
+/// example that is NaN or finite. O(1).
+pub fn check_counts(counts: &[f64]) -> Result<()> {
+    if counts.len() < LEN {
+        return Err(Error::CorruptState {
+            reason: format!(
+                "array has {} element(s), a first pass's state has at least {LEN} before its sums",
+                counts.len()
+            ),
+        });
+    }
+    const LIMIT: f64 = 9_007_199_254_740_992.0;
+    for i in [ROWS, TEST, INCOMPLETE, NON_FINITE, BAD_TARGET] {
+        let v = counts[i];
+        if !((0.0..LIMIT).contains(&v) && v.fract() == 0.0) {
+            return Err(Error::CorruptState {
+                reason: format!(
+                    "row counter {} is not a non-negative integer",
+                    crate::error::float_name(v)
+                ),
+            });
+        }
+    }
+    if counts[BAD_EXAMPLE].is_infinite() {
+        return Err(Error::CorruptState {
+            reason: "the example of a bad target is infinite".into(),
+        });
+    }
+    Ok(())
+}
+
+/// A first pass's state split into its checked counts block and the sums behind it.
+pub fn split_state(buf: &[f64]) -> Result<(&[f64], &[f64])> {
+    check_counts(buf)?;
+    Ok(buf.split_at(LEN))
+}
+
+/// [`split_state`], writable.
+pub fn split_state_mut(buf: &mut [f64]) -> Result<(&mut [f64], &mut [f64])> {
+    check_counts(buf)?;
+    Ok(buf.split_at_mut(LEN))
+}
+
+/// Fold another partial block into `counts` (both checked by [`check_counts`]).
 pub fn merge_counts(counts: &mut [f64], other: &[f64]) {
     for i in [ROWS, TEST, INCOMPLETE, NON_FINITE, BAD_TARGET] {
         counts[i] += other[i];

@@ -20,6 +20,7 @@ pub mod model;
 pub mod ols;
 pub mod options;
 pub mod rfm;
+pub mod score_state;
 pub mod scored_pass;
 pub mod segments;
 pub mod special;

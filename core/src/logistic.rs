@@ -274,6 +274,23 @@ fn validate_counts(buf: &[f64]) -> Result<usize> {
     Ok(p)
 }
 
+/// The error for a pass whose rows (or partial states) have different coefficients.
+fn beta_changed(first: &[f64], now: &[f64]) -> Error {
+    let show = |beta: &[f64]| {
+        if beta.len() <= 6 {
+            crate::score_state::list(beta)
+        } else {
+            let head: Vec<String> = beta[..4].iter().map(|v| crate::error::float_name(*v)).collect();
+            format!("{{{},…}} ({} coefficients)", head.join(","), beta.len())
+        }
+    };
+    Error::ArgumentChanged {
+        argument: "beta".into(),
+        first: show(first),
+        now: show(now),
+    }
+}
+
 /// Neumaier's compensated addition of `v` to the sum `(sum, comp)`.
 #[inline(always)]
 fn neumaier_add(sum: &mut f64, comp: &mut f64, v: f64) {
@@ -306,6 +323,37 @@ impl<'a> LogitStateMut<'a> {
 
     pub fn n(&self) -> u64 {
         self.buf[N_IDX] as u64
+    }
+
+    /// Checks that `beta` has p + 1 coefficients and, once the pass holds a row, that it
+    /// is the `beta` the pass began with (a pass is at one point; a `beta` that varies by
+    /// row is refused, not taken from the first row).
+    pub fn check_beta(&self, beta: &[f64]) -> Result<()> {
+        let recorded = &self.buf[beta_offset()..beta_offset() + self.p + 1];
+        if beta.len() != self.p + 1 {
+            return Err(Error::ArgumentChanged {
+                argument: "beta".into(),
+                first: format!("{} coefficient(s)", self.p + 1),
+                now: format!("{} coefficient(s)", beta.len()),
+            });
+        }
+        if self.buf[N_IDX] > 0.0 && recorded != beta {
+            return Err(beta_changed(recorded, beta));
+        }
+        Ok(())
+    }
+
+    /// [`Self::push`] after checking the row's lengths and `beta` ([`Self::check_beta`]):
+    /// for callers whose arrays come from SQL.
+    pub fn try_push(&mut self, y: bool, x: &[f64], beta: &[f64]) -> Result<f64> {
+        self.check_beta(beta)?;
+        if x.len() != self.p {
+            return Err(Error::WrongArrayLength {
+                expected: self.p,
+                got: x.len(),
+            });
+        }
+        Ok(self.push(y, x, beta))
     }
 
     /// Folds one row into the pass at coefficients `beta = [intercept, b1..bp]`,
@@ -458,12 +506,8 @@ impl<'a> LogitStateMut<'a> {
             return Ok(());
         }
         let betas = beta_offset()..beta_offset() + p + 1;
-        if self.buf[betas.clone()] != other[betas] {
-            return corrupt(
-                "partial states were accumulated at different coefficients (beta must be the same \
-                 for every row of a pass)"
-                    .to_string(),
-            );
+        if self.buf[betas.clone()] != other[betas.clone()] {
+            return Err(beta_changed(&self.buf[betas.clone()], &other[betas]));
         }
         let buf = &mut *self.buf;
         for idx in [N_IDX, N_POS_IDX, N_CORRECT_IDX, N_PERFECT_IDX] {

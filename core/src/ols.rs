@@ -210,8 +210,17 @@ pub fn fit_ols(stats: &SuffStats, feature_names: &[String], opts: &OlsOptions) -
     } else {
         // Cyy − bᵀCxy, with bᵀCxy = ‖L⁻¹D⁻¹Cxy‖² a sum of squares.
         cyy - z.iter().map(|v| v * v).sum::<f64>()
+    };
+    // Rounding can leave an exact fit's SSR a few ulps of Cyy below zero; more than that,
+    // and the co-moment matrix was not positive semi-definite: not from real rows.
+    if ssr.is_nan() || ssr < -1e-9 * cyy.max(f64::MIN_POSITIVE) {
+        return Err(Error::CorruptState {
+            reason: format!(
+                "the sums of squares and products are not those of any data (the residual sum of squares would be {ssr})"
+            ),
+        });
     }
-    .max(0.0);
+    let ssr = ssr.max(0.0);
 
     let inverse_corr = chol.inverse();
     let df_model = if ridge {
@@ -445,6 +454,22 @@ mod tests {
 
     fn stats_of(rows: &[(f64, Vec<f64>)], p: usize) -> SuffStats {
         SuffStats::from_rows(p, rows.iter().map(|(y, x)| (*y, x.as_slice())))
+    }
+
+    #[test]
+    fn co_moments_of_no_data_are_refused() {
+        // Each pair passes Cauchy–Schwarz, but corr(x1, x2) = 0 with corr(x_i, y) = 0.9
+        // would explain 162% of y's variance: no data have these moments.
+        let stats = SuffStats {
+            p: 2,
+            n: 10,
+            rows_skipped_null: 0,
+            rows_nonfinite: 0,
+            mean: vec![0.0; 3],
+            comoment: vec![1.0, 0.0, 0.9, 0.0, 1.0, 0.9, 0.9, 0.9, 1.0],
+        };
+        let e = fit_ols(&stats, &names(&["x1", "x2"]), &OlsOptions::default()).unwrap_err();
+        assert!(matches!(e, Error::CorruptState { .. }), "{e:?}");
     }
 
     #[test]

@@ -164,10 +164,14 @@ pub fn rfm_push(buf: &mut Vec<f64>, day: f64, spend: f64) -> Result<()> {
 /// new number of pairs.
 pub fn rfm_push_in_place(buf: &mut [f64], used: usize, day: f64, spend: f64) -> Result<usize> {
     check_purchase(day, spend)?;
-    assert!(
-        buf.len() >= 2 * (used + 1),
-        "rfm_push_in_place needs room for one more pair"
-    );
+    if buf.len() < 2 * (used + 1) {
+        return Err(Error::CorruptState {
+            reason: format!(
+                "an RFM state of {} element(s) has no room after {used} pair(s)",
+                buf.len()
+            ),
+        });
+    }
     if used == 0 || buf[2 * (used - 1)] < day {
         buf[2 * used] = day;
         buf[2 * used + 1] = spend;
@@ -258,6 +262,117 @@ pub fn rfm_validate_state(buf: &[f64]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Tag of a `cltv_rfm_agg` state: kind 2613, layout version 1.
+pub const RFM_STATE_TAG: f64 = 2_613_001.0;
+/// Tag, calibration_end, holdout_end (NaN: none), unit_days, number of pairs.
+pub const RFM_STATE_HEADER_LEN: usize = 5;
+const PAIRS_IDX: usize = 4;
+
+/// The header of a new `cltv_rfm_agg` state, `[tag, calibration_end, holdout_end, unit_days, 0]`,
+/// followed in the state by `(day, spend)` pairs with strictly increasing days.
+pub fn rfm_state_header(opts: &RfmOptions) -> Result<[f64; RFM_STATE_HEADER_LEN]> {
+    opts.validate()?;
+    Ok([
+        RFM_STATE_TAG,
+        opts.calibration_end,
+        opts.holdout_end.unwrap_or(f64::NAN),
+        opts.unit_days,
+        0.0,
+    ])
+}
+
+/// The header checks, O(1): tag, options, and a pair count the array can hold. Returns
+/// the options and the number of pairs.
+pub fn rfm_check_header(buf: &[f64]) -> Result<(RfmOptions, usize)> {
+    let corrupt = |reason: String| Err(Error::CorruptState { reason });
+    if buf.len() < RFM_STATE_HEADER_LEN || buf[0].to_bits() != RFM_STATE_TAG.to_bits() {
+        return corrupt(format!(
+            "an array of {} element(s) that does not begin with the tag {RFM_STATE_TAG} is not a cltv_rfm_agg state",
+            buf.len()
+        ));
+    }
+    let opts = RfmOptions {
+        calibration_end: buf[1],
+        holdout_end: (!buf[2].is_nan()).then_some(buf[2]),
+        unit_days: buf[3],
+    };
+    opts.validate().map_err(|e| Error::CorruptState {
+        reason: format!("its header is invalid: {}", e.message()),
+    })?;
+    let pairs = buf[PAIRS_IDX];
+    let room = (buf.len() - RFM_STATE_HEADER_LEN) / 2;
+    if !(pairs >= 0.0 && pairs <= room as f64 && pairs.fract() == 0.0) {
+        return corrupt(format!(
+            "an RFM state of {} element(s) cannot hold {} (day, spend) pair(s)",
+            buf.len(),
+            crate::error::float_name(pairs)
+        ));
+    }
+    Ok((opts, pairs as usize))
+}
+
+/// The whole state, checked (see [`rfm_check_header`] and [`rfm_validate_state`]; spends
+/// must not be negative): its options and its `(day, spend)` pairs.
+pub fn rfm_parse_state(buf: &[f64]) -> Result<(RfmOptions, &[f64])> {
+    let (opts, used) = rfm_check_header(buf)?;
+    let pairs = &buf[RFM_STATE_HEADER_LEN..RFM_STATE_HEADER_LEN + 2 * used];
+    rfm_validate_state(pairs)?;
+    if let Some(spend) = pairs.iter().skip(1).step_by(2).find(|s| **s < 0.0) {
+        return Err(Error::CorruptState {
+            reason: format!("an RFM state holds a negative spend ({spend})"),
+        });
+    }
+    Ok((opts, pairs))
+}
+
+/// The combine function of `cltv_rfm_agg`: both states checked, with the same options,
+/// and the sorted union of their pairs. `show_day` spells a day number for the error
+/// when their options differ.
+pub fn rfm_merge_states(
+    a: &[f64],
+    b: &[f64],
+    show_day: impl Fn(f64) -> String,
+) -> Result<(RfmOptions, Vec<f64>)> {
+    let (opts_a, pairs_a) = rfm_parse_state(a)?;
+    let (opts_b, pairs_b) = rfm_parse_state(b)?;
+    let show_holdout = |h: Option<f64>| h.map_or_else(|| "NULL".to_string(), &show_day);
+    let changed = if opts_a.calibration_end != opts_b.calibration_end {
+        Some((
+            "calibration_end",
+            show_day(opts_a.calibration_end),
+            show_day(opts_b.calibration_end),
+        ))
+    } else if opts_a.holdout_end != opts_b.holdout_end {
+        Some((
+            "holdout_end",
+            show_holdout(opts_a.holdout_end),
+            show_holdout(opts_b.holdout_end),
+        ))
+    } else if opts_a.unit_days != opts_b.unit_days {
+        Some((
+            "unit",
+            format!("{} day(s)", opts_a.unit_days),
+            format!("{} day(s)", opts_b.unit_days),
+        ))
+    } else {
+        None
+    };
+    if let Some((argument, first, now)) = changed {
+        return Err(Error::ArgumentChanged {
+            argument: argument.into(),
+            first,
+            now,
+        });
+    }
+    Ok((opts_a, rfm_merge(pairs_a, pairs_b)))
+}
+
+/// The final function of `cltv_rfm_agg`: the summary of a checked state.
+pub fn rfm_state_final(buf: &[f64]) -> Result<Option<RfmSummary>> {
+    let (opts, pairs) = rfm_parse_state(buf)?;
+    Ok(summarize_sorted(pairs, &opts))
 }
 
 /// The summary of an aggregate state (see [`summarize`]; an empty state gives `None`).

@@ -49,7 +49,11 @@ pub fn read_sizes(state: &[f64]) -> Result<(usize, usize)> {
     let p = prefix_features(state)?;
     let count = state.get(state_len(p)).copied().unwrap_or(f64::NAN);
     let used = count as usize;
-    if !(count >= 0.0 && used as f64 == count && header_len(p) + used <= state.len()) {
+    if !(state.len() >= header_len(p)
+        && count >= 0.0
+        && used as f64 == count
+        && used <= state.len() - header_len(p))
+    {
         return Err(Error::CorruptState {
             reason: format!(
                 "a scored pass of {} element(s) cannot hold {count} score(s)",
@@ -57,19 +61,45 @@ pub fn read_sizes(state: &[f64]) -> Result<(usize, usize)> {
             ),
         });
     }
+    let sums = state_len(p);
+    if let Some(f) = state[sums + 1..sums + 3]
+        .iter()
+        .find(|f| !(**f > 0.0 && **f <= 1.0))
+    {
+        return Err(Error::CorruptState {
+            reason: format!("sample fraction {f} is not in (0, 1]"),
+        });
+    }
     Ok((p, used))
 }
 
 /// Folds one complete row into the header: a training row into the Newton sums at
 /// `beta`; then the row's score, to be appended by the caller, unless its split's sample
-/// leaves it out. The caller has checked that `x` has p values, `beta` p + 1, all finite.
+/// leaves it out. The caller has checked that `x` and `beta` are finite; their lengths,
+/// and that `beta` is the pass's, are checked here.
 pub fn push_row(header: &mut [f64], y: bool, x: &[f64], beta: &[f64], is_test: bool) -> Result<Option<u64>> {
-    let p = x.len();
+    let p = prefix_features(header)?;
+    if header.len() < header_len(p) {
+        return Err(Error::CorruptState {
+            reason: format!(
+                "a scored pass of {} element(s) has no room for its header",
+                header.len()
+            ),
+        });
+    }
+    let mut sums = LogitStateMut::new(&mut header[..state_len(p)])?;
     let probability = if is_test {
+        sums.check_beta(beta)?;
+        if x.len() != p {
+            return Err(Error::WrongArrayLength {
+                expected: p,
+                got: x.len(),
+            });
+        }
         sigmoid(linear_predictor(beta[0], &beta[1..], x))
     } else {
         // The same bits, from the pass's own exp.
-        LogitStateMut::new(&mut header[..state_len(p)])?.push(y, x, beta)
+        sums.try_push(y, x, beta)?
     };
     let fraction = header[state_len(p) + if is_test { 2 } else { 1 }];
     Ok(in_score_sample(probability, fraction)
@@ -79,11 +109,19 @@ pub fn push_row(header: &mut [f64], y: bool, x: &[f64], beta: &[f64], is_test: b
 /// Merges the sums of another state's header into `ours` (its scores are the caller's to
 /// append).
 pub fn merge_header(ours: &mut [f64], theirs: &[f64]) -> Result<()> {
-    let p = prefix_features(ours)?;
+    let (p, _) = read_sizes(ours)?;
+    let (p_theirs, _) = read_sizes(theirs)?;
     let sums = state_len(p);
-    if theirs.len() < header_len(p) || ours[sums + 1..sums + 3] != theirs[sums + 1..sums + 3] {
+    if p_theirs != p {
         return Err(Error::CorruptState {
-            reason: "partial scored passes with different feature counts or sample fractions".into(),
+            reason: format!("cannot merge a scored pass of {p_theirs} feature(s) into one of {p}"),
+        });
+    }
+    if ours[sums + 1..sums + 3] != theirs[sums + 1..sums + 3] {
+        return Err(Error::ArgumentChanged {
+            argument: "sample_fractions".into(),
+            first: crate::score_state::list(&ours[sums + 1..sums + 3]),
+            now: crate::score_state::list(&theirs[sums + 1..sums + 3]),
         });
     }
     LogitStateMut::new(&mut ours[..sums])?.merge(&theirs[..sums])
@@ -103,6 +141,11 @@ impl ScoredPass {
         let (mut train, mut test) = (Vec::new(), Vec::new());
         for score in &state[header_len(p)..header_len(p) + used] {
             let bits = score.to_bits();
+            if bits & !TEST_ROW > pack_score(1.0, true) {
+                return Err(Error::CorruptState {
+                    reason: format!("element {score} of a scored pass is not a score"),
+                });
+            }
             if bits & TEST_ROW == 0 {
                 train.push(bits);
             } else {

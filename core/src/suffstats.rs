@@ -279,6 +279,39 @@ impl<'a> StateMut<'a> {
     }
 }
 
+/// What sums of squares and products of `n` real rows satisfy: a state with no rows is all
+/// zero, one with a single row has zero co-moments, the sums of squares are >= 0 and every
+/// product is bounded by them (Cauchy–Schwarz, up to rounding). Together with the fit's
+/// check that the residual sum of squares is not negative, this refuses a crafted state
+/// instead of reporting a fit of it.
+fn check_moments(n: f64, means: &[f64], comoment: &[f64], d: usize) -> Result<()> {
+    let corrupt = |reason: String| Err(Error::CorruptState { reason });
+    if n == 0.0 && means.iter().any(|m| *m != 0.0) {
+        return corrupt("a state without rows has non-zero means".into());
+    }
+    if n <= 1.0 && comoment.iter().any(|c| *c != 0.0) {
+        return corrupt(format!(
+            "a state of {n} row(s) has non-zero sums of squares or products"
+        ));
+    }
+    for i in 0..d {
+        let cii = comoment[i * d + i];
+        if cii < 0.0 {
+            return corrupt(format!("negative sum of squares ({cii}) for variable {i}"));
+        }
+        for j in i + 1..d {
+            let (cij, cjj) = (comoment[i * d + j], comoment[j * d + j]);
+            // Rounding leaves |Cij|² above Cii·Cjj by a few ulps at most.
+            if cij * cij > cii * cjj * (1.0 + 1e-9) + f64::MIN_POSITIVE {
+                return corrupt(format!(
+                    "the sum of products of variables {i} and {j} ({cij}) exceeds what their sums of squares ({cii}, {cjj}) allow"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Read-only, unpacked copy of a state, for fitting.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SuffStats {
@@ -318,13 +351,7 @@ impl SuffStats {
                 comoment[j * d + i] = v;
             }
         }
-        for i in 0..d {
-            if comoment[i * d + i] < 0.0 {
-                return Err(Error::CorruptState {
-                    reason: format!("negative sum of squares for variable {i}"),
-                });
-            }
-        }
+        check_moments(buf[N_IDX], &buf[MEANS_OFFSET..MEANS_OFFSET + d], &comoment, d)?;
         Ok(SuffStats {
             p,
             n: buf[N_IDX] as u64,
@@ -504,6 +531,39 @@ mod tests {
             SuffStats::from_state(&overflow),
             Err(Error::NumericOverflow { .. })
         ));
+    }
+
+    #[test]
+    fn crafted_moments_are_refused() {
+        let rows = sample_rows();
+        let mut s = new_state(3);
+        let mut st = StateMut::new(&mut s).unwrap();
+        for (y, x) in &rows {
+            st.push(*y, x);
+        }
+        assert!(SuffStats::from_state(&s).is_ok());
+        let at = |i: usize, j: usize| comoment_offset(3) + packed_index(4, i, j);
+        let with = |idx: usize, v: f64| {
+            let mut t = s.clone();
+            t[idx] = v;
+            SuffStats::from_state(&t)
+        };
+        assert!(matches!(with(at(3, 3), -1.0), Err(Error::CorruptState { .. })));
+        // A product beyond Cauchy–Schwarz: |C01| > sqrt(C00 C11).
+        let bound = (s[at(0, 0)] * s[at(1, 1)]).sqrt();
+        assert!(matches!(
+            with(at(0, 1), 1.01 * bound),
+            Err(Error::CorruptState { .. })
+        ));
+        assert!(with(at(0, 1), 0.99 * bound).is_ok());
+        // No rows, yet means; one row, yet co-moments.
+        let mut empty = new_state(1);
+        empty[MEANS_OFFSET] = 3.0;
+        assert!(SuffStats::from_state(&empty).is_err());
+        let mut one = new_state(1);
+        one[N_IDX] = 1.0;
+        one[comoment_offset(1)] = 2.0;
+        assert!(SuffStats::from_state(&one).is_err());
     }
 
     #[test]

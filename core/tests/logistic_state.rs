@@ -290,9 +290,31 @@ fn mismatched_and_corrupt_states_are_refused() {
         .unwrap()
         .merge(&other_beta)
         .unwrap_err();
-    assert!(matches!(e, Error::CorruptState { .. }));
-    assert!(e.message().contains("different coefficients"), "{}", e.message());
+    assert_eq!(
+        e,
+        Error::ArgumentChanged {
+            argument: "beta".into(),
+            first: "{0,1}".into(),
+            now: "{0,1.5}".into()
+        }
+    );
     assert_eq!(e.sqlstate(), "22023");
+    // Row by row too: a pass is at one beta.
+    let mut m = a.clone();
+    let mut st = LogitStateMut::new(&mut m).unwrap();
+    assert!(matches!(
+        st.try_push(true, &[1.0], &[0.0, 1.5]),
+        Err(Error::ArgumentChanged { .. })
+    ));
+    assert!(matches!(
+        st.try_push(true, &[1.0, 2.0], &[0.0, 1.0, 2.0]),
+        Err(Error::ArgumentChanged { .. })
+    ));
+    assert!(matches!(
+        st.try_push(true, &[1.0, 2.0], &[0.0, 1.0]),
+        Err(Error::WrongArrayLength { .. })
+    ));
+    assert!(st.try_push(true, &[1.0], &[0.0, 1.0]).is_ok());
 
     let wider = state_of(2, &[(true, vec![1.0, 2.0])], &[0.0, 0.0, 0.0]);
     assert!(LogitStateMut::new(&mut m).unwrap().merge(&wider).is_err());

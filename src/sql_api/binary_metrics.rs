@@ -2,7 +2,8 @@
 //! confusion counts of any probabilities, as a parallel aggregate.
 //!
 //! An exact AUC needs every score sorted, so the state keeps them: a `float8[]` of
-//! `[count, sample_fraction, k, q₁ … q_k, s₁, s₂, …]` that grows by doubling, each score
+//! `[tag, count, sample_fraction, k, q₁ … q_k, s₁, s₂, …]` (see `cltv_core::score_state`)
+//! that grows by doubling, each score
 //! `sᵢ` one (p, y) pair packed in 64 bits (`cltv_core::classification::pack_score`: 8
 //! bytes a row, sorted as integers); with quantiles q, the result also has the scores'
 //! quantiles (training's value-segment cut points, from the sort the AUC needs anyway).
@@ -13,11 +14,13 @@
 use super::agg_state::{aggregate_context, append, arg, combine, new_growing, read_state, writable_state};
 use super::v1_function_info;
 use crate::error::{raise, OrRaise};
+use crate::float8_array::Float8Array;
 use cltv_core::classification::{
     binary_metrics_from_packed, in_score_sample, pack_score, packed_probability,
 };
-use cltv_core::error::Error;
-use cltv_core::segments::{quantile_sorted, quantile_sorted_by};
+use cltv_core::error::{float_name, Error};
+use cltv_core::score_state::{self, ScoreStateKind};
+use cltv_core::segments::quantile_sorted_by;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
@@ -25,9 +28,46 @@ use pgrx::JsonB;
 /// (≈ 64 MB of state) for its metrics.
 pub(crate) const SCORE_SAMPLE_ROWS: i64 = 8_000_000;
 
-/// Elements in front of the scores: count, sample fraction, k and the k quantiles.
-fn header_len(values: &[f64]) -> usize {
-    3 + values[2] as usize
+/// A `float8[]` argument (the quantiles) as a vector: NULL is none.
+unsafe fn quantiles_arg(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> Vec<f64> {
+    if (*fcinfo).nargs as usize <= n {
+        return Vec::new();
+    }
+    match arg(fcinfo, n).map(|d| Float8Array::from_datum(d)) {
+        None => Vec::new(),
+        Some(Ok(q)) => q.as_slice().to_vec(),
+        Some(Err(_)) => raise(Error::InvalidArgument {
+            what: "quantiles".into(),
+            reason: "must be a one-dimensional float8[] without NULLs".into(),
+        }),
+    }
+}
+
+/// The state's constant arguments against this row's: the first row's are kept, a
+/// different one is an error naming both (they are not silently taken from the first row).
+fn check_unchanged(state: &[f64], header_len: usize, fraction: Option<f64>, quantiles: &[f64]) {
+    let (kept_fraction, kept_quantiles) = (state[2], &state[score_state::FIXED_HEADER_LEN..header_len]);
+    if let Some(fraction) = fraction {
+        if fraction.to_bits() != kept_fraction.to_bits() {
+            raise(Error::ArgumentChanged {
+                argument: "sample_fraction".into(),
+                first: float_name(kept_fraction),
+                now: float_name(fraction),
+            })
+        }
+    }
+    if kept_quantiles.len() != quantiles.len()
+        || kept_quantiles
+            .iter()
+            .zip(quantiles)
+            .any(|(a, b)| a.to_bits() != b.to_bits())
+    {
+        raise(Error::ArgumentChanged {
+            argument: "quantiles".into(),
+            first: score_state::list(kept_quantiles),
+            now: score_state::list(quantiles),
+        })
+    }
 }
 
 v1_function_info!(pg_finfo_cltv_binary_metrics_sfunc);
@@ -38,19 +78,12 @@ v1_function_info!(pg_finfo_cltv_binary_metrics_sfunc);
 pub unsafe extern "C-unwind" fn cltv_binary_metrics_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     let agg_context = aggregate_context(fcinfo);
     let state = arg(fcinfo, 0);
-    let float_arg = |n: usize| {
-        ((*fcinfo).nargs as usize > n)
-            .then(|| arg(fcinfo, n))
-            .flatten()
-            .map(|d| f64::from_bits(d.value() as u64))
-    };
-    let fraction = float_arg(3).unwrap_or(1.0);
-    if !(fraction > 0.0 && fraction <= 1.0) {
-        raise(Error::InvalidArgument {
-            what: format!("sample_fraction {fraction}"),
-            reason: "must be in (0, 1]".into(),
-        })
+    let fraction = if (*fcinfo).nargs > 3 {
+        arg(fcinfo, 3).map(|d| f64::from_bits(d.value() as u64))
+    } else {
+        None
     }
+    .unwrap_or(1.0);
     // Rows with a NULL outcome or score are skipped, as SQL aggregates skip NULLs.
     let (Some(y), Some(p)) = (arg(fcinfo, 1), arg(fcinfo, 2)) else {
         return match state {
@@ -64,38 +97,33 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_sfunc(fcinfo: pg_sys::Functi
     let p = f64::from_bits(p.value() as u64);
     if !(0.0..=1.0).contains(&p) {
         raise(Error::InvalidArgument {
-            what: format!("probability {p}"),
+            what: format!("probability {}", float_name(p)),
             reason: "is not in [0, 1]".into(),
         })
     }
+    let quantiles = quantiles_arg(fcinfo, 4);
     let state = match state {
-        Some(datum) => writable_state(datum, agg_context),
-        None => {
-            let quantiles = if (*fcinfo).nargs > 4 {
-                arg(fcinfo, 4)
-                    .map(|d| read_state(d).as_slice().to_vec())
-                    .unwrap_or_default()
-            } else {
-                Vec::new()
-            };
-            if quantiles.iter().any(|q| !(0.0..=1.0).contains(q)) {
-                raise(Error::InvalidArgument {
-                    what: format!("quantiles {quantiles:?}"),
-                    reason: "must be within [0, 1]".into(),
-                })
-            }
-            let mut header = vec![0.0, fraction, quantiles.len() as f64];
-            header.extend(quantiles);
-            new_growing(&header)
+        Some(datum) => {
+            let state = writable_state(datum, agg_context);
+            let (header, _) =
+                score_state::check_header(ScoreStateKind::BinaryMetrics, state.as_slice()).or_raise();
+            check_unchanged(state.as_slice(), header, Some(fraction), &quantiles);
+            state
         }
+        None => new_growing(
+            &score_state::new_header(ScoreStateKind::BinaryMetrics, fraction, &quantiles).or_raise(),
+        ),
     };
     if !in_score_sample(p, fraction) {
         return state.into_datum();
     }
-    let header = header_len(state.as_slice());
+    let header = score_state::FIXED_HEADER_LEN + quantiles.len();
     let score = f64::from_bits(pack_score(p, y.value() != 0));
-    append(state, header, 0, &[score]).into_datum()
+    append(state, header, COUNT_AT, &[score]).into_datum()
 }
+
+/// Where the growing states keep their score count.
+const COUNT_AT: usize = 1;
 
 v1_function_info!(pg_finfo_cltv_binary_metrics_combine);
 
@@ -105,16 +133,19 @@ v1_function_info!(pg_finfo_cltv_binary_metrics_combine);
 pub unsafe extern "C-unwind" fn cltv_binary_metrics_combine(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
+    combine_scores(fcinfo, ScoreStateKind::BinaryMetrics)
+}
+
+/// The combine function of both growing states: checked, then appended.
+unsafe fn combine_scores(fcinfo: pg_sys::FunctionCallInfo, kind: ScoreStateKind) -> pg_sys::Datum {
+    if let Some(theirs) = arg(fcinfo, 1) {
+        // A lone partial state is copied as it is: check it first.
+        score_state::parse(kind, read_state(theirs).as_slice()).or_raise();
+    }
     combine(fcinfo, |ours, theirs, _| {
-        let (mine, other) = (ours.as_slice(), theirs.as_slice());
-        let header = header_len(mine);
-        if header != header_len(other) || mine[1..header] != other[1..header] {
-            raise(Error::CorruptState {
-                reason: "partial states with different sample fractions or quantiles".into(),
-            })
-        }
-        let extra = other[0] as usize;
-        append(ours, header, 0, &theirs.as_slice()[header..header + extra])
+        let extra = score_state::merge_scores(kind, ours.as_slice(), theirs.as_slice()).or_raise();
+        let (header, _) = score_state::check_header(kind, ours.as_slice()).or_raise();
+        append(ours, header, COUNT_AT, extra)
     })
 }
 
@@ -129,19 +160,36 @@ pub unsafe extern "C-unwind" fn cltv_binary_metrics_final(fcinfo: pg_sys::Functi
         return pg_sys::Datum::from(0usize);
     };
     let state = read_state(state);
-    let values = state.as_slice();
-    let (used, fraction, header) = (values[0] as usize, values[1], header_len(values));
-    let mut scores: Vec<u64> = values[header..header + used]
-        .iter()
-        .map(|s| s.to_bits())
-        .collect();
-    match metrics_json(&mut scores, fraction, &values[3..header]) {
-        Some(json) => JsonB(json).into_datum().expect("jsonb datum"),
+    match score_state::binary_metrics_final(state.as_slice()).or_raise() {
+        Some((metrics, quantiles, fraction)) => {
+            let json = with_extras(
+                serde_json::to_value(metrics).unwrap_or_default(),
+                &quantiles,
+                fraction,
+            );
+            JsonB(json).into_datum().unwrap_or_else(|| {
+                raise(Error::Internal {
+                    reason: "the metrics could not be made a jsonb value".into(),
+                })
+            })
+        }
         None => {
             (*fcinfo).isnull = true;
             pg_sys::Datum::from(0usize)
         }
     }
+}
+
+/// The metrics with the scores' `quantiles` (if any) as `score_quantiles`, and a
+/// `sample_fraction` below 1.
+fn with_extras(mut json: serde_json::Value, quantiles: &[f64], fraction: f64) -> serde_json::Value {
+    if !quantiles.is_empty() {
+        json["score_quantiles"] = quantiles.to_vec().into();
+    }
+    if fraction < 1.0 {
+        json["sample_fraction"] = fraction.into();
+    }
+    json
 }
 
 /// The metrics of packed scores as `cltv_binary_metrics` returns them: with the scores'
@@ -157,23 +205,20 @@ pub(crate) fn metrics_json(
     }
     // Sorts the scores, which the quantiles then read.
     let metrics = binary_metrics_from_packed(scores).or_raise();
-    let mut json = serde_json::to_value(metrics).expect("metrics serialise");
-    if !quantiles.is_empty() {
-        let quantiles: Vec<f64> = quantiles
-            .iter()
-            .map(|q| quantile_sorted_by(scores.len(), *q, |i| packed_probability(scores[i])))
-            .collect();
-        json["score_quantiles"] = quantiles.into();
-    }
-    if fraction < 1.0 {
-        json["sample_fraction"] = fraction.into();
-    }
-    Some(json)
+    let quantiles: Vec<f64> = quantiles
+        .iter()
+        .map(|q| quantile_sorted_by(scores.len(), *q, |i| packed_probability(scores[i])))
+        .collect();
+    Some(with_extras(
+        serde_json::to_value(metrics).unwrap_or_default(),
+        &quantiles,
+        fraction,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------
 // `cltv_score_quantiles(score, quantiles)`: exact quantiles of any scores, parallel. The
-// state is `[count, k, q₁ … q_k, score₁, score₂, …]`, growing like the one above.
+// state is `[tag, count, 1, k, q₁ … q_k, score₁, score₂, …]`, growing like the one above.
 
 v1_function_info!(pg_finfo_cltv_score_quantiles_sfunc);
 
@@ -195,29 +240,25 @@ pub unsafe extern "C-unwind" fn cltv_score_quantiles_sfunc(
     };
     if !score.is_finite() {
         raise(Error::InvalidArgument {
-            what: format!("score {score}"),
+            what: format!("score {}", float_name(score)),
             reason: "is not finite".into(),
         })
     }
+    let quantiles = quantiles_arg(fcinfo, 2);
     let state = match state {
-        Some(datum) => writable_state(datum, agg_context),
+        Some(datum) => {
+            let state = writable_state(datum, agg_context);
+            let (header, _) =
+                score_state::check_header(ScoreStateKind::ScoreQuantiles, state.as_slice()).or_raise();
+            check_unchanged(state.as_slice(), header, None, &quantiles);
+            state
+        }
         None => {
-            let quantiles = arg(fcinfo, 2)
-                .map(|d| read_state(d).as_slice().to_vec())
-                .unwrap_or_default();
-            if quantiles.iter().any(|q| !(0.0..=1.0).contains(q)) {
-                raise(Error::InvalidArgument {
-                    what: format!("quantiles {quantiles:?}"),
-                    reason: "must be within [0, 1]".into(),
-                })
-            }
-            let mut header = vec![0.0, quantiles.len() as f64];
-            header.extend(quantiles);
-            new_growing(&header)
+            new_growing(&score_state::new_header(ScoreStateKind::ScoreQuantiles, 1.0, &quantiles).or_raise())
         }
     };
-    let header_len = 2 + state.as_slice()[1] as usize;
-    append(state, header_len, 0, &[score]).into_datum()
+    let header = score_state::FIXED_HEADER_LEN + quantiles.len();
+    append(state, header, COUNT_AT, &[score]).into_datum()
 }
 
 v1_function_info!(pg_finfo_cltv_score_quantiles_combine);
@@ -227,22 +268,7 @@ v1_function_info!(pg_finfo_cltv_score_quantiles_combine);
 pub unsafe extern "C-unwind" fn cltv_score_quantiles_combine(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
-    combine(fcinfo, |ours, theirs, _| {
-        let (mine, other) = (ours.as_slice(), theirs.as_slice());
-        let header_len = 2 + mine[1] as usize;
-        if mine[1..header_len] != other[1..header_len] {
-            raise(Error::CorruptState {
-                reason: "partial states with different quantiles".into(),
-            })
-        }
-        let extra = other[0] as usize;
-        append(
-            ours,
-            header_len,
-            0,
-            &theirs.as_slice()[header_len..header_len + extra],
-        )
-    })
+    combine_scores(fcinfo, ScoreStateKind::ScoreQuantiles)
 }
 
 v1_function_info!(pg_finfo_cltv_score_quantiles_final);
@@ -258,16 +284,12 @@ pub unsafe extern "C-unwind" fn cltv_score_quantiles_final(
         return pg_sys::Datum::from(0usize);
     };
     let state = read_state(state);
-    let values = state.as_slice();
-    let k = values[1] as usize;
-    let used = values[0] as usize;
-    let mut scores = values[2 + k..2 + k + used].to_vec();
-    scores.sort_unstable_by(f64::total_cmp);
-    let quantiles: Vec<f64> = values[2..2 + k]
-        .iter()
-        .map(|q| quantile_sorted(&scores, *q))
-        .collect();
-    quantiles.into_datum().expect("a float8[] datum")
+    let quantiles = score_state::score_quantiles_final(state.as_slice()).or_raise();
+    quantiles.into_datum().unwrap_or_else(|| {
+        raise(Error::Internal {
+            reason: "the quantiles could not be made a float8[]".into(),
+        })
+    })
 }
 
 extension_sql!(

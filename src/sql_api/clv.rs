@@ -111,30 +111,37 @@ fn clv_of(
 /// (lifetimes' convention; `continuous => true` discounts by e^(-δs) with
 /// δ = ln(1 + discount_rate) per month instead). `month_in_units` is a month in the time unit
 /// the models were fitted in; by default it follows the purchase model's `time_unit`.
+///
+/// NULL in any argument but the last two gives NULL, as a STRICT function's would (and as
+/// the row form does); a NULL `continuous` is false.
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(stable, parallel_safe)]
 fn cltv_clv(
-    purchase_model: &str,
-    spend_model: &str,
-    frequency: f64,
-    recency: f64,
-    t: f64,
-    monetary_value: f64,
-    months: f64,
-    discount_rate: f64,
+    purchase_model: Option<&str>,
+    spend_model: Option<&str>,
+    frequency: Option<f64>,
+    recency: Option<f64>,
+    t: Option<f64>,
+    monetary_value: Option<f64>,
+    months: Option<f64>,
+    discount_rate: Option<f64>,
     month_in_units: default!(Option<f64>, "NULL"),
-    continuous: default!(bool, false),
+    continuous: default!(Option<bool>, false),
     fcinfo: pg_sys::FunctionCallInfo,
-) -> f64 {
+) -> Option<f64> {
+    // Not STRICT (month_in_units may be NULL): the NULL rule is applied here.
+    let (purchase_model, spend_model) = (purchase_model?, spend_model?);
+    let summary = [frequency?, recency?, t?, monetary_value?];
+    let (months, discount_rate) = (months?, discount_rate?);
     let loaded = models(fcinfo, &[purchase_model, spend_model]);
-    clv_of(
+    Some(clv_of(
         &loaded,
-        [frequency, recency, t, monetary_value],
+        summary,
         months,
         discount_rate,
         month_in_units,
-        continuous,
-    )
+        continuous.unwrap_or(false),
+    ))
 }
 
 /// What the row form of cltv_clv keeps per call site.

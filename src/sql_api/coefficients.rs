@@ -8,10 +8,10 @@
 
 use crate::catalog;
 use crate::error::{raise, OrRaise};
+use crate::jsonb_arg::JsonbArg;
 use cltv_core::error::Error;
 use cltv_core::model::ModelRef;
 use pgrx::prelude::*;
-use pgrx::JsonB;
 
 type Row = (
     String,
@@ -127,7 +127,7 @@ fn cltv_coefficients_model(
 #[allow(clippy::type_complexity)]
 #[pg_extern(immutable, parallel_safe, name = "cltv_coefficients")]
 fn cltv_coefficients_fit(
-    fit: JsonB,
+    fit: JsonbArg,
 ) -> TableIterator<
     'static,
     (
@@ -146,5 +146,5 @@ fn cltv_coefficients_fit(
         name!(std_estimate, Option<f64>),
     ),
 > {
-    TableIterator::new(rows_of(&fit.0))
+    TableIterator::new(rows_of(&fit.value("fit")))
 }

@@ -5,6 +5,8 @@
 use crate::catalog::{self, Deploy, NewVersion};
 use crate::error::{raise, OrRaise};
 use crate::trusted_sql::pinned;
+use crate::jsonb_arg::JsonbArg;
+use crate::sql_api::required;
 use cltv_core::error::Error;
 use cltv_core::export::ExportedModel;
 use cltv_core::model::ModelRef;
@@ -44,7 +46,11 @@ fn cltv_drop_model(model: &str) {
 fn cltv_export(model: &str) -> JsonB {
     let loaded = catalog::resolve(&ModelRef::parse(model).or_raise());
     let exported = catalog::export(&loaded);
-    JsonB(serde_json::to_value(exported).expect("an export serialises"))
+    JsonB(serde_json::to_value(exported).unwrap_or_else(|e| {
+        raise(Error::Internal {
+            reason: format!("the export of model \"{model}\" could not be written as JSON: {e}"),
+        })
+    }))
 }
 
 /// Store an exported model as the next version of `name` (by default the name it was
@@ -52,10 +58,12 @@ fn cltv_export(model: &str) -> JsonB {
 /// the model had no deployed version. Returns the model and the new version.
 #[pg_extern(volatile, parallel_unsafe)]
 fn cltv_import(
-    document: JsonB,
+    document: Option<JsonbArg>,
     name: default!(Option<&str>, "NULL"),
 ) -> TableIterator<'static, (name!(model, String), name!(version, i32), name!(deployed, bool))> {
-    let exported = ExportedModel::from_json(&document.0).or_raise();
+    // Not STRICT (name may be NULL), so a NULL document is checked here.
+    let document = required(document, "cltv_import", "document").value("document");
+    let exported = ExportedModel::from_json(&document).or_raise();
     exported.validate().or_raise();
     let model = name.unwrap_or(&exported.name).to_string();
     ModelRef::parse(&model).or_raise();

@@ -130,7 +130,12 @@ fn positional_names(p: usize) -> Vec<String> {
 
 /// Final: solve and report the model, with a statistician's summary, as `jsonb`.
 #[pg_extern(immutable, parallel_safe)]
-fn cltv_linreg_final(state: Vec<f64>) -> JsonB {
+fn cltv_linreg_final(state: Vec<Option<f64>>) -> JsonB {
+    let state: Vec<f64> = state.into_iter().collect::<Option<_>>().unwrap_or_else(|| {
+        raise(Error::CorruptState {
+            reason: "the state is not a one-dimensional float8[] without NULLs".into(),
+        })
+    });
     let stats = SuffStats::from_state(&state).or_raise();
     if stats.rows_nonfinite > 0 {
         raise(Error::NonFinite {
@@ -148,7 +153,7 @@ fn cltv_linreg_final(state: Vec<f64>) -> JsonB {
         },
     )
     .or_raise();
-    let mut json = serde_json::to_value(&fit).expect("an OLS fit serialises");
+    let mut json = serde_json::to_value(&fit).unwrap_or_default();
     json["kind"] = "linear".into();
     json["rows_skipped_null"] = stats.rows_skipped_null.into();
     JsonB(json)

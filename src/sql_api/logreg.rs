@@ -9,14 +9,14 @@
 //! every row of every pass building one.
 
 use super::agg_state::{
-    aggregate_context, append, arg, combine, copy_state, new_growing, writable_state, Features,
+    aggregate_context, append, arg, combine, copy_state, new_growing, read_state, writable_state, Features,
 };
 use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
 use cltv_core::error::Error;
 use cltv_core::input_checks::{self, RowUse};
-use cltv_core::logistic::{self, LogitStateMut};
+use cltv_core::logistic::{self, LogitPass, LogitStateMut};
 use cltv_core::scored_pass;
 use pgrx::prelude::*;
 
@@ -53,7 +53,7 @@ unsafe fn fold_pass(fcinfo: pg_sys::FunctionCallInfo, beta_at: usize, features: 
         features.read(fcinfo, p, |x| {
             if let Some(x) = x {
                 let mut stats = LogitStateMut::new(state.as_mut_slice()).or_raise();
-                stats.push(y.value() != 0, x, beta);
+                stats.try_push(y.value() != 0, x, beta).or_raise();
             }
         });
     }
@@ -146,11 +146,15 @@ unsafe fn fold_first(
     };
     let y = arg(fcinfo, 1).map(|d| f64::from_bits(d.value() as u64));
     let is_test = arg(fcinfo, is_test_at).is_some_and(|d| d.value() != 0);
-    let (counts, sums) = state.as_mut_slice().split_at_mut(input_checks::LEN);
+    let (counts, sums) = input_checks::split_state_mut(state.as_mut_slice()).or_raise();
+    // The sums' header (and beta) first: a row must not be counted into a state it cannot join.
+    LogitStateMut::new(sums).or_raise().check_beta(beta).or_raise();
     features.read(fcinfo, p, |x| {
         if input_checks::count_row(counts, y, x, is_test, true) == RowUse::Train {
             let mut stats = LogitStateMut::new(sums).or_raise();
-            stats.push(y == Some(1.0), x.unwrap_or_default(), beta);
+            stats
+                .try_push(y == Some(1.0), x.unwrap_or_default(), beta)
+                .or_raise();
         }
     });
     state.into_datum()
@@ -161,11 +165,17 @@ v1_function_info!(pg_finfo_cltv_logreg_first_combine);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_logreg_first_combine(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    if let Some(theirs) = arg(fcinfo, 1) {
+        // A lone partial state is copied as it is: check it first.
+        let theirs = read_state(theirs);
+        let (_, their_sums) = input_checks::split_state(theirs.as_slice()).or_raise();
+        LogitPass::from_state(their_sums).or_raise();
+    }
     combine(fcinfo, |mut ours, theirs, _| {
-        let (counts, sums) = ours.as_mut_slice().split_at_mut(input_checks::LEN);
-        let (their_counts, their_sums) = theirs.as_slice().split_at(input_checks::LEN);
-        input_checks::merge_counts(counts, their_counts);
+        let (counts, sums) = input_checks::split_state_mut(ours.as_mut_slice()).or_raise();
+        let (their_counts, their_sums) = input_checks::split_state(theirs.as_slice()).or_raise();
         LogitStateMut::new(sums).or_raise().merge(their_sums).or_raise();
+        input_checks::merge_counts(counts, their_counts);
         ours
     })
 }

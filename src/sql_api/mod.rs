@@ -57,3 +57,14 @@ pub(crate) fn quote_ident(name: &str) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+/// A required argument of a function that is not STRICT (one of its arguments may be
+/// NULL): a NULL here is an error naming it, not a panic inside pgrx.
+pub(crate) fn required<T>(value: Option<T>, function: &str, argument: &str) -> T {
+    value.unwrap_or_else(|| {
+        raise(Error::NullArgument {
+            function: function.into(),
+            argument: argument.into(),
+        })
+    })
+}

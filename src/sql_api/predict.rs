@@ -8,12 +8,13 @@ use super::v1_function_info;
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
+use crate::jsonb_arg::JsonbArg;
 use cltv_core::encoding::{Design, Input};
 use cltv_core::error::Error;
 use cltv_core::groups::push_key_part;
 use cltv_core::model::{ModelKind, ModelRef, Scorer};
 use pgrx::prelude::*;
-use pgrx::{FromDatum, JsonB};
+use pgrx::FromDatum;
 use std::rc::Rc;
 
 /// How a categorical column's value becomes its level's text.
@@ -586,9 +587,10 @@ pub unsafe extern "C-unwind" fn cltv_predict_fit(fcinfo: pg_sys::FunctionCallInf
         .as_ref()
         .is_none_or(|(bytes, _)| bytes.as_slice() != fit_bytes)
     {
-        let json =
-            JsonB::from_polymorphic_datum(args[0].value, false, pg_sys::JSONBOID).expect("non-NULL jsonb");
-        *cached = Some((fit_bytes.to_vec(), scorer_from_fit(&json.0)));
+        let json = JsonbArg::from_polymorphic_datum(args[0].value, false, pg_sys::JSONBOID)
+            .unwrap_or_else(|| raise(not_a_vector()))
+            .value("fit");
+        *cached = Some((fit_bytes.to_vec(), scorer_from_fit(&json)));
     }
     let scorer = &cached.as_ref().expect("just set").1;
     let x = match Float8Array::from_datum(args[1].value) {

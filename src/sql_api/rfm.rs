@@ -5,9 +5,12 @@ use super::agg_state::{aggregate_context, arg, combine, read_state, writable_sta
 use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::Float8Array;
-use crate::sql_api::quote_ident;
+use crate::sql_api::{quote_ident, required};
 use cltv_core::error::Error;
-use cltv_core::rfm::{rfm_merge, rfm_push_in_place, rfm_summarize, summarize, RfmOptions};
+use cltv_core::rfm::{
+    rfm_check_header, rfm_merge_states, rfm_parse_state, rfm_push_in_place, rfm_state_final,
+    rfm_state_header, summarize, RfmOptions, RFM_STATE_HEADER_LEN,
+};
 use pgrx::datum::{Date, FromDatum, Interval};
 use pgrx::heap_tuple::PgHeapTuple;
 use pgrx::prelude::*;
@@ -24,13 +27,13 @@ type Summary = (String, f64, f64, f64, f64, Option<f64>, Option<f64>);
 #[allow(clippy::type_complexity)]
 #[pg_extern(stable, parallel_restricted)]
 fn cltv_rfm(
-    source: PgRelation,
-    customer_column: &str,
-    date_column: &str,
-    amount_column: &str,
-    calibration_end: Date,
+    source: Option<PgRelation>,
+    customer_column: Option<&str>,
+    date_column: Option<&str>,
+    amount_column: Option<&str>,
+    calibration_end: Option<Date>,
     holdout_end: default!(Option<Date>, "NULL"),
-    unit: default!(Interval, "'1 week'"),
+    unit: default!(Option<Interval>, "'1 week'"),
 ) -> TableIterator<
     'static,
     (
@@ -43,6 +46,16 @@ fn cltv_rfm(
         name!(holdout_spend, Option<f64>),
     ),
 > {
+    // Not STRICT (holdout_end may be NULL), so NULLs are checked here.
+    let source = required(source, "cltv_rfm", "source");
+    let customer_column = required(customer_column, "cltv_rfm", "customer_column");
+    let date_column = required(date_column, "cltv_rfm", "date_column");
+    let amount_column = required(amount_column, "cltv_rfm", "amount_column");
+    let calibration_end = required(calibration_end, "cltv_rfm", "calibration_end");
+    // A NULL unit is the default unit, as in cltv_rfm_agg.
+    let unit = unit.unwrap_or_else(|| Interval::from_days(7));
+    let calibration_day = finite_day(calibration_end.to_pg_epoch_days(), "calibration_end");
+    let holdout_day = holdout_end.map(|d| finite_day(d.to_pg_epoch_days(), "holdout_end"));
     let from = format!(
         "{}.{} AS o",
         quote_ident(source.namespace()),
@@ -54,10 +67,7 @@ fn cltv_rfm(
         format!("o.{}::float8", quote_ident(amount_column)),
     );
     let source_name = format!("{}.{}", source.namespace(), source.name());
-    check_rfm_dates(
-        calibration_end.to_pg_epoch_days(),
-        holdout_end.map(|d| d.to_pg_epoch_days()),
-    );
+    check_rfm_dates(calibration_day, holdout_day);
     check_unit(&unit);
     let rows = crate::trusted_sql::pinned(|| {
         Spi::connect(|client| {
@@ -79,7 +89,8 @@ fn cltv_rfm(
             .select(
                 &format!(
                     "SELECT count(*), count(*) FILTER (WHERE {date} IS NULL OR {amount} IS NULL),
-                            count(*) FILTER (WHERE {amount} < 0)
+                            count(*) FILTER (WHERE {amount} < 0),
+                            count(*) FILTER (WHERE NOT isfinite({date})), min({date}::text) FILTER (WHERE NOT isfinite({date}))
                        FROM {from} WHERE {customer} IS NOT NULL"
                 ),
                 None,
@@ -93,6 +104,13 @@ fn cltv_rfm(
         );
         if n == 0 {
             raise(Error::EmptyInput { source: source_name.clone() })
+        }
+        let n_infinite = checks.get::<i64>(4)?.unwrap_or(0);
+        if n_infinite > 0 {
+            raise(Error::InfiniteDate {
+                what: format!("column \"{date_column}\" ({n_infinite} row(s))"),
+                value: checks.get::<String>(5)?.unwrap_or_else(|| "infinity".into()),
+            })
         }
         if n_null > 0 {
             raise(Error::NullValues {
@@ -152,51 +170,85 @@ fn cltv_rfm(
 // The aggregate form: `cltv_rfm_agg(order_date, amount, calibration_end, holdout_end, unit)`
 // under `GROUP BY customer`, parallel with a combine function.
 //
-// State: `[calibration_end, holdout_end (NaN: none), unit_days, pairs, day₁, spend₁, …]`
-// with room to spare; days are PostgreSQL day numbers (days since 2000-01-01).
+// State: `[tag, calibration_end, holdout_end (NaN: none), unit_days, pairs, day₁, spend₁, …]`
+// with room to spare (see `cltv_core::rfm::rfm_state_header`); days are PostgreSQL day
+// numbers (days since 2000-01-01).
 
-const RFM_HEADER: usize = 4;
+const RFM_HEADER: usize = RFM_STATE_HEADER_LEN;
+const PAIRS_AT: usize = RFM_STATE_HEADER_LEN - 1;
 
-unsafe fn rfm_state_with_room(header: [f64; 3], pairs: &[f64], room_pairs: usize) -> Float8Array {
+unsafe fn rfm_state_with_room(header: &[f64], pairs: &[f64], room_pairs: usize) -> Float8Array {
     let capacity = room_pairs.max(8);
     let mut state = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, RFM_HEADER + 2 * capacity);
     let values = state.as_mut_slice();
-    values[..3].copy_from_slice(&header);
-    values[3] = (pairs.len() / 2) as f64;
+    values[..PAIRS_AT].copy_from_slice(&header[..PAIRS_AT]);
+    values[PAIRS_AT] = (pairs.len() / 2) as f64;
     values[RFM_HEADER..RFM_HEADER + pairs.len()].copy_from_slice(pairs);
     state
 }
 
-fn rfm_options(header: &[f64]) -> RfmOptions {
-    RfmOptions {
-        calibration_end: header[0],
-        holdout_end: (!header[1].is_nan()).then_some(header[1]),
-        unit_days: header[2],
+/// A day number as PostgreSQL spells the date.
+fn show_day(day: f64) -> String {
+    if day.fract() == 0.0 && day.abs() < 1e8 {
+        unsafe { Date::from_pg_epoch_days(day as i32) }.to_string()
+    } else {
+        format!("day {day}")
     }
 }
 
-/// The constant arguments, read once per group: day numbers and the unit in days.
-unsafe fn rfm_header(fcinfo: pg_sys::FunctionCallInfo) -> [f64; 3] {
+/// A date argument or column value as a day number; infinite dates are refused.
+fn finite_day(day: i32, what: &str) -> i32 {
+    if day == i32::MAX || day == i32::MIN {
+        raise(Error::InfiniteDate {
+            what: what.into(),
+            value: if day == i32::MAX { "infinity" } else { "-infinity" }.into(),
+        })
+    }
+    day
+}
+
+/// The constant arguments of this row, as the state's header keeps them: day numbers and
+/// the unit in days.
+unsafe fn rfm_header(fcinfo: pg_sys::FunctionCallInfo) -> [f64; RFM_STATE_HEADER_LEN] {
     let date_arg = |n: usize| arg(fcinfo, n).map(|d| d.value() as i32);
     let Some(calibration_end) = date_arg(3) else {
-        raise(Error::InvalidArgument {
-            what: "calibration_end".into(),
-            reason: "must not be NULL".into(),
+        raise(Error::NullArgument {
+            function: "cltv_rfm_agg".into(),
+            argument: "calibration_end".into(),
         })
     };
-    let holdout_end = date_arg(4);
+    let calibration_end = finite_day(calibration_end, "calibration_end");
+    let holdout_end = date_arg(4).map(|d| finite_day(d, "holdout_end"));
     let unit = arg(fcinfo, 5)
         .and_then(|d| Interval::from_polymorphic_datum(d, false, pg_sys::INTERVALOID))
         .unwrap_or_else(|| Interval::from_days(7));
     check_rfm_dates(calibration_end, holdout_end);
     let unit_days = check_unit(&unit);
-    let header = [
-        calibration_end as f64,
-        holdout_end.map_or(f64::NAN, |d| d as f64),
+    rfm_state_header(&RfmOptions {
+        calibration_end: calibration_end as f64,
+        holdout_end: holdout_end.map(|d| d as f64),
         unit_days,
-    ];
-    rfm_options(&header).validate().or_raise();
-    header
+    })
+    .or_raise()
+}
+
+/// This row's constant arguments against the state's: they must not change within a group.
+fn check_unchanged(kept: &[f64], now: &[f64]) {
+    let names = ["tag", "calibration_end", "holdout_end", "unit"];
+    for i in 1..PAIRS_AT {
+        if kept[i].to_bits() != now[i].to_bits() {
+            let show = |v: f64| match i {
+                3 => format!("{v} day(s)"),
+                _ if v.is_nan() => "NULL".to_string(),
+                _ => show_day(v),
+            };
+            raise(Error::ArgumentChanged {
+                argument: names[i].into(),
+                first: show(kept[i]),
+                now: show(now[i]),
+            })
+        }
+    }
 }
 
 fn interval_days(unit: &Interval) -> f64 {
@@ -209,7 +261,7 @@ fn interval_days(unit: &Interval) -> f64 {
 /// The unit in days; it must be a positive length of time.
 fn check_unit(unit: &Interval) -> f64 {
     let days = interval_days(unit);
-    if days <= 0.0 {
+    if !(days > 0.0 && days.is_finite()) {
         raise(Error::InvalidArgument {
             what: format!("unit '{unit}'"),
             reason: "must be a positive interval, such as '1 week' or '1 day'".into(),
@@ -241,10 +293,17 @@ v1_function_info!(pg_finfo_cltv_rfm_sfunc);
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_rfm_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     let agg_context = aggregate_context(fcinfo);
-    // The constant arguments are checked on a group's first row, whatever that row holds.
+    // The constant arguments are checked on every row: the first row's are kept in the
+    // state, and a row whose differ is an error.
+    let header = rfm_header(fcinfo);
     let mut state = match arg(fcinfo, 0) {
-        Some(datum) => writable_state(datum, agg_context),
-        None => rfm_state_with_room(rfm_header(fcinfo), &[], 8),
+        Some(datum) => {
+            let state = writable_state(datum, agg_context);
+            rfm_check_header(state.as_slice()).or_raise();
+            check_unchanged(state.as_slice(), &header);
+            state
+        }
+        None => rfm_state_with_room(&header, &[], 8),
     };
     let (Some(day), Some(amount)) = (arg(fcinfo, 1), arg(fcinfo, 2)) else {
         raise(Error::NullValues {
@@ -255,22 +314,22 @@ pub unsafe extern "C-unwind" fn cltv_rfm_sfunc(fcinfo: pg_sys::FunctionCallInfo)
             ),
         })
     };
-    let (day, amount) = (day.value() as i32 as f64, f64::from_bits(amount.value() as u64));
+    let day = finite_day(day.value() as i32, "order_date") as f64;
+    let amount = f64::from_bits(amount.value() as u64);
     if amount < 0.0 {
         raise(Error::InvalidArgument {
             what: format!("amount {amount}"),
             reason: "is negative; returns are not purchases: filter them out or net them first".into(),
         })
     }
-    let mut used = state.as_slice()[3] as usize;
+    let mut used = state.as_slice()[PAIRS_AT] as usize;
     if RFM_HEADER + 2 * (used + 1) > state.len() {
         let values = state.as_slice();
-        let header = [values[0], values[1], values[2]];
-        state = rfm_state_with_room(header, &values[RFM_HEADER..RFM_HEADER + 2 * used], 2 * used);
+        state = rfm_state_with_room(values, &values[RFM_HEADER..RFM_HEADER + 2 * used], 2 * used);
     }
     let values = state.as_mut_slice();
     used = rfm_push_in_place(&mut values[RFM_HEADER..], used, day, amount).or_raise();
-    values[3] = used as f64;
+    values[PAIRS_AT] = used as f64;
     state.into_datum()
 }
 
@@ -280,20 +339,14 @@ v1_function_info!(pg_finfo_cltv_rfm_combine);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_rfm_combine(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    if let Some(theirs) = arg(fcinfo, 1) {
+        // A lone partial state is copied as it is: check it first.
+        rfm_parse_state(read_state(theirs).as_slice()).or_raise();
+    }
     combine(fcinfo, |ours, theirs, _| {
         let (a, b) = (ours.as_slice(), theirs.as_slice());
-        if a[..3]
-            .iter()
-            .zip(&b[..3])
-            .any(|(x, y)| x.to_bits() != y.to_bits())
-        {
-            raise(Error::CorruptState {
-                reason: "partial RFM states with different calibration_end, holdout_end or unit".into(),
-            })
-        }
-        let pairs = |s: &[f64]| RFM_HEADER..RFM_HEADER + 2 * s[3] as usize;
-        let merged = rfm_merge(&a[pairs(a)], &b[pairs(b)]);
-        rfm_state_with_room([a[0], a[1], a[2]], &merged, merged.len() / 2)
+        let (_, merged) = rfm_merge_states(a, b, show_day).or_raise();
+        rfm_state_with_room(a, &merged, merged.len() / 2)
     })
 }
 
@@ -311,13 +364,7 @@ pub unsafe extern "C-unwind" fn cltv_rfm_final(fcinfo: pg_sys::FunctionCallInfo)
         return null(fcinfo);
     };
     let state = read_state(state);
-    let values = state.as_slice();
-    let used = values[3] as usize;
-    let Some(summary) = rfm_summarize(
-        &values[RFM_HEADER..RFM_HEADER + 2 * used],
-        &rfm_options(&values[..3]),
-    )
-    .or_raise() else {
+    let Some(summary) = rfm_state_final(state.as_slice()).or_raise() else {
         return null(fcinfo);
     };
     let type_oid = pg_sys::get_func_rettype((*(*fcinfo).flinfo).fn_oid);
@@ -339,7 +386,11 @@ pub unsafe extern "C-unwind" fn cltv_rfm_final(fcinfo: pg_sys::FunctionCallInfo)
     set(&mut tuple, "monetary_value", Some(summary.monetary_value));
     set(&mut tuple, "holdout_frequency", summary.holdout_frequency);
     set(&mut tuple, "holdout_spend", summary.holdout_spend);
-    tuple.into_composite_datum().expect("a composite datum")
+    tuple.into_composite_datum().unwrap_or_else(|| {
+        raise(Error::Internal {
+            reason: "the cltv_rfm_summary could not be made a datum".into(),
+        })
+    })
 }
 
 extension_sql!(

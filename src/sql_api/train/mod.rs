@@ -6,6 +6,7 @@
 
 use crate::catalog::{self, Deploy, NewVersion};
 use crate::error::{raise, OrRaise};
+use crate::jsonb_arg::JsonbArg;
 use crate::settings;
 use crate::sql_api::agg_state::MAX_COLUMN_FEATURES;
 use crate::sql_api::{quote_ident, quote_literal};
@@ -876,7 +877,7 @@ fn cltv_train(
     target: default!(Option<&str>, "NULL"),
     features: default!(Option<Vec<Option<String>>>, "NULL"),
     kind: default!(Option<&str>, "'linear'"),
-    options: default!(Option<JsonB>, "'{}'"),
+    options: default!(Option<JsonbArg>, "'{}'"),
 ) -> TableIterator<
     'static,
     (
@@ -913,7 +914,7 @@ fn cltv_train(
             target,
             features,
             kind,
-            options: options.0,
+            options: options.value("options"),
         })
     }))
 }
