@@ -4,9 +4,10 @@
 
 use crate::catalog::{self, Deploy, NewVersion};
 use crate::error::{raise, OrRaise};
+use crate::sql_api::train::unit_in_days;
 use cltv_core::error::Error;
 use cltv_core::export::ExportedModel;
-use cltv_core::model::ModelRef;
+use cltv_core::model::{check_model_name, ModelRef};
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
@@ -53,9 +54,10 @@ fn cltv_import(
     name: default!(Option<&str>, "NULL"),
 ) -> TableIterator<'static, (name!(model, String), name!(version, i32), name!(deployed, bool))> {
     let exported = ExportedModel::from_json(&document.0).or_raise();
-    exported.validate().or_raise();
+    // The name it is stored under passes cltv_train's check, before anything else.
+    check_model_name(name.unwrap_or(&exported.name)).or_raise();
+    exported.validate(unit_in_days).or_raise();
     let model = name.unwrap_or(&exported.name).to_string();
-    ModelRef::parse(&model).or_raise();
     // Where it came from goes with the metrics: the options must stay the ones
     // cltv_retrain can repeat.
     let mut metrics = exported.metrics.clone();

@@ -12,7 +12,7 @@ use crate::sql_api::{quote_ident, quote_literal};
 use cltv_core::encoding::{Categorical, Design, OTHER};
 use cltv_core::error::Error;
 use cltv_core::groups::StoredGroups;
-use cltv_core::model::ModelKind;
+use cltv_core::model::{check_model_name, ModelKind};
 use cltv_core::options::{MissingPolicy, Promote, TrainOptions};
 use cltv_core::segments::Segments;
 use pgrx::prelude::*;
@@ -20,6 +20,7 @@ use pgrx::{JsonB, PgRelation};
 use serde_json::json;
 
 mod btyd;
+pub(crate) use btyd::unit_in_days;
 mod categorical;
 mod evaluate;
 mod grouped;
@@ -634,21 +635,7 @@ fn describe_counts(counts: &[(String, i64)]) -> String {
 }
 
 fn check_names(model: &str, target: Option<&str>, features: &[String]) {
-    let valid_model = !model.is_empty()
-        && model.len() <= 200
-        && model
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && model
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-    if !valid_model {
-        raise(Error::InvalidArgument {
-            what: format!("model name \"{model}\""),
-            reason: "must start with a letter or '_' and hold only letters, digits, '_', '.' and '-' ('@' pins versions)".into(),
-        })
-    }
+    check_model_name(model).or_raise();
     if features.is_empty() {
         raise(Error::InvalidArgument {
             what: "features".into(),
