@@ -64,6 +64,28 @@ pub fn check_model_name(model: &str) -> Result<()> {
     }
 }
 
+/// The most terms (numeric features, plus one per categorical level but the reference) a
+/// linear or logistic model `cltv_train` fits may have. Training's widest query, the metrics
+/// pass, selects each term and each coefficient as a column of its own (2·terms + 3), and
+/// PostgreSQL allows 1664 (MaxTupleAttributeNumber): (1664 − 3) / 2 = 830, as measured for
+/// both kinds (830 trains, 831 fails with 54011).
+pub const MAX_TRAIN_TERMS: usize = 830;
+
+/// Checks a model's size against [`MAX_TRAIN_TERMS`] before the work that would fail on it:
+/// the feature count before any pass over the data (each feature is at least one term),
+/// the terms once the categorical levels are known. `categorical_terms` of `terms` are levels.
+pub fn check_train_terms(kind: ModelKind, terms: usize, categorical_terms: usize) -> Result<()> {
+    if terms > MAX_TRAIN_TERMS {
+        return Err(Error::TooManyTerms {
+            kind: kind.as_str().to_string(),
+            terms,
+            max: MAX_TRAIN_TERMS,
+            categorical_levels: categorical_terms,
+        });
+    }
+    Ok(())
+}
+
 /// `value` when it is finite; otherwise [`Error::NonFiniteScore`] naming `model()` and the
 /// row's values `x`, value `i` named `name_of(i)`. On the way through one comparison: the
 /// names are built on the error path only.
@@ -409,6 +431,20 @@ mod tests {
         assert!(Scorer::new(ModelKind::BgNbd, &[1.0, 2.0, 3.0]).is_err());
         assert_eq!(sigmoid(-800.0), 0.0);
         assert_eq!(sigmoid(800.0), 1.0);
+    }
+
+    #[test]
+    fn the_term_limit_is_checked() {
+        assert!(check_train_terms(ModelKind::Linear, MAX_TRAIN_TERMS, 0).is_ok());
+        let e = check_train_terms(ModelKind::Logistic, MAX_TRAIN_TERMS + 1, 900).unwrap_err();
+        assert_eq!(e.sqlstate(), "54000");
+        assert_eq!(
+            e.message(),
+            "a logistic model with 831 terms is more than the 830 cltv_train can fit"
+        );
+        // The limit is what the widest training query's select list allows.
+        assert_eq!(2 * MAX_TRAIN_TERMS + 3, 1663);
+        assert!(2 * (MAX_TRAIN_TERMS + 1) + 3 > 1664);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::sql_api::{quote_ident, quote_literal};
 use cltv_core::encoding::{Categorical, Design, OTHER};
 use cltv_core::error::Error;
 use cltv_core::groups::StoredGroups;
-use cltv_core::model::{check_model_name, ModelKind};
+use cltv_core::model::{check_model_name, check_train_terms, ModelKind};
 use cltv_core::options::{MissingPolicy, Promote, TrainOptions};
 use cltv_core::segments::Segments;
 use pgrx::prelude::*;
@@ -705,6 +705,8 @@ fn run_training(call: TrainCall) -> TrainRow {
         (_, target) => target,
     };
     check_names(model, target, &features);
+    // Before any pass over the data: each feature is at least one term.
+    check_train_terms(model_kind, features.len(), 0).or_raise();
     // Before reading any data: a model someone else owns is refused at once.
     catalog::check_may_change(model, "add a version to");
     let mut opts = TrainOptions::parse(model_kind, &options).or_raise();
@@ -760,6 +762,9 @@ fn run_training(call: TrainCall) -> TrainRow {
         opts.unseen,
     );
     let terms = design.terms().to_vec();
+    // With the levels known, before the fitting passes (whose queries grow with the terms).
+    let numeric = features.len() - vocabularies.len();
+    check_train_terms(model_kind, terms.len(), terms.len() - numeric).or_raise();
     let ctx = TrainContext {
         sql: TrainingSql::new(&columns, target, &features, &opts, imputed_values, &vocabularies),
         seed,
