@@ -3,6 +3,7 @@
 use crate::cache::{self, VersionKey};
 use crate::error::raise;
 use crate::trusted_sql::pinned;
+use cltv_core::clv::check_time_unit;
 use cltv_core::encoding::Design;
 use cltv_core::error::Error;
 use cltv_core::export::{self, ExportedModel};
@@ -172,7 +173,7 @@ fn load_version(name: &str, version: i32) -> LoadedModel {
     let null_rules = null_rules(&preprocessing, &design).unwrap_or_else(|e| raise(corrupt(e.message())));
     let time_unit = match (preprocessing.get("time_unit"), preprocessing.get("unit_days")) {
         (Some(unit), Some(days)) => match (unit.as_str(), days.as_f64()) {
-            (Some(unit), Some(days)) if days > 0.0 => Some((unit.to_string(), days)),
+            (Some(unit), Some(days)) if check_time_unit(unit, days).is_ok() => Some((unit.to_string(), days)),
             _ => raise(corrupt(format!(
                 "preprocessing.time_unit {unit} / unit_days {days}"
             ))),
@@ -180,10 +181,7 @@ fn load_version(name: &str, version: i32) -> LoadedModel {
         _ => None,
     };
     let segments = preprocessing.get("segments").map(|v| {
-        serde_json::from_value::<Segments>(v.clone())
-            .ok()
-            .filter(|s| s.validate().is_ok() && s.cut_points.len() == s.quantiles.len())
-            .unwrap_or_else(|| raise(corrupt(format!("preprocessing.segments: {v}"))))
+        Segments::from_stored(v).unwrap_or_else(|_| raise(corrupt(format!("preprocessing.segments: {v}"))))
     });
     let groups = preprocessing.get("groups").map(|v| {
         serde_json::from_value::<StoredGroups>(v.clone())

@@ -150,6 +150,16 @@ impl BgNbdParams {
         Ok(())
     }
 
+    /// Checks that r, α, a, b are in the range a fit produces ([`crate::btyd::SHAPE_RANGE`],
+    /// α in [`crate::btyd::SCALE_RANGE`]): what a stored (imported) model must pass.
+    pub fn check_fitted(&self) -> Result<()> {
+        use crate::btyd::{check_fitted_parameter, SCALE_RANGE, SHAPE_RANGE};
+        check_fitted_parameter(MODEL, "r", self.r, SHAPE_RANGE)?;
+        check_fitted_parameter(MODEL, "alpha", self.alpha, SCALE_RANGE)?;
+        check_fitted_parameter(MODEL, "a", self.a, SHAPE_RANGE)?;
+        check_fitted_parameter(MODEL, "b", self.b, SHAPE_RANGE)
+    }
+
     /// One customer's log-likelihood ln L(r, α, a, b | x, t_x, T), eq. (6) of FHL 2005:
     /// lnΓ(r+x) − lnΓ(r) + r ln α + ln B(a, b+x) − ln B(a, b)
     /// + ln[(α+T)^−(r+x) + 1{x>0} · a/(b+x−1) · (α+t_x)^−(r+x)].

@@ -31,6 +31,33 @@ pub const MAX_STEP: f64 = 2.0;
 /// likelihood keeps rising towards the boundary: the model is not identified.
 pub const DIVERGENCE_BOUND: f64 = 30.0;
 
+/// The range a fitted shape parameter (BG/NBD r, a, b; Gamma-Gamma p, q) lies in: a fit
+/// stops within a factor e³⁰ ≈ 1.1e13 of 1 ([`DIVERGENCE_BOUND`]), so [1e-14, 1e14] holds
+/// every fit, with room.
+pub const SHAPE_RANGE: (f64, f64) = (1e-14, 1e14);
+/// The range of a fitted scale parameter (BG/NBD α in time units, Gamma-Gamma γ in money):
+/// within e³⁰ of the data's own scale (mean T, mean spend), which is itself a sane number.
+pub const SCALE_RANGE: (f64, f64) = (1e-30, 1e30);
+
+/// Checks that a stored parameter is in the range a fit produces (see [`SHAPE_RANGE`],
+/// [`SCALE_RANGE`]): outside it a document was not written by a fit, and scoring would
+/// overflow or underflow.
+pub fn check_fitted_parameter(
+    model: &str,
+    name: &str,
+    value: f64,
+    (low, high): (f64, f64),
+) -> crate::error::Result<()> {
+    if value.is_finite() && (low..=high).contains(&value) {
+        Ok(())
+    } else {
+        Err(crate::error::Error::InvalidArgument {
+            what: format!("{model} parameter {name} = {}", crate::error::sql_float(value)),
+            reason: format!("is outside [{low:e}, {high:e}], the range a fit produces"),
+        })
+    }
+}
+
 /// A fit that stops unconverged with a log-parameter this far from its scale (a factor
 /// e¹⁵ ≈ 3·10⁶) is also reported as not identified.
 pub const STALLED_FAR_OUT: f64 = 15.0;

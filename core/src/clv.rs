@@ -41,6 +41,28 @@ pub fn month_for_unit(unit_days: f64) -> f64 {
     }
 }
 
+/// The shortest time unit a BTYD model may be fitted in: one second.
+pub const MIN_UNIT_DAYS: f64 = 1.0 / 86_400.0;
+/// The longest: a century.
+pub const MAX_UNIT_DAYS: f64 = 36_525.0;
+
+/// Checks the length in days of a time unit (`unit`, as the option gave it), as PostgreSQL's
+/// interval arithmetic measures it: between a second and a century, so that the month
+/// length [`check_month_in_units`] compares with is a sane number. Returns `days`.
+pub fn check_time_unit(unit: &str, days: f64) -> Result<f64> {
+    if days.is_finite() && (MIN_UNIT_DAYS..=MAX_UNIT_DAYS).contains(&days) {
+        Ok(days)
+    } else {
+        Err(Error::InvalidOption {
+            key: "time_unit".into(),
+            reason: format!(
+                "must be an interval from 1 second to 100 years, such as \"1 week\" or \"1 day\"; \"{unit}\" is {} days",
+                crate::error::sql_float(days)
+            ),
+        })
+    }
+}
+
 /// A caller's month length must be within 5% of the month in the fit's unit: 4.345 weeks
 /// and 30 days both pass for their unit, and a days-for-weeks mix-up (7×) never does.
 pub fn check_month_in_units(month_in_units: f64, unit_days: f64, model: &str, time_unit: &str) -> Result<()> {
@@ -221,6 +243,55 @@ pub fn clv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_units_run_from_a_second_to_a_century() {
+        assert_eq!(check_time_unit("1 week", 7.0).unwrap(), 7.0);
+        assert!(check_time_unit("1 second", 1.0 / 86_400.0).is_ok());
+        assert!(check_time_unit("100 years", 36_525.0).is_ok());
+        for days in [1e-300, 0.0, -7.0, f64::NAN, 1e300, 1.0 / 86_400.0 / 2.0] {
+            let e = check_time_unit("u", days).unwrap_err();
+            assert_eq!(e.sqlstate(), "22023");
+            assert!(e.message().contains("\"time_unit\""), "{}", e.message());
+        }
+        assert!(check_time_unit("1 microsecond", 1e-6 / 86_400.0)
+            .unwrap_err()
+            .message()
+            .contains("\"1 microsecond\" is 1.1574074074074074e-11 days"));
+    }
+
+    #[test]
+    fn fitted_parameters_have_a_range() {
+        let bg = BgNbdParams {
+            r: 0.243,
+            alpha: 4.414,
+            a: 0.793,
+            b: 2.426,
+        };
+        assert!(bg.check_fitted().is_ok());
+        let e = BgNbdParams { r: 1e300, ..bg }.check_fitted().unwrap_err();
+        assert_eq!(e.sqlstate(), "22023");
+        assert_eq!(
+            e.message(),
+            "invalid BG/NBD parameter r = 1e+300: is outside [1e-14, 1e14], the range a fit produces"
+        );
+        assert!(BgNbdParams { b: 1e-300, ..bg }.check_fitted().is_err());
+        assert!(BgNbdParams { alpha: 1e31, ..bg }.check_fitted().is_err());
+        assert!(BgNbdParams { alpha: 1e29, ..bg }.check_fitted().is_ok());
+        let gg = GammaGammaParams {
+            p: 6.25,
+            q: 3.74,
+            v: 15.44,
+        };
+        assert!(gg.check_fitted().is_ok());
+        assert!(GammaGammaParams {
+            v: f64::INFINITY,
+            ..gg
+        }
+        .check_fitted()
+        .is_err());
+        assert!(GammaGammaParams { q: 1e-15, ..gg }.check_fitted().is_err());
+    }
 
     const BG: BgNbdParams = BgNbdParams {
         r: 0.243,

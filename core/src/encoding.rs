@@ -84,6 +84,17 @@ impl Categorical {
             .filter(|(_, n)| !is_kept(*n))
             .map(|(l, _)| l.clone())
             .collect();
+        // A real level named like the bucket would take the rare levels in silently (or,
+        // folded itself, be merged with them): refused, so that no two training values
+        // share a term unannounced. A real "other" that is the only rare level is harmless.
+        let others_folded = folded.iter().filter(|l| *l != OTHER).count();
+        if others_folded > 0 && counts.iter().any(|(l, _)| l == OTHER) {
+            return Err(Error::FoldedLevelCollision {
+                column: column.to_string(),
+                level: OTHER.to_string(),
+                folded: others_folded,
+            });
+        }
         if !folded.is_empty() && !levels.iter().any(|l| l == OTHER) {
             levels.push(OTHER.to_string());
         }
@@ -447,6 +458,33 @@ mod tests {
             err.message().contains("\"zzz\"") && err.message().contains("\"k\""),
             "{}",
             err.message()
+        );
+    }
+
+    #[test]
+    fn a_real_other_level_is_not_merged_with_the_folded_ones() {
+        // "other" kept, "b" and "d" rare: they would become "other".
+        let levels = counts(&[("a", 50), ("b", 2), ("d", 8), ("other", 40)]);
+        let err = Categorical::from_counts("k", &levels, 10, Some(MinFrequency::Count(10))).unwrap_err();
+        assert_eq!(
+            err,
+            Error::FoldedLevelCollision {
+                column: "k".into(),
+                level: OTHER.into(),
+                folded: 2
+            }
+        );
+        // "other" rare itself, with "b": the two would share a term.
+        let levels = counts(&[("a", 50), ("b", 2), ("c", 40), ("other", 3)]);
+        assert!(Categorical::from_counts("k", &levels, 10, Some(MinFrequency::Count(10))).is_err());
+        // Without folding, or with "other" the only rare level, it is an ordinary level.
+        let levels = counts(&[("a", 50), ("c", 40), ("other", 3)]);
+        let c = Categorical::from_counts("k", &levels, 10, None).unwrap();
+        assert_eq!(c.levels, vec!["c", "other"]);
+        let c = Categorical::from_counts("k", &levels, 10, Some(MinFrequency::Count(10))).unwrap();
+        assert_eq!(
+            (c.levels, c.folded),
+            (vec!["c".to_string(), OTHER.to_string()], vec![OTHER.to_string()])
         );
     }
 

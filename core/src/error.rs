@@ -165,6 +165,31 @@ pub enum Error {
     /// An infinite date (`infinity` or `-infinity`) where a day is needed; `what` names the
     /// argument or column, `value` is the date as PostgreSQL spells it.
     InfiniteDate { what: String, value: String },
+    /// Scoring a row of finite values gave ±Infinity or NaN: the arithmetic overflowed
+    /// double precision (x = 1.7e308 times a coefficient of 2), or the model has no finite
+    /// value there. `what` is the quantity ("prediction", "log-odds", "CLV", …), `inputs`
+    /// the row's values the model read, by name.
+    NonFiniteScore {
+        model: String,
+        what: String,
+        value: f64,
+        inputs: Vec<(String, f64)>,
+    },
+    /// A categorical column has a real level named like the bucket `"min_frequency"`
+    /// folds rare levels into, and rare levels to fold: the two would merge silently.
+    FoldedLevelCollision {
+        column: String,
+        level: String,
+        folded: usize,
+    },
+    /// A model with more terms (numeric features plus one per categorical level but the
+    /// reference) than training can build its queries for.
+    TooManyTerms {
+        kind: String,
+        terms: usize,
+        max: usize,
+        categorical_levels: usize,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -206,7 +231,9 @@ impl Error {
             // The model catalog is an ordinary table a user can edit, so a
             // bad row is bad data, not a server fault.
             Error::CorruptModel { .. } => "22000",
-            Error::NumericOverflow { .. } => "22003", // numeric_value_out_of_range
+            Error::NumericOverflow { .. } | Error::NonFiniteScore { .. } => "22003", // numeric_value_out_of_range
+            Error::FoldedLevelCollision { .. } => "22023", // invalid_parameter_value
+            Error::TooManyTerms { .. } => "54000",         // program_limit_exceeded
             Error::InvalidCustomerSummary { .. } => "22023", // invalid_parameter_value
             Error::NoRepeatPurchases { .. }
             | Error::TooFewCustomers { .. }
@@ -222,6 +249,25 @@ impl Error {
     /// Primary message; names the offending model, column or value.
     pub fn message(&self) -> String {
         match self {
+            Error::NonFiniteScore {
+                model,
+                what,
+                value,
+                inputs,
+            } => format!(
+                "model \"{model}\" gives a non-finite {what} ({}) for the row with {}",
+                float_name(*value),
+                shown_inputs(inputs)
+            ),
+            Error::FoldedLevelCollision { column, level, folded } => format!(
+                "categorical feature \"{column}\" has a level \"{level}\", the name of the bucket \"min_frequency\" folds its {folded} rare level(s) into"
+            ),
+            Error::TooManyTerms {
+                kind,
+                terms,
+                max,
+                ..
+            } => format!("a {kind} model with {terms} terms is more than the {max} cltv_train can fit"),
             Error::UnknownModel { model, .. } => format!("model \"{model}\" does not exist"),
             Error::UndefinedColumn { relation, column, .. } => {
                 format!("column \"{column}\" of relation \"{relation}\" does not exist")
@@ -369,6 +415,32 @@ impl Error {
 
     pub fn detail(&self) -> Option<String> {
         match self {
+            Error::NonFiniteScore { inputs, .. } => Some(format!(
+                "Every value of the row is finite, but the model's arithmetic on them leaves double precision (about 1.8e308){}.",
+                if inputs.len() > SHOWN_INPUTS {
+                    format!(
+                        "; the message shows the {SHOWN_INPUTS} largest of the row's {} values",
+                        inputs.len()
+                    )
+                } else {
+                    String::new()
+                }
+            )),
+            Error::FoldedLevelCollision { .. } => Some(
+                "The rare levels would be scored as that level, and the model could not tell them apart."
+                    .to_string(),
+            ),
+            Error::TooManyTerms {
+                terms,
+                categorical_levels,
+                ..
+            } if *categorical_levels > 0 => Some(format!(
+                "Each categorical level but the reference is a term of its own: {categorical_levels} of the {terms} terms are levels."
+            )),
+            Error::TooManyTerms { .. } => Some(
+                "Training reads every term as a column of one query, and PostgreSQL limits how many a query may have."
+                    .to_string(),
+            ),
             Error::NoRepeatPurchases { model, .. } if model == "Gamma-Gamma" => Some(
                 "The Gamma-Gamma spend model is fitted on repeat customers (frequency > 0) only; \
                  customers with frequency 0 are left out."
@@ -438,6 +510,17 @@ impl Error {
             Error::ModelDroppedConcurrently { .. } => {
                 Some("Retry the call: the model name is free again.".to_string())
             }
+            Error::NonFiniteScore { .. } => Some(
+                "Check the row for outliers or values in the wrong unit; a model scores values of the scale it was trained on."
+                    .to_string(),
+            ),
+            Error::FoldedLevelCollision { column, level, .. } => Some(format!(
+                "Rename the level in a view (e.g. CASE WHEN \"{column}\" = '{level}' THEN '{level} (own)' ELSE \"{column}\" END), or train without \"min_frequency\"."
+            )),
+            Error::TooManyTerms { .. } => Some(
+                "Use fewer features, or fewer levels: fold rare ones with \"min_frequency\", or group them in a view."
+                    .to_string(),
+            ),
             Error::InvalidCustomerSummary { model, .. } if model == "Gamma-Gamma" => Some(
                 "The Gamma-Gamma model needs a positive mean spend of the repeat purchases: leave out \
                  customers whose repeat purchases sum to zero or less (free orders, returns)."
@@ -580,6 +663,50 @@ fn quoted_list(names: &[String]) -> String {
             .map(|n| format!("\"{n}\""))
             .collect::<Vec<_>>()
             .join(", "),
+    }
+}
+
+/// How many of a row's values a [`Error::NonFiniteScore`] message shows.
+const SHOWN_INPUTS: usize = 5;
+
+/// `name = value, …` of the row's values: at most [`SHOWN_INPUTS`], the largest in
+/// magnitude (where an overflow comes from), in the model's order.
+fn shown_inputs(inputs: &[(String, f64)]) -> String {
+    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    if inputs.len() > SHOWN_INPUTS {
+        order.sort_by(|&i, &j| inputs[j].1.abs().total_cmp(&inputs[i].1.abs()).then(i.cmp(&j)));
+        order.truncate(SHOWN_INPUTS);
+        order.sort_unstable();
+    }
+    let shown: Vec<String> = order
+        .iter()
+        .map(|&i| format!("{} = {}", inputs[i].0, sql_float(inputs[i].1)))
+        .collect();
+    let more = inputs.len() - order.len();
+    if more > 0 {
+        format!("{} (and {more} more)", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
+/// A float8 as PostgreSQL prints it (shortest exact digits; an exponent, of at least two
+/// digits with its sign, below 1e-4 and from 1e15 on): 1.7e+308, 1e-300, 0.25.
+pub fn sql_float(v: f64) -> String {
+    if !v.is_finite() {
+        return float_name(v);
+    }
+    let magnitude = v.abs();
+    if magnitude != 0.0 && !(1e-4..1e15).contains(&magnitude) {
+        let text = format!("{v:e}");
+        let (mantissa, exponent) = text.split_once('e').expect("{:e} has an exponent");
+        let (sign, digits) = match exponent.strip_prefix('-') {
+            Some(digits) => ('-', digits),
+            None => ('+', exponent),
+        };
+        format!("{mantissa}e{sign}{digits:0>2}")
+    } else {
+        v.to_string()
     }
 }
 
@@ -840,5 +967,81 @@ mod tests {
             e.message(),
             "too few rows: 3 row(s) for 4 feature(s), at least 6 are needed"
         );
+    }
+
+    #[test]
+    fn non_finite_score_names_the_model_and_the_largest_values() {
+        let e = Error::NonFiniteScore {
+            model: "ltv@2".into(),
+            what: "prediction".into(),
+            value: f64::INFINITY,
+            inputs: vec![("x".into(), 1.7e308), ("y".into(), 2.0)],
+        };
+        assert_eq!(e.sqlstate(), "22003");
+        assert_eq!(
+            e.message(),
+            "model \"ltv@2\" gives a non-finite prediction (Infinity) for the row with x = 1.7e+308, y = 2"
+        );
+        assert!(e.detail().unwrap().contains("finite"));
+        assert!(e.hint().unwrap().contains("wrong unit"));
+        // Of seven values, the five largest in magnitude, in the model's order.
+        let inputs: Vec<(String, f64)> = [1.0, -1e300, 3.0, 4.0, 5.0, 6.0, 0.5]
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (format!("x{i}"), *v))
+            .collect();
+        let e = Error::NonFiniteScore {
+            model: "m@1".into(),
+            what: "log-odds".into(),
+            value: f64::NAN,
+            inputs,
+        };
+        assert_eq!(
+            e.message(),
+            "model \"m@1\" gives a non-finite log-odds (NaN) for the row with x1 = -1e+300, x2 = 3, x3 = 4, x4 = 5, x5 = 6 (and 2 more)"
+        );
+        assert!(e.detail().unwrap().contains("5 largest of the row's 7"));
+    }
+
+    #[test]
+    fn sql_float_prints_like_float8out() {
+        // SELECT 1.7e308::float8, 1e-300::float8, 1e15::float8, 1e14::float8, 0.0001::float8, 1e-5::float8
+        assert_eq!(sql_float(1.7e308), "1.7e+308");
+        assert_eq!(sql_float(-1e-300), "-1e-300");
+        assert_eq!(sql_float(1e15), "1e+15");
+        assert_eq!(sql_float(1e14), "100000000000000");
+        assert_eq!(sql_float(0.0001), "0.0001");
+        assert_eq!(sql_float(1e-5), "1e-05");
+        assert_eq!(sql_float(0.0), "0");
+        assert_eq!(sql_float(f64::NEG_INFINITY), "-Infinity");
+    }
+
+    #[test]
+    fn collision_and_limit_errors_say_what_to_do() {
+        let e = Error::FoldedLevelCollision {
+            column: "channel".into(),
+            level: "other".into(),
+            folded: 3,
+        };
+        assert_eq!(e.sqlstate(), "22023");
+        assert!(
+            e.message().contains("\"channel\" has a level \"other\""),
+            "{}",
+            e.message()
+        );
+        assert!(e.hint().unwrap().contains("'other (own)'"));
+        let e = Error::TooManyTerms {
+            kind: "linear".into(),
+            terms: 1000,
+            max: 800,
+            categorical_levels: 900,
+        };
+        assert_eq!(e.sqlstate(), "54000");
+        assert_eq!(
+            e.message(),
+            "a linear model with 1000 terms is more than the 800 cltv_train can fit"
+        );
+        assert!(e.detail().unwrap().contains("900 of the 1000"));
+        assert!(e.hint().unwrap().contains("min_frequency"));
     }
 }

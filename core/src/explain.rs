@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::linalg::cholesky;
-use crate::model::sigmoid;
+use crate::model::{check_score, sigmoid};
 use crate::stats::{normal_quantile, t_quantile};
 
 /// VIF above which training warns (the usual rule of thumb).
@@ -117,7 +117,9 @@ fn check_level(level: f64) -> Result<()> {
 /// The exact OLS prediction interval for a new observation at `x`:
 /// ŷ ± t(df_resid, (1 + level)/2) · √(σ² + x̃ᵀ Cov(b) x̃), as statsmodels'
 /// `get_prediction(x).summary_frame()` reports in `obs_ci_lower` / `obs_ci_upper`.
-/// Returns (ŷ, lower, upper).
+/// Returns (ŷ, lower, upper). A prediction or half-width that is not finite (values near
+/// the overflow threshold) is an error naming `model()` and the row (see [`check_score`]).
+#[allow(clippy::too_many_arguments)]
 pub fn ols_prediction_interval(
     estimate: &[f64],
     cov: &[f64],
@@ -125,28 +127,38 @@ pub fn ols_prediction_interval(
     df_resid: f64,
     x: &[f64],
     level: f64,
+    model: impl Fn() -> String,
+    name_of: impl Fn(usize) -> String,
 ) -> Result<(f64, f64, f64)> {
     check_level(level)?;
     let fit = estimate[0] + estimate[1..].iter().zip(x).map(|(b, v)| b * v).sum::<f64>();
+    let fit = check_score(fit, "prediction", &model, &name_of, x)?;
     let se = (sigma * sigma + quadratic_form(cov, x)).sqrt();
     let t = t_quantile((1.0 + level) / 2.0, df_resid);
-    Ok((fit, fit - t * se, fit + t * se))
+    let lower = check_score(fit - t * se, "lower prediction bound", &model, &name_of, x)?;
+    let upper = check_score(fit + t * se, "upper prediction bound", &model, &name_of, x)?;
+    Ok((fit, lower, upper))
 }
 
 /// A confidence interval for P(y = 1 | x) of a logistic model, by the delta method on the
 /// logit scale: σ(η̂ ± z · √(x̃ᵀ Cov(b) x̃)), as statsmodels' GLM (Binomial) reports in
-/// `mean_ci_lower` / `mean_ci_upper`. Returns (p̂, lower, upper).
+/// `mean_ci_lower` / `mean_ci_upper`. Returns (p̂, lower, upper). Log-odds or a half-width
+/// that are not finite are an error naming `model()` and the row (see [`check_score`]).
 pub fn logistic_confidence_interval(
     estimate: &[f64],
     cov: &[f64],
     x: &[f64],
     level: f64,
+    model: impl Fn() -> String,
+    name_of: impl Fn(usize) -> String,
 ) -> Result<(f64, f64, f64)> {
     check_level(level)?;
     let eta = estimate[0] + estimate[1..].iter().zip(x).map(|(b, v)| b * v).sum::<f64>();
+    let eta = check_score(eta, "log-odds", &model, &name_of, x)?;
     let se = quadratic_form(cov, x).sqrt();
     let z = normal_quantile((1.0 + level) / 2.0);
-    Ok((sigmoid(eta), sigmoid(eta - z * se), sigmoid(eta + z * se)))
+    let half = check_score(z * se, "log-odds interval half-width", &model, &name_of, x)?;
+    Ok((sigmoid(eta), sigmoid(eta - half), sigmoid(eta + half)))
 }
 
 #[cfg(test)]
@@ -190,18 +202,44 @@ mod tests {
 
     #[test]
     fn intervals_widen_with_the_level_and_reject_bad_levels() {
+        let model = || "m@1".to_string();
+        let name = |_: usize| "x".to_string();
         let cov = [0.04, 0.0, 0.0, 0.01];
-        let (fit, lo90, hi90) = ols_prediction_interval(&[1.0, 2.0], &cov, 0.5, 30.0, &[3.0], 0.90).unwrap();
-        let (_, lo99, hi99) = ols_prediction_interval(&[1.0, 2.0], &cov, 0.5, 30.0, &[3.0], 0.99).unwrap();
+        let (fit, lo90, hi90) =
+            ols_prediction_interval(&[1.0, 2.0], &cov, 0.5, 30.0, &[3.0], 0.90, model, name).unwrap();
+        let (_, lo99, hi99) =
+            ols_prediction_interval(&[1.0, 2.0], &cov, 0.5, 30.0, &[3.0], 0.99, model, name).unwrap();
         assert_eq!(fit, 7.0);
         assert!(lo99 < lo90 && lo90 < fit && fit < hi90 && hi90 < hi99);
         assert!((fit - lo90 - (hi90 - fit)).abs() < 1e-12);
-        let (p, lo, hi) = logistic_confidence_interval(&[0.0, 1.0], &cov, &[0.0], 0.95).unwrap();
+        let (p, lo, hi) = logistic_confidence_interval(&[0.0, 1.0], &cov, &[0.0], 0.95, model, name).unwrap();
         assert_eq!(p, 0.5);
         // η = 0 ± 1.96 · 0.2.
         assert!((hi - sigmoid(1.959963984540054 * 0.2)).abs() < 1e-9 && (lo - (1.0 - hi)).abs() < 1e-15);
-        assert!(ols_prediction_interval(&[1.0, 2.0], &cov, 0.5, 30.0, &[3.0], 1.0).is_err());
-        assert!(logistic_confidence_interval(&[0.0, 1.0], &cov, &[0.0], -0.5).is_err());
+        assert!(ols_prediction_interval(&[1.0, 2.0], &cov, 0.5, 30.0, &[3.0], 1.0, model, name).is_err());
+        assert!(logistic_confidence_interval(&[0.0, 1.0], &cov, &[0.0], -0.5, model, name).is_err());
+        // A finite row whose interval overflows: x² in the quadratic form.
+        let e =
+            ols_prediction_interval(&[1.0, 2.0], &cov, 0.5, 30.0, &[1e200], 0.95, model, name).unwrap_err();
+        assert_eq!(e.sqlstate(), "22003");
+        assert!(
+            e.message()
+                .contains("non-finite lower prediction bound (-Infinity) for the row with x = 1e+200"),
+            "{}",
+            e.message()
+        );
+        let e = logistic_confidence_interval(&[0.0, 1.0], &cov, &[1e200], 0.95, model, name).unwrap_err();
+        assert!(
+            e.message().contains("log-odds interval half-width (Infinity)"),
+            "{}",
+            e.message()
+        );
+        let e = logistic_confidence_interval(&[0.0, 2.0], &cov, &[1.7e308], 0.95, model, name).unwrap_err();
+        assert!(
+            e.message().contains("non-finite log-odds (Infinity)"),
+            "{}",
+            e.message()
+        );
     }
 }
 

@@ -5,9 +5,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::clv::check_time_unit;
 use crate::error::{Error, Result};
 use crate::model::{ModelKind, Scorer};
-use crate::options::MissingPolicy;
+use crate::options::{MissingPolicy, TrainOptions};
+use crate::segments::Segments;
 
 /// The `format` field of every export.
 pub const FORMAT: &str = "cltv-model";
@@ -51,8 +53,11 @@ impl ExportedModel {
     }
 
     /// Check that the document describes a model cltv can score exactly as it was
-    /// exported. Returns its kind.
-    pub fn validate(&self) -> Result<ModelKind> {
+    /// exported, with the checks training applies to the same parts: the options parse as
+    /// `cltv_train`'s for the kind, the segments and time unit are what training stores,
+    /// the BTYD parameters are in the range a fit produces. `unit_days` measures a time
+    /// unit (an interval's text) in days, as training does. Returns the kind.
+    pub fn validate(&self, unit_days: impl Fn(&str) -> Result<f64>) -> Result<ModelKind> {
         if self.format != FORMAT {
             return Err(invalid(format!(
                 "format is \"{}\", expected \"{FORMAT}\"",
@@ -92,6 +97,12 @@ impl ExportedModel {
             return Err(invalid(format!("coefficient {v} is not finite")));
         }
         let scorer = Scorer::new(kind, &self.coefficients).map_err(|e| invalid(e.message()))?;
+        match &scorer {
+            Scorer::BgNbd(params) => params.check_fitted(),
+            Scorer::GammaGamma(params) => params.check_fitted(),
+            Scorer::Linear(_) | Scorer::Logistic(_) => Ok(()),
+        }
+        .map_err(|e| invalid(format!("coefficients: {}", e.message())))?;
         if scorer.n_features() != self.features.len() {
             return Err(invalid(format!(
                 "{} coefficients do not fit {} features",
@@ -128,20 +139,18 @@ impl ExportedModel {
             crate::groups::GroupScorers::new(kind, stored, self.coefficients.len())
                 .map_err(|e| invalid(e.message()))?;
         }
-        match (
-            self.preprocessing.get("time_unit"),
-            self.preprocessing.get("unit_days"),
-        ) {
-            (None, None) => {}
-            (Some(unit), Some(days))
-                if unit.is_string() && days.as_f64().is_some_and(|d| d.is_finite() && d > 0.0) => {}
-            _ => {
-                return Err(invalid(
-                    "preprocessing.time_unit and unit_days go together, a text and a positive number of days"
-                        .into(),
-                ))
+        self.check_time_unit(kind, unit_days)?;
+        if let Some(segments) = self.preprocessing.get("segments") {
+            if kind.fixed_features().is_some() {
+                return Err(invalid(format!(
+                    "preprocessing.segments: a {} model has no value segments",
+                    kind.as_str()
+                )));
             }
+            Segments::from_stored(segments)
+                .map_err(|e| invalid(format!("preprocessing.segments: {}", e.message())))?;
         }
+        TrainOptions::parse(kind, &self.options).map_err(|e| invalid(format!("options: {}", e.message())))?;
         for (name, value) in [
             ("options", &self.options),
             ("metrics", &self.metrics),
@@ -157,6 +166,53 @@ impl ExportedModel {
             ));
         }
         Ok(kind)
+    }
+
+    /// `preprocessing.time_unit` and `unit_days`: both or neither, only for the BTYD kinds;
+    /// the unit measured as training measures it, in its range, and `unit_days` that length.
+    fn check_time_unit(&self, kind: ModelKind, unit_days: impl Fn(&str) -> Result<f64>) -> Result<()> {
+        let (unit, days) =
+            match (
+                self.preprocessing.get("time_unit"),
+                self.preprocessing.get("unit_days"),
+            ) {
+                (None, None) => return Ok(()),
+                (Some(unit), Some(days)) if kind.fixed_features().is_some() => (unit, days),
+                (Some(_), Some(_)) => {
+                    return Err(invalid(format!(
+                        "preprocessing.time_unit: a {} model has no time unit",
+                        kind.as_str()
+                    )))
+                }
+                _ => return Err(invalid(
+                    "preprocessing.time_unit and unit_days go together, an interval and its length in days"
+                        .into(),
+                )),
+            };
+        let bad = |field: &str, value: &Value, e: Error| {
+            invalid(format!("preprocessing.{field} {value}: {}", e.message()))
+        };
+        let Some(unit_text) = unit.as_str() else {
+            return Err(invalid(format!(
+                "preprocessing.time_unit {unit}: must be a text such as \"1 week\""
+            )));
+        };
+        let measured = unit_days(unit_text)
+            .and_then(|d| check_time_unit(unit_text, d))
+            .map_err(|e| bad("time_unit", unit, e))?;
+        let stored = days.as_f64().ok_or_else(|| {
+            invalid(format!(
+                "preprocessing.unit_days {days}: must be a number of days"
+            ))
+        })?;
+        check_time_unit(unit_text, stored).map_err(|e| bad("unit_days", days, e))?;
+        if (stored / measured - 1.0).abs() > 1e-9 {
+            return Err(invalid(format!(
+                "preprocessing.unit_days {days} is not the length of time_unit \"{unit_text}\", {} days",
+                crate::error::sql_float(measured)
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -177,29 +233,142 @@ mod tests {
         })
     }
 
+    /// What training's interval parser says, for the units these tests use.
+    fn days(unit: &str) -> Result<f64> {
+        match unit {
+            "1 week" => Ok(7.0),
+            "1 day" => Ok(1.0),
+            "1 microsecond" => Ok(1e-6 / 86_400.0),
+            _ => Err(Error::InvalidOption {
+                key: "time_unit".into(),
+                reason: format!("\"{unit}\" is not an interval"),
+            }),
+        }
+    }
+
+    fn bgnbd() -> Value {
+        json!({
+            "format": "cltv-model", "format_version": 1, "name": "purchases", "version": 1,
+            "kind": "bgnbd", "target": null, "features": ["frequency", "recency", "T"],
+            "coefficients": [0.243, 4.414, 0.793, 2.426],
+            "fit": {"kind": "bgnbd"},
+            "preprocessing": {"missing": "error", "time_unit": "1 week", "unit_days": 7.0},
+            "options": {"time_unit": "1 week", "split_seed": 1}, "metrics": {},
+            "n_train": 2357, "n_test": 0, "n_dropped": 0, "source": "public.cdnow",
+            "trained_by": "analyst", "trained_at": "2026-11-28 10:00:00+00"
+        })
+    }
+
+    fn refuse(document: Value, edit: &dyn Fn(&mut Value), needle: &str) {
+        let mut doc = document;
+        edit(&mut doc);
+        let error = ExportedModel::from_json(&doc)
+            .and_then(|m| m.validate(days).map(|_| m))
+            .expect_err(needle);
+        assert_eq!(error.sqlstate(), "22023");
+        assert!(
+            error.message().contains(needle),
+            "{} lacks {needle}",
+            error.message()
+        );
+    }
+
     #[test]
     fn a_valid_document_round_trips() {
         let model = ExportedModel::from_json(&linear()).unwrap();
-        assert_eq!(model.validate().unwrap(), ModelKind::Linear);
+        assert_eq!(model.validate(days).unwrap(), ModelKind::Linear);
+        let bg = ExportedModel::from_json(&bgnbd()).unwrap();
+        assert_eq!(bg.validate(days).unwrap(), ModelKind::BgNbd);
         let again = ExportedModel::from_json(&serde_json::to_value(&model).unwrap()).unwrap();
         assert_eq!(again, model);
     }
 
     #[test]
+    fn documents_training_would_not_write_are_refused() {
+        let segments = |d: &mut Value, s: Value| d["preprocessing"]["segments"] = s;
+        refuse(
+            linear(),
+            &|d| segments(d, json!(5)),
+            "preprocessing.segments: invalid option \"segments\"",
+        );
+        refuse(
+            linear(),
+            &|d| {
+                segments(
+                    d,
+                    json!({"labels": ["a", "b", "c"], "quantiles": [0.5, 0.9], "cut_points": [9.0, 1.0]}),
+                )
+            },
+            "cut_points must be finite and ascending, got [9.0, 1.0]",
+        );
+        refuse(
+            linear(),
+            &|d| {
+                segments(
+                    d,
+                    json!({"labels": ["a", "b"], "quantiles": [0.5, 0.9], "cut_points": [1.0, 9.0]}),
+                )
+            },
+            "2 labels need 1 quantiles",
+        );
+        refuse(
+            linear(),
+            &|d| d["options"] = json!({"l2": "bogus"}),
+            "options: invalid option \"l2\"",
+        );
+        refuse(
+            linear(),
+            &|d| d["options"] = json!({"time_unit": "1 week"}),
+            "options: invalid option \"time_unit\"",
+        );
+        refuse(
+            linear(),
+            &|d| d["preprocessing"]["time_unit"] = json!("1 week"),
+            "time_unit and unit_days go together",
+        );
+        refuse(
+            bgnbd(),
+            &|d| d["preprocessing"]["time_unit"] = json!("banana"),
+            "preprocessing.time_unit \"banana\": invalid option \"time_unit\": \"banana\" is not an interval",
+        );
+        refuse(
+            bgnbd(),
+            &|d| d["preprocessing"]["time_unit"] = json!("1 microsecond"),
+            "from 1 second to 100 years",
+        );
+        refuse(
+            bgnbd(),
+            &|d| d["preprocessing"]["unit_days"] = json!(1e-300),
+            "preprocessing.unit_days 1e-300: invalid option \"time_unit\"",
+        );
+        refuse(
+            bgnbd(),
+            &|d| d["preprocessing"]["unit_days"] = json!(1.0),
+            "unit_days 1.0 is not the length of time_unit \"1 week\", 7 days",
+        );
+        refuse(
+            bgnbd(),
+            &|d| d["coefficients"] = json!([1e300, 4.414, 0.793, 2.426]),
+            "coefficients: invalid BG/NBD parameter r = 1e+300: is outside [1e-14, 1e14]",
+        );
+        refuse(
+            bgnbd(),
+            &|d| d["coefficients"] = json!([0.243, 4.414, 1e-300, 2.426]),
+            "parameter a = 1e-300",
+        );
+        refuse(
+            bgnbd(),
+            &|d| {
+                d["preprocessing"]["segments"] =
+                    json!({"labels": ["a", "b"], "quantiles": [0.5], "cut_points": [1.0]})
+            },
+            "a bgnbd model has no value segments",
+        );
+    }
+
+    #[test]
     fn malformed_and_inconsistent_documents_are_refused() {
-        let refuse = |edit: &dyn Fn(&mut Value), needle: &str| {
-            let mut doc = linear();
-            edit(&mut doc);
-            let error = ExportedModel::from_json(&doc)
-                .and_then(|m| m.validate().map(|_| m))
-                .expect_err(needle);
-            assert_eq!(error.sqlstate(), "22023");
-            assert!(
-                error.message().contains(needle),
-                "{} lacks {needle}",
-                error.message()
-            );
-        };
+        let refuse = |edit: &dyn Fn(&mut Value), needle: &str| refuse(linear(), edit, needle);
         refuse(&|d| d["extra"] = json!(1), "unknown field `extra`");
         refuse(
             &|d| {

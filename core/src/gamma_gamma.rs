@@ -79,6 +79,15 @@ impl GammaGammaParams {
         Ok(())
     }
 
+    /// Checks that p, q are in the range a fit produces ([`crate::btyd::SHAPE_RANGE`]) and
+    /// γ in [`crate::btyd::SCALE_RANGE`]: what a stored (imported) model must pass.
+    pub fn check_fitted(&self) -> Result<()> {
+        use crate::btyd::{check_fitted_parameter, SCALE_RANGE, SHAPE_RANGE};
+        check_fitted_parameter(MODEL, "p", self.p, SHAPE_RANGE)?;
+        check_fitted_parameter(MODEL, "q", self.q, SHAPE_RANGE)?;
+        check_fitted_parameter(MODEL, "v", self.v, SCALE_RANGE)
+    }
+
     /// One customer's ln f(m̄ | x): lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln γ + (px−1) ln m̄
     /// + px ln x − (px+q) ln(γ + x m̄).
     pub fn log_likelihood(&self, x: f64, m: f64) -> f64 {

@@ -41,6 +41,85 @@ impl ModelRef {
     }
 }
 
+/// Checks a model name as `cltv_train` and `cltv_import` take it: a letter or '_' first,
+/// then letters, digits, '_', '.' and '-', at most 200 characters ('@' pins versions in a
+/// reference, so it cannot be part of a name).
+pub fn check_model_name(model: &str) -> Result<()> {
+    let valid = !model.is_empty()
+        && model.len() <= 200
+        && model
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && model
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::InvalidArgument {
+            what: format!("model name \"{model}\""),
+            reason: "must start with a letter or '_' and hold only letters, digits, '_', '.' and '-' ('@' pins versions)".into(),
+        })
+    }
+}
+
+/// The most terms (numeric features, plus one per categorical level but the reference) a
+/// linear or logistic model `cltv_train` fits may have. Training's widest query, the metrics
+/// pass, selects each term and each coefficient as a column of its own (2·terms + 3), and
+/// PostgreSQL allows 1664 (MaxTupleAttributeNumber): (1664 − 3) / 2 = 830, as measured for
+/// both kinds (830 trains, 831 fails with 54011).
+pub const MAX_TRAIN_TERMS: usize = 830;
+
+/// Checks a model's size against [`MAX_TRAIN_TERMS`] before the work that would fail on it:
+/// the feature count before any pass over the data (each feature is at least one term),
+/// the terms once the categorical levels are known. `categorical_terms` of `terms` are levels.
+pub fn check_train_terms(kind: ModelKind, terms: usize, categorical_terms: usize) -> Result<()> {
+    if terms > MAX_TRAIN_TERMS {
+        return Err(Error::TooManyTerms {
+            kind: kind.as_str().to_string(),
+            terms,
+            max: MAX_TRAIN_TERMS,
+            categorical_levels: categorical_terms,
+        });
+    }
+    Ok(())
+}
+
+/// `value` when it is finite; otherwise [`Error::NonFiniteScore`] naming `model()` and the
+/// row's values `x`, value `i` named `name_of(i)`. On the way through one comparison: the
+/// names are built on the error path only.
+#[inline]
+pub fn check_score(
+    value: f64,
+    what: &str,
+    model: impl FnOnce() -> String,
+    name_of: impl Fn(usize) -> String,
+    x: &[f64],
+) -> Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(non_finite_score(value, what, model(), &name_of, x))
+    }
+}
+
+#[cold]
+fn non_finite_score(
+    value: f64,
+    what: &str,
+    model: String,
+    name_of: &dyn Fn(usize) -> String,
+    x: &[f64],
+) -> Error {
+    Error::NonFiniteScore {
+        model,
+        what: what.to_string(),
+        value,
+        inputs: x.iter().enumerate().map(|(i, v)| (name_of(i), *v)).collect(),
+    }
+}
+
 /// The kinds of model cltv trains and scores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModelKind {
@@ -208,6 +287,30 @@ impl Scorer {
         }
     }
 
+    /// [`Scorer::predict`], refusing a result that is not finite with an error that names
+    /// `model()` and the row (value `i` of `x` named `name_of(i)`). A logistic model's log-odds are
+    /// checked, not its probability: an overflowed linear predictor would otherwise score a
+    /// probability of exactly 0 or 1.
+    #[inline]
+    pub fn score(
+        &self,
+        x: &[f64],
+        horizon: Option<f64>,
+        model: impl FnOnce() -> String,
+        name_of: impl Fn(usize) -> String,
+    ) -> Result<f64> {
+        let what = match (self, horizon) {
+            (Scorer::Logistic(l), None) => {
+                let eta = check_score(l.predict(x), "log-odds", model, name_of, x)?;
+                return Ok(sigmoid(eta));
+            }
+            (Scorer::BgNbd(_), Some(_)) => "expected purchases",
+            (Scorer::GammaGamma(_), None) => "expected spend",
+            _ => "prediction",
+        };
+        check_score(self.predict(x, horizon)?, what, model, name_of, x)
+    }
+
     /// P(alive) of a BG/NBD model.
     pub fn p_alive(&self, x: &[f64]) -> Result<f64> {
         match self {
@@ -328,6 +431,70 @@ mod tests {
         assert!(Scorer::new(ModelKind::BgNbd, &[1.0, 2.0, 3.0]).is_err());
         assert_eq!(sigmoid(-800.0), 0.0);
         assert_eq!(sigmoid(800.0), 1.0);
+    }
+
+    #[test]
+    fn the_term_limit_is_checked() {
+        assert!(check_train_terms(ModelKind::Linear, MAX_TRAIN_TERMS, 0).is_ok());
+        let e = check_train_terms(ModelKind::Logistic, MAX_TRAIN_TERMS + 1, 900).unwrap_err();
+        assert_eq!(e.sqlstate(), "54000");
+        assert_eq!(
+            e.message(),
+            "a logistic model with 831 terms is more than the 830 cltv_train can fit"
+        );
+        // The limit is what the widest training query's select list allows.
+        const { assert!(2 * MAX_TRAIN_TERMS + 3 <= 1664 && 2 * (MAX_TRAIN_TERMS + 1) + 3 > 1664) };
+    }
+
+    #[test]
+    fn model_names_are_checked() {
+        for good in ["ltv", "_x", "ltv_90d.v2-b", &"a".repeat(200)] {
+            assert!(check_model_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "9lives", "ltv@2", "a b", "é", &"a".repeat(201)] {
+            let e = check_model_name(bad).unwrap_err();
+            assert_eq!(e.sqlstate(), "22023");
+            assert!(e.message().contains("model name"), "{}", e.message());
+        }
+    }
+
+    #[test]
+    fn non_finite_scores_are_errors_naming_model_and_row() {
+        let names = |_: usize| "x".to_string();
+        let lin = Scorer::new(ModelKind::Linear, &[0.0, 2.0]).unwrap();
+        // 2 * 1.7e308 overflows; 1.7e308 itself is finite.
+        let e = lin.score(&[1.7e308], None, || "m@1".into(), names).unwrap_err();
+        assert_eq!(e.sqlstate(), "22003");
+        assert!(e
+            .message()
+            .contains("\"m@1\" gives a non-finite prediction (Infinity)"));
+        assert!(e.message().contains("x = 1.7e+308"), "{}", e.message());
+        assert_eq!(lin.score(&[1.5], None, || unreachable!(), names).unwrap(), 3.0);
+        // Logistic: the log-odds are checked, not the probability (which would be 1).
+        let logit = Scorer::new(ModelKind::Logistic, &[0.0, 2.0]).unwrap();
+        assert_eq!(logit.predict(&[-1.7e308], None).unwrap(), 0.0);
+        let e = logit
+            .score(&[-1.7e308], None, || "c@1".into(), names)
+            .unwrap_err();
+        assert!(
+            e.message().contains("non-finite log-odds (-Infinity)"),
+            "{}",
+            e.message()
+        );
+        // Gamma-Gamma at 1e300: p(γ + x m̄) overflows (x m̄ = 1e309).
+        let gg = Scorer::new(ModelKind::GammaGamma, &[6.25, 3.74, 15.44]).unwrap();
+        let gg_names = |i: usize| ["frequency", "monetary_value"][i].to_string();
+        let e = gg
+            .score(&[1e9, 1e300], None, || "spend@1".into(), gg_names)
+            .unwrap_err();
+        assert!(
+            e.message().contains(
+                "expected spend (Infinity) for the row with frequency = 1000000000, monetary_value = 1e+300"
+            ),
+            "{}",
+            e.message()
+        );
+        assert!(gg.score(&[2.0, 30.0], None, || unreachable!(), gg_names).is_ok());
     }
 
     #[test]

@@ -94,6 +94,34 @@ impl Segments {
         Ok(())
     }
 
+    /// The segments stored with a version (`preprocessing.segments`): the option's checks,
+    /// and one finite cut point per quantile, in ascending order (ties allowed: training
+    /// predictions can repeat).
+    pub fn from_stored(value: &Value) -> Result<Segments> {
+        let stored: Segments = serde_json::from_value(value.clone()).map_err(|e| {
+            invalid(format!(
+                "must be an object with \"labels\", \"quantiles\" and \"cut_points\", got {value} ({e})"
+            ))
+        })?;
+        stored.validate()?;
+        if stored.cut_points.len() != stored.quantiles.len() {
+            return Err(invalid(format!(
+                "{} quantiles need {} cut points, got {}",
+                stored.quantiles.len(),
+                stored.quantiles.len(),
+                stored.cut_points.len()
+            )));
+        }
+        let ascending = stored.cut_points.windows(2).all(|w| w[0] <= w[1]);
+        if !ascending || stored.cut_points.iter().any(|c| !c.is_finite()) {
+            return Err(invalid(format!(
+                "cut_points must be finite and ascending, got {:?}",
+                stored.cut_points
+            )));
+        }
+        Ok(stored)
+    }
+
     /// The tier of `score`: the number of cut points at or below it picks the label.
     pub fn label_of(&self, score: f64) -> &str {
         let tier = self.cut_points.iter().take_while(|cut| **cut <= score).count();
@@ -144,6 +172,36 @@ mod tests {
         assert_eq!(s.label_of(10.0), "silver"); // at a cut: the higher tier
         assert_eq!(s.label_of(25.0), "gold");
         assert_eq!(s.label_of(1e9), "platinum");
+    }
+
+    #[test]
+    fn stored_segments_are_checked() {
+        let good =
+            json!({"labels": ["low", "mid", "high"], "quantiles": [0.5, 0.9], "cut_points": [1.0, 1.0]});
+        assert_eq!(Segments::from_stored(&good).unwrap().cut_points, [1.0, 1.0]);
+        for (bad, needle) in [
+            (json!(5), "got 5"),
+            (
+                json!({"labels": ["a", "b"], "quantiles": [0.5]}),
+                "need 1 cut points, got 0",
+            ),
+            (
+                json!({"labels": ["a", "b", "c"], "quantiles": [0.5, 0.9], "cut_points": [3.0, 1.0]}),
+                "ascending",
+            ),
+            (
+                json!({"labels": ["a", "b", "c"], "quantiles": [0.5], "cut_points": [1.0]}),
+                "3 labels need 2 quantiles",
+            ),
+            (
+                json!({"labels": ["a", "b"], "quantiles": [0.5, 0.7], "cut_points": [1.0, 2.0]}),
+                "2 labels need 1",
+            ),
+        ] {
+            let e = Segments::from_stored(&bad).unwrap_err();
+            assert_eq!(e.sqlstate(), "22023");
+            assert!(e.message().contains(needle), "{}", e.message());
+        }
     }
 
     #[test]

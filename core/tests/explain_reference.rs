@@ -35,6 +35,8 @@ fn pass_at(data: &Dataset, beta: &[f64]) -> LogitPass {
 
 #[test]
 fn ols_prediction_intervals_and_vif_match_statsmodels() {
+    let model = || "reference@1".to_string();
+    let name = |i: usize| format!("x{i}");
     let data = read_csv("stackloss.csv");
     let fit = fit_ols(&data.stats(), &data.features, &OlsOptions::default()).unwrap();
     for (j, want) in STACK_VIF.iter().enumerate() {
@@ -48,7 +50,8 @@ fn ols_prediction_intervals_and_vif_match_statsmodels() {
     ] {
         for (i, x) in STACK_POINTS.iter().enumerate() {
             let (f, lo, hi) =
-                ols_prediction_interval(&fit.estimate, cov, sigma, fit.df_resid, x, level).unwrap();
+                ols_prediction_interval(&fit.estimate, cov, sigma, fit.df_resid, x, level, model, name)
+                    .unwrap();
             assert_rel(f, fitted[i], 1e-10, "fitted value");
             assert_rel(lo, lower[i], 1e-9, "obs_ci_lower");
             assert_rel(hi, upper[i], 1e-9, "obs_ci_upper");
@@ -58,6 +61,8 @@ fn ols_prediction_intervals_and_vif_match_statsmodels() {
 
 #[test]
 fn logistic_confidence_intervals_and_vif_match_statsmodels() {
+    let model = || "reference@1".to_string();
+    let name = |i: usize| format!("x{i}");
     let data = read_csv("spector_logit.csv");
     let opts = LogitOptions::default();
     let mut irls = Irls::new(data.p(), &data.features, &opts).unwrap();
@@ -74,7 +79,7 @@ fn logistic_confidence_intervals_and_vif_match_statsmodels() {
     }
     let cov = fit.cov_params.as_ref().unwrap();
     for (i, x) in SPECTOR_POINTS.iter().enumerate() {
-        let (p, lo, hi) = logistic_confidence_interval(&fit.estimate, cov, x, 0.95).unwrap();
+        let (p, lo, hi) = logistic_confidence_interval(&fit.estimate, cov, x, 0.95, model, name).unwrap();
         assert_rel(p, SPECTOR_P[i], 1e-7, "probability");
         assert_rel(lo, SPECTOR_CI_LOWER_95[i], 1e-6, "mean_ci_lower");
         assert_rel(hi, SPECTOR_CI_UPPER_95[i], 1e-6, "mean_ci_upper");

@@ -10,7 +10,7 @@ use cltv_core::clv::{check_month_in_units, clv, month_for_unit, ClvOptions, Disc
 use cltv_core::encoding::Design;
 use cltv_core::error::Error;
 use cltv_core::gamma_gamma::GammaGammaParams;
-use cltv_core::model::{ModelRef, Scorer};
+use cltv_core::model::{check_score, ModelRef, Scorer};
 use pgrx::prelude::*;
 use std::rc::Rc;
 
@@ -103,7 +103,21 @@ fn clv_of(
     };
     opts.validate().or_raise();
     let [frequency, recency, t, monetary_value] = summary;
-    clv(&bg, &gg, frequency, recency, t, monetary_value, &opts).or_raise()
+    let value = clv(&bg, &gg, frequency, recency, t, monetary_value, &opts).or_raise();
+    check_score(
+        value,
+        "CLV",
+        || {
+            format!(
+                "{}\" with spend model \"{}",
+                models[0].display_name(),
+                models[1].display_name()
+            )
+        },
+        |i| ["frequency", "recency", "T", "monetary_value"][i].to_string(),
+        &summary,
+    )
+    .or_raise()
 }
 
 /// Discounted customer lifetime value over `months` months: Gamma-Gamma's expected spend per
@@ -276,5 +290,13 @@ fn cltv_expected_purchases(model: &str, t: f64, fcinfo: pg_sys::FunctionCallInfo
             reason: "must be >= 0".into(),
         })
     }
-    bgnbd_params(&loaded[0]).unconditional_expected_purchases(t)
+    let value = bgnbd_params(&loaded[0]).unconditional_expected_purchases(t);
+    check_score(
+        value,
+        "expected purchases",
+        || loaded[0].display_name(),
+        |_| "t".into(),
+        &[t],
+    )
+    .or_raise()
 }

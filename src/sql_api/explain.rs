@@ -8,7 +8,7 @@ use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use cltv_core::error::Error;
 use cltv_core::explain::{contributions, logistic_confidence_interval, ols_prediction_interval, StoredFit};
-use cltv_core::model::{sigmoid, ModelKind, ModelRef};
+use cltv_core::model::{check_score, sigmoid, ModelKind, ModelRef};
 use pgrx::heap_tuple::PgHeapTuple;
 use pgrx::prelude::*;
 use pgrx::{AllocatedByRust, JsonB};
@@ -156,7 +156,16 @@ pub unsafe extern "C-unwind" fn cltv_explain_row(fcinfo: pg_sys::FunctionCallInf
         &site.values,
     )
     .or_raise();
-    let linear_predictor = baseline + parts.iter().map(|c| c.contribution).sum::<f64>();
+    let is_logistic = site.model.scorer.kind() == ModelKind::Logistic;
+    // JSON has no Infinity: an overflowed prediction is an error naming the row, not null.
+    let linear_predictor = check_score(
+        baseline + parts.iter().map(|c| c.contribution).sum::<f64>(),
+        if is_logistic { "log-odds" } else { "prediction" },
+        || site.model.display_name(),
+        |i| site.model.features[i].clone(),
+        &site.values,
+    )
+    .or_raise();
     parts.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
     let mut explanation = json!({
         "model": site.model.display_name(),
@@ -168,16 +177,13 @@ pub unsafe extern "C-unwind" fn cltv_explain_row(fcinfo: pg_sys::FunctionCallInf
         explanation["other_features"] = rest.into();
     }
     explanation["contributions"] = serde_json::to_value(&parts).expect("contributions serialise");
-    match site.model.scorer.kind() {
-        ModelKind::Logistic => {
-            explanation["scale"] = "log_odds".into();
-            explanation["log_odds"] = linear_predictor.into();
-            explanation["probability"] = sigmoid(linear_predictor).into();
-        }
-        _ => {
-            explanation["scale"] = "response".into();
-            explanation["prediction"] = linear_predictor.into();
-        }
+    if is_logistic {
+        explanation["scale"] = "log_odds".into();
+        explanation["log_odds"] = linear_predictor.into();
+        explanation["probability"] = sigmoid(linear_predictor).into();
+    } else {
+        explanation["scale"] = "response".into();
+        explanation["prediction"] = linear_predictor.into();
     }
     JsonB(explanation).into_datum().expect("jsonb datum")
 }
@@ -202,8 +208,16 @@ pub unsafe extern "C-unwind" fn cltv_predict_interval_row(fcinfo: pg_sys::Functi
     };
     let name = site.model.display_name();
     let cov = site.fit().covariance(&name).or_raise();
+    let term = |i: usize| site.model.features[i].clone();
     let (prediction, lower, upper) = match site.model.scorer.kind() {
-        ModelKind::Logistic => logistic_confidence_interval(&site.fit().estimate, cov, &site.values, level),
+        ModelKind::Logistic => logistic_confidence_interval(
+            &site.fit().estimate,
+            cov,
+            &site.values,
+            level,
+            || name.clone(),
+            term,
+        ),
         _ => {
             let (Some(sigma), Some(df)) = (site.fit().residual_std_error, site.fit().df_resid) else {
                 raise(Error::Unsupported {
@@ -211,7 +225,16 @@ pub unsafe extern "C-unwind" fn cltv_predict_interval_row(fcinfo: pg_sys::Functi
                     hint: "An exact fit has no residual variance.".into(),
                 })
             };
-            ols_prediction_interval(&site.fit().estimate, cov, sigma, df, &site.values, level)
+            ols_prediction_interval(
+                &site.fit().estimate,
+                cov,
+                sigma,
+                df,
+                &site.values,
+                level,
+                || name.clone(),
+                term,
+            )
         }
     }
     .or_raise();

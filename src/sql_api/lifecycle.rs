@@ -7,9 +7,10 @@ use crate::error::{raise, OrRaise};
 use crate::trusted_sql::pinned;
 use crate::jsonb_arg::JsonbArg;
 use crate::sql_api::required;
+use crate::sql_api::train::unit_in_days;
 use cltv_core::error::Error;
 use cltv_core::export::ExportedModel;
-use cltv_core::model::ModelRef;
+use cltv_core::model::{check_model_name, ModelRef};
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
@@ -64,9 +65,10 @@ fn cltv_import(
     // Not STRICT (name may be NULL), so a NULL document is checked here.
     let document = required(document, "cltv_import", "document").value("document");
     let exported = ExportedModel::from_json(&document).or_raise();
-    exported.validate().or_raise();
+    // The name it is stored under passes cltv_train's check, before anything else.
+    check_model_name(name.unwrap_or(&exported.name)).or_raise();
+    exported.validate(unit_in_days).or_raise();
     let model = name.unwrap_or(&exported.name).to_string();
-    ModelRef::parse(&model).or_raise();
     // Where it came from goes with the metrics: the options must stay the ones
     // cltv_retrain can repeat.
     let mut metrics = exported.metrics.clone();

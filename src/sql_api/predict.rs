@@ -12,7 +12,7 @@ use crate::jsonb_arg::JsonbArg;
 use cltv_core::encoding::{Design, Input};
 use cltv_core::error::Error;
 use cltv_core::groups::push_key_part;
-use cltv_core::model::{ModelKind, ModelRef, Scorer};
+use cltv_core::model::{check_score, ModelKind, ModelRef, Scorer};
 use pgrx::prelude::*;
 use pgrx::FromDatum;
 use std::rc::Rc;
@@ -311,9 +311,18 @@ unsafe fn with_level<R>(reader: LevelReader, datum: pg_sys::Datum, f: impl FnOnc
 }
 
 impl CallSite {
+    /// The row's score; one that is not finite (an overflow) is an error naming the model
+    /// and the row's values.
     #[inline]
     fn score(&self, horizon: Option<f64>) -> f64 {
-        self.scorer().predict(&self.values, horizon).or_raise()
+        self.scorer()
+            .score(
+                &self.values,
+                horizon,
+                || self.model.display_name(),
+                |i| self.model.features[i].clone(),
+            )
+            .or_raise()
     }
 
     /// The model's scorer, or for a model trained per group, that of the row's group.
@@ -405,7 +414,17 @@ v1_function_info!(pg_finfo_cltv_p_alive_row);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_p_alive_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    let p_alive = bind_values(fcinfo).map(|site| site.model.scorer.p_alive(&site.values).or_raise());
+    let p_alive = bind_values(fcinfo).map(|site| {
+        let p = site.model.scorer.p_alive(&site.values).or_raise();
+        check_score(
+            p,
+            "P(alive)",
+            || site.model.display_name(),
+            |i| site.model.features[i].clone(),
+            &site.values,
+        )
+        .or_raise()
+    });
     return_float8(fcinfo, p_alive)
 }
 
@@ -610,7 +629,15 @@ pub unsafe extern "C-unwind" fn cltv_predict_fit(fcinfo: pg_sys::FunctionCallInf
             rows: 1,
         })
     }
-    pg_sys::Datum::from(scorer.predict(x, None).or_raise().to_bits() as usize)
+    let score = scorer
+        .score(
+            x,
+            None,
+            || "the cltv_linreg fit".into(),
+            |i| format!("x[{}]", i + 1),
+        )
+        .or_raise();
+    pg_sys::Datum::from(score.to_bits() as usize)
 }
 
 extension_sql!(

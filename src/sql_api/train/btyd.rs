@@ -4,6 +4,7 @@
 use super::{RowCounts, TrainContext, Trained};
 use crate::error::{raise, OrRaise};
 use cltv_core::bgnbd::{fit_bgnbd, FitOptions};
+use cltv_core::clv::check_time_unit;
 use cltv_core::error::Error;
 use cltv_core::gamma_gamma::{fit_gamma_gamma, GammaGammaFitOptions};
 use cltv_core::model::ModelKind;
@@ -21,24 +22,23 @@ pub(super) fn time_unit(ctx: &TrainContext) -> (String, f64) {
             "1 week".to_string()
         }
     };
+    let days = unit_in_days(&unit).or_raise();
+    (unit, days)
+}
+
+/// A time unit's length in days by PostgreSQL's interval arithmetic (a month is 30 days),
+/// in the range cltv accepts: the one parser of time units, for training and for import.
+pub(crate) fn unit_in_days(unit: &str) -> Result<f64, Error> {
     let days = Spi::get_one_with_args::<f64>(
         "SELECT extract(epoch FROM $1::interval)::float8 / 86400",
-        &[unit.as_str().into()],
+        &[unit.into()],
     )
-    .unwrap_or_else(|e| {
-        raise(Error::InvalidOption {
-            key: "time_unit".into(),
-            reason: format!("\"{unit}\" is not an interval: {e}"),
-        })
-    })
+    .map_err(|e| Error::InvalidOption {
+        key: "time_unit".into(),
+        reason: format!("\"{unit}\" is not an interval: {e}"),
+    })?
     .unwrap_or(f64::NAN);
-    if !days.is_finite() || days <= 0.0 {
-        raise(Error::InvalidOption {
-            key: "time_unit".into(),
-            reason: format!("must be a positive interval such as \"1 week\" or \"1 day\", got \"{unit}\""),
-        })
-    }
-    (unit, days)
+    check_time_unit(unit, days)
 }
 
 pub(super) fn train(kind: ModelKind, ctx: &TrainContext) -> Trained {

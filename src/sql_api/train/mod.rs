@@ -14,7 +14,7 @@ use crate::trusted_sql::{cltv_function, pinned};
 use cltv_core::encoding::{Categorical, Design, OTHER};
 use cltv_core::error::Error;
 use cltv_core::groups::StoredGroups;
-use cltv_core::model::ModelKind;
+use cltv_core::model::{check_model_name, check_train_terms, ModelKind};
 use cltv_core::options::{MissingPolicy, Promote, TrainOptions};
 use cltv_core::segments::Segments;
 use pgrx::prelude::*;
@@ -22,6 +22,7 @@ use pgrx::{JsonB, PgRelation};
 use serde_json::json;
 
 mod btyd;
+pub(crate) use btyd::unit_in_days;
 mod categorical;
 mod evaluate;
 mod grouped;
@@ -625,21 +626,7 @@ fn describe_counts(counts: &[(String, i64)]) -> String {
 }
 
 fn check_names(model: &str, target: Option<&str>, features: &[String]) {
-    let valid_model = !model.is_empty()
-        && model.len() <= 200
-        && model
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && model
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
-    if !valid_model {
-        raise(Error::InvalidArgument {
-            what: format!("model name \"{model}\""),
-            reason: "must start with a letter or '_' and hold only letters, digits, '_', '.' and '-' ('@' pins versions)".into(),
-        })
-    }
+    check_model_name(model).or_raise();
     if features.is_empty() {
         raise(Error::InvalidArgument {
             what: "features".into(),
@@ -709,6 +696,8 @@ fn run_training(call: TrainCall) -> TrainRow {
         (_, target) => target,
     };
     check_names(model, target, &features);
+    // Before any pass over the data: each feature is at least one term.
+    check_train_terms(model_kind, features.len(), 0).or_raise();
     // Before reading any data: a model someone else owns is refused at once.
     catalog::check_may_change(model, "add a version to");
     let mut opts = TrainOptions::parse(model_kind, &options).or_raise();
@@ -764,6 +753,9 @@ fn run_training(call: TrainCall) -> TrainRow {
         opts.unseen,
     );
     let terms = design.terms().to_vec();
+    // With the levels known, before the fitting passes (whose queries grow with the terms).
+    let numeric = features.len() - vocabularies.len();
+    check_train_terms(model_kind, terms.len(), terms.len() - numeric).or_raise();
     let ctx = TrainContext {
         sql: TrainingSql::new(&columns, target, &features, &opts, imputed_values, &vocabularies),
         seed,
