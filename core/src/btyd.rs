@@ -112,6 +112,7 @@ pub(crate) fn maximize(
     let mut iterations = 0;
     let mut converged = false;
     while iterations < max_iter {
+        crate::interrupt::check();
         iterations += 1;
         let (grad, hess) = to_log_space(&theta, &cur);
         let neg: Vec<f64> = hess.iter().map(|v| -v).collect();
@@ -172,6 +173,7 @@ pub(crate) fn maximize(
         };
         let mut accepted = None;
         for _ in 0..40 {
+            crate::interrupt::check();
             let trial: Vec<f64> = phi.iter().zip(&step).map(|(p, s)| p + t * s).collect();
             let ll = f.value(&theta_of(&trial));
             if ll.is_finite() && ll >= cur.ll + 1e-4 * t * slope.max(0.0) - noise {
