@@ -88,16 +88,9 @@ pub fn check_grouped_documents(model: &str, first_entry: &serde_json::Value, gro
     Ok(())
 }
 
-/// Checks that an in-memory path over `rows` rows of `bytes_per_row` bytes fits in
-/// `limit_kb` kB (the setting `cltv.max_training_memory`); `hint` names an alternative.
-pub fn check_training_memory(
-    what: &str,
-    rows: u64,
-    bytes_per_row: u64,
-    limit_kb: i32,
-    hint: &str,
-) -> Result<()> {
-    let bytes = rows.saturating_mul(bytes_per_row);
+/// Checks that an in-memory path needing `bytes` for `rows` rows fits in `limit_kb` kB
+/// (the setting `cltv.max_training_memory`); `hint` names an alternative.
+pub fn check_training_memory(what: &str, rows: u64, bytes: u64, limit_kb: i32, hint: &str) -> Result<()> {
     let limit = u64::try_from(limit_kb).unwrap_or(0).saturating_mul(1024);
     if bytes > limit {
         return Err(Error::MemoryLimit {
@@ -176,8 +169,8 @@ mod tests {
 
     #[test]
     fn training_memory_is_bounded_by_the_setting() {
-        assert!(check_training_memory("x", 1000, 1024, 1000, "h").is_ok());
-        let e = check_training_memory("the lbfgs solver", 1001, 1024, 1000, "h").unwrap_err();
+        assert!(check_training_memory("x", 1000, 1000 * 1024, 1000, "h").is_ok());
+        let e = check_training_memory("the lbfgs solver", 1001, 1001 * 1024, 1000, "h").unwrap_err();
         assert_eq!(
             e,
             Error::MemoryLimit {
