@@ -349,7 +349,8 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
     // The first pass of every group, at β = 0 (where Irls starts).
     let calls = PassSql::new(ctx);
     let query = format!(
-        "SELECT {key}, {first_pass} FROM {rows} GROUP BY {group_by} ORDER BY 1",
+        "SELECT {key}, {first_pass} FROM {rows} GROUP BY {group_by} ORDER BY 1{limit}",
+        limit = super::grouped::group_limit(ctx),
         first_pass = calls.first_pass("$3"),
         key = ctx.sql.group_key(),
         group_by = ctx.sql.group_by(),
@@ -358,6 +359,7 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
     let mut args = ctx.split_args();
     args.push(vec![0.0; width].into());
     let first: Vec<(String, Vec<f64>)> = grouped_query(&query, args);
+    super::grouped::check_group_count(ctx, first.len());
 
     struct Group {
         key_text: String,
@@ -444,7 +446,7 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
     }
 
     // Each group's fit, or its error (raised, or the pooled model under "pooled").
-    let mut fits = GroupedFits::new(ctx);
+    let mut fits = GroupedFits::new(ctx, groups.len());
     for group in groups {
         let first_pass = group.first_pass;
         let outcome = group.outcome.expect("every group finished").map(|mut fit| {
