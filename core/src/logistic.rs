@@ -1808,14 +1808,9 @@ mod tests {
             testing::calls()
         );
         // The same optimum, to well within the standard errors.
-        let se: Vec<f64> = whole.std_error.iter().map(|s| s.unwrap()).collect();
-        for j in 0..4 {
-            assert!(
-                (whole.estimate[j] - chunked.estimate[j]).abs() < 1e-4 * se[j],
-                "{j}: {} vs {}",
-                whole.estimate[j],
-                chunked.estimate[j]
-            );
+        let se = whole.std_error.iter().map(|s| s.unwrap());
+        for ((a, b), se) in whole.estimate.iter().zip(&chunked.estimate).zip(se) {
+            assert!((a - b).abs() < 1e-4 * se, "{a} vs {b}");
         }
         // A cancel between chunks (after the first passes) unwinds out of the fit.
         let calls = testing::calls();
