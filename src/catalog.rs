@@ -375,6 +375,9 @@ pub fn check_may_change(model: &str, action: &str) {
 /// so an error later in the same transaction, or a ROLLBACK, leaves no trace. Returns the
 /// version number and whether it was deployed.
 pub fn store_version(v: NewVersion, deploy: Deploy) -> (i32, bool) {
+    // Bounded before the jsonb conversion, which takes several times a document's size.
+    let documents = [&v.fit, &v.preprocessing, &v.options, &v.metrics];
+    crate::error::OrRaise::or_raise(cltv_core::limits::check_documents(v.model, &documents));
     let caller = caller();
     as_catalog_owner(|| {
         Spi::connect_mut(|client| {

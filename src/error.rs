@@ -19,6 +19,9 @@ fn sqlstate_code(sqlstate: &str) -> PgSqlErrorCode {
 /// Raise `err` as a PostgreSQL ERROR. Never returns: the transaction aborts, so a failed
 /// training writes nothing.
 pub fn raise(err: Error) -> ! {
+    // A cancel or statement_timeout that arrived during the work wins over the work's own
+    // error: the caller asked for 57014, and must not see (and act on) something else.
+    pgrx::pg_sys::check_for_interrupts!();
     let mut report = ErrorReport::new(sqlstate_code(err.sqlstate()), err.message(), "cltv");
     if let Some(detail) = err.detail() {
         report = report.set_detail(detail);

@@ -26,6 +26,14 @@ extension_sql_file!("../sql/internal.sql", name = "internal", finalize);
 pub extern "C-unwind" fn _PG_init() {
     install_panic_hook();
     settings::register();
+    cltv_core::interrupt::set_hook(check_for_interrupts);
+}
+
+/// The core's interrupt check (`cltv_core::interrupt`): PostgreSQL's CHECK_FOR_INTERRUPTS.
+/// A pending cancel, statement_timeout or terminate raises its ERROR (or FATAL) here, which
+/// unwinds out of the core's loop as a Rust panic and is re-raised as that error.
+fn check_for_interrupts() {
+    pg_sys::check_for_interrupts!();
 }
 
 /// The backend's main thread, where PostgreSQL runs every function call.

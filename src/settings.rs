@@ -6,6 +6,11 @@ use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 /// pure function of (split key, seed), so retraining sees the same split unless asked.
 pub static SPLIT_SEED: GucSetting<i32> = GucSetting::<i32>::new(0);
 
+/// Memory, in kB, that the in-memory training paths (the lbfgs solver's rows, the BTYD
+/// fits' summaries) may take; above it a training is refused with SQLSTATE 54000.
+pub static MAX_TRAINING_MEMORY: GucSetting<i32> =
+    GucSetting::<i32>::new(cltv_core::limits::DEFAULT_MAX_TRAINING_MEMORY_KB);
+
 pub fn register() {
     GucRegistry::define_int_guc(
         c"cltv.split_seed",
@@ -16,5 +21,15 @@ pub fn register() {
         i32::MAX,
         GucContext::Userset,
         GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"cltv.max_training_memory",
+        c"Memory that one in-memory training (the lbfgs solver, a BTYD fit) may take.",
+        c"Trainings whose rows would need more are refused with SQLSTATE 54000 before they are read.",
+        &MAX_TRAINING_MEMORY,
+        1024,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::UNIT_KB,
     );
 }

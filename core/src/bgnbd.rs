@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::btyd::{check_fit_options, maximize, standard_errors, Derivatives, Likelihood, MaximizeError};
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::special::{digamma, ln_gamma, trigamma};
 
 const MODEL: &str = "BG/NBD";
@@ -261,6 +262,7 @@ fn expected_purchases_if_alive(p: &BgNbdParams, t_horizon: f64, x: f64, t: f64) 
         let mut term = big_a * w;
         let mut sum = term;
         for n in 1..MAX_SERIES_TERMS {
+            interrupt::check_every(n);
             let k = n as f64;
             term *= (big_a + k) * (a + k - 1.0) / ((big_c + k) * (k + 1.0)) * w;
             sum += term;
@@ -283,6 +285,7 @@ fn expected_purchases_if_alive(p: &BgNbdParams, t_horizon: f64, x: f64, t: f64) 
     let mut term = cma * z;
     let mut sum = term;
     for n in 1..MAX_SERIES_TERMS {
+        interrupt::check_every(n);
         let k = n as f64;
         term *= (cma + k) * (a + k - 1.0) / ((big_c + k) * (k + 1.0)) * z;
         sum += term;
@@ -352,7 +355,8 @@ impl BgNbdData {
         let mut out = Vec::with_capacity(self.xs.len());
         let mut acc = PerX::default();
         let mut j = 0.0;
-        for &x in &self.xs {
+        for (i, &x) in self.xs.iter().enumerate() {
+            interrupt::check_every(i);
             if x == 0.0 {
                 out.push(PerX::default());
                 continue;
@@ -373,6 +377,7 @@ impl BgNbdData {
                 continue;
             }
             while j < x {
+                interrupt::check_every(j as usize);
                 acc.g += (r + j).ln() - (a / (b + j)).ln_1p();
                 if derivatives {
                     let (ir, ib, iab) = (1.0 / (r + j), 1.0 / (b + j), 1.0 / (ab + j));
@@ -417,7 +422,8 @@ impl Likelihood for BgNbdData {
             .collect();
         let (ln_alpha, ln_a) = (alpha.ln(), a.ln());
         let mut ll = 0.0;
-        for &(k, x, t_x, t, w) in &self.rows {
+        for (i, &(k, x, t_x, t, w)) in self.rows.iter().enumerate() {
+            interrupt::check_every(i);
             let a3 = -(r + x) * (alpha + t).ln();
             let row = if x == 0.0 {
                 r * ln_alpha + a3
@@ -439,7 +445,8 @@ impl Likelihood for BgNbdData {
         let mut ll = 0.0;
         let mut g = [0.0; 4];
         let mut h = [[0.0; 4]; 4];
-        for &(k, x, t_x, t, w) in &self.rows {
+        for (i, &(k, x, t_x, t, w)) in self.rows.iter().enumerate() {
+            interrupt::check_every(i);
             let rx = r + x;
             let at = alpha + t;
             let l3 = at.ln();
@@ -521,7 +528,8 @@ pub fn fit_bgnbd(data: &[((f64, f64, f64), f64)], opts: &FitOptions) -> Result<B
             reason: format!("r, alpha, a, b must be positive numbers, got {start:?}"),
         })?;
     }
-    for &((x, t_x, t), w) in data {
+    for (i, &((x, t_x, t), w)) in data.iter().enumerate() {
+        interrupt::check_every(i);
         validate_summary(x, t_x, t)?;
         if !(w.is_finite() && w >= 0.0) {
             return Err(Error::InvalidArgument {
@@ -633,7 +641,8 @@ pub fn calibration_table(
     let mut count = vec![0u64; n];
     let mut actual = vec![0.0; n];
     let mut predicted = vec![0.0; n];
-    for &(x, t_x, t, holdout) in rows {
+    for (i, &(x, t_x, t, holdout)) in rows.iter().enumerate() {
+        interrupt::check_every(i);
         validate_summary(x, t_x, t)?;
         if !(holdout.is_finite() && holdout >= 0.0) {
             return Err(Error::InvalidArgument {
@@ -736,6 +745,62 @@ mod tests {
         assert!(at_one.is_finite());
         assert!((near(1.0 + 1e-9) - at_one).abs() < 1e-8);
         assert!((near(1.0 - 1e-9) - at_one).abs() < 1e-8);
+    }
+
+    #[test]
+    fn long_series_and_fits_check_for_interrupts() {
+        use crate::interrupt::testing;
+        // A horizon of 10⁵·(α+T): the series runs to millions of terms.
+        testing::install(None);
+        let e = P.expected_purchases(1e5 * (P.alpha + 38.0), 2.0, 30.0, 38.0);
+        assert!(e.is_finite());
+        assert!(testing::calls() > 100, "{}", testing::calls());
+        testing::assert_cancels(10, || {
+            P.expected_purchases(1e5 * (P.alpha + 38.0), 2.0, 30.0, 38.0)
+        });
+
+        // A fit over many distinct summaries checks in its per-row sums and per iteration.
+        // Simulated BG/NBD customers (a small LCG: exponential gaps at one of four rates,
+        // dropout after each purchase with one of three probabilities), 39 weeks each.
+        let mut seed = 12345_u64;
+        let mut uniform = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        let data: Vec<((f64, f64, f64), f64)> = (0..20_000)
+            .map(|i| {
+                let rate = [0.05, 0.2, 0.5, 1.0][i % 4];
+                let dropout = [0.1, 0.3, 0.6][i % 3];
+                let t = 39.0 - (i % 10) as f64 * 0.1;
+                let (mut x, mut t_x, mut now) = (0.0, 0.0, 0.0);
+                loop {
+                    now += -uniform().ln() / rate;
+                    if now > t {
+                        break;
+                    }
+                    x += 1.0;
+                    t_x = now;
+                    if uniform() < dropout {
+                        break;
+                    }
+                }
+                ((x, t_x, t), 1.0)
+            })
+            .collect();
+        testing::install(None);
+        let fit = fit_bgnbd(&data, &FitOptions::default()).unwrap();
+        let per_pass = 20_000 / crate::interrupt::CHECK_EVERY as u64;
+        assert!(
+            testing::calls() >= u64::from(fit.iterations) * per_pass,
+            "{} calls for {} iterations",
+            testing::calls(),
+            fit.iterations
+        );
+        // A cancel in the middle of the fit unwinds out of it: it is not turned into a fit
+        // error (the optimiser catches no panics).
+        testing::assert_cancels(testing::calls() / 2, || fit_bgnbd(&data, &FitOptions::default()));
     }
 
     #[test]

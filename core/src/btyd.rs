@@ -25,6 +25,14 @@ pub use crate::gamma_gamma::{fit_gamma_gamma, GammaGammaFit, GammaGammaFitOption
 
 use crate::linalg::cholesky;
 
+/// Memory a BTYD fit holds per distinct customer summary (for
+/// `cltv.max_training_memory`): the summaries as the query returns them, the weighted
+/// rows, their sorted and merged copies and the likelihood's rows, about 32 values.
+pub const BYTES_PER_SUMMARY: u64 = 256;
+/// Memory a Gamma-Gamma fit holds per customer: it fits one row per customer, expanded
+/// from the distinct summaries, and copies them three times (about 12 values).
+pub const GAMMA_GAMMA_BYTES_PER_CUSTOMER: u64 = 96;
+
 /// Largest change of any log-parameter in one iteration (a factor e² ≈ 7.4).
 pub const MAX_STEP: f64 = 2.0;
 /// A log-parameter this far from its natural scale (a factor e³⁰ ≈ 1e13) means the
@@ -139,6 +147,7 @@ pub(crate) fn maximize(
     let mut iterations = 0;
     let mut converged = false;
     while iterations < max_iter {
+        crate::interrupt::check();
         iterations += 1;
         let (grad, hess) = to_log_space(&theta, &cur);
         let neg: Vec<f64> = hess.iter().map(|v| -v).collect();
@@ -199,6 +208,7 @@ pub(crate) fn maximize(
         };
         let mut accepted = None;
         for _ in 0..40 {
+            crate::interrupt::check();
             let trial: Vec<f64> = phi.iter().zip(&step).map(|(p, s)| p + t * s).collect();
             let ll = f.value(&theta_of(&trial));
             if ll.is_finite() && ll >= cur.ll + 1e-4 * t * slope.max(0.0) - noise {

@@ -140,6 +140,34 @@ pub enum Error {
     UnknownGroup { model: String, group: String },
     /// One group of a `"group_by"` fit failed: the error, with the group it happened in.
     InGroup { group: String, error: Box<Error> },
+    /// A `"group_by"` training whose columns form more groups than `max_groups`; `count`
+    /// is the number of groups (training and test rows).
+    TooManyGroups {
+        columns: Vec<String>,
+        count: u64,
+        max: u64,
+    },
+    /// A document to store with a model (its fit, preprocessing, metrics) is larger than
+    /// [`crate::limits::MAX_DOCUMENT_BYTES`]; `estimated` when the size was extrapolated
+    /// (from the first group of a grouped fit) before the document was built.
+    DocumentTooLarge {
+        model: String,
+        bytes: u64,
+        max: u64,
+        estimated: bool,
+    },
+    /// An in-memory training path needs more memory than the `cltv.max_training_memory`
+    /// setting allows: `bytes` (estimated) for `rows` rows of `what`; `hint` says what
+    /// else to do than raising the setting.
+    MemoryLimit {
+        what: String,
+        rows: u64,
+        bytes: u64,
+        limit: u64,
+        hint: String,
+    },
+    /// An allocation of `bytes` for `what` failed: the server is out of memory.
+    OutOfMemory { what: String, bytes: u64 },
     /// The model exists, but the caller neither owns it nor was granted it.
     ModelNotGranted { model: String },
     /// A role named to cltv_grant / cltv_revoke that does not exist.
@@ -215,14 +243,18 @@ impl Error {
             Error::TooManyCategories { .. } => "54000", // program_limit_exceeded
             Error::UnseenLevel { .. } | Error::UnknownGroup { .. } => "22023",
             Error::InGroup { error, .. } => error.sqlstate(),
-            Error::NullArgument { .. } => "22004", // null_value_not_allowed
-            Error::ArgumentChanged { .. } => "22023", // invalid_parameter_value
-            Error::InfiniteDate { .. } => "22008", // datetime_field_overflow, as date arithmetic
-            Error::NotModelOwner { .. } => "42501", // insufficient_privilege
-            Error::Unsupported { .. } => "0A000",  // feature_not_supported
-            Error::PgCronMissing { .. } => "55000", // object_not_in_prerequisite_state
+            Error::TooManyGroups { .. } | Error::DocumentTooLarge { .. } | Error::MemoryLimit { .. } => {
+                "54000" // program_limit_exceeded
+            }
+            Error::OutOfMemory { .. } => "53200",       // out_of_memory
+            Error::NullArgument { .. } => "22004",      // null_value_not_allowed
+            Error::ArgumentChanged { .. } => "22023",   // invalid_parameter_value
+            Error::InfiniteDate { .. } => "22008",      // datetime_field_overflow, as date arithmetic
+            Error::NotModelOwner { .. } => "42501",     // insufficient_privilege
+            Error::Unsupported { .. } => "0A000",       // feature_not_supported
+            Error::PgCronMissing { .. } => "55000",     // object_not_in_prerequisite_state
             Error::NothingToRollBack { .. } => "55000", // object_not_in_prerequisite_state
-            Error::WrongArrayLength { .. } => "2202E", // array_subscript_error
+            Error::WrongArrayLength { .. } => "2202E",  // array_subscript_error
             Error::InvalidOption { .. } | Error::InvalidArgument { .. } => "22023", // invalid_parameter_value
             // A state array reaches us as an ordinary float8[] argument, so a
             // bad one is a bad argument value (class 22), not an internal
@@ -238,10 +270,10 @@ impl Error {
             Error::NoRepeatPurchases { .. }
             | Error::TooFewCustomers { .. }
             | Error::ModelNotIdentified { .. } => "22000", // data_exception
-            Error::Internal { .. } => "XX000",        // internal_error
-            Error::ModelNotGranted { .. } => "42501", // insufficient_privilege
-            Error::UnknownRole { .. } => "42704",     // undefined_object
-            Error::UntrustedSource { .. } => "55000", // object_not_in_prerequisite_state
+            Error::Internal { .. } => "XX000",             // internal_error
+            Error::ModelNotGranted { .. } => "42501",      // insufficient_privilege
+            Error::UnknownRole { .. } => "42704",          // undefined_object
+            Error::UntrustedSource { .. } => "55000",      // object_not_in_prerequisite_state
             Error::ModelDroppedConcurrently { .. } => "40001", // serialization_failure: retry
         }
     }
@@ -394,6 +426,31 @@ impl Error {
             } => format!(
                 "level \"{level}\" of column \"{column}\" was not seen when model \"{model}\" was trained"
             ),
+            Error::TooManyGroups { columns, count, max } => format!(
+                "\"group_by\" {} forms {count} groups, more than max_groups = {max}",
+                quoted_list(columns)
+            ),
+            Error::DocumentTooLarge {
+                model,
+                bytes,
+                max,
+                estimated,
+            } => format!(
+                "the documents of model \"{model}\" would take {}{} as JSON, more than the limit of {}",
+                if *estimated { "about " } else { "" },
+                size_name(*bytes),
+                size_name(*max)
+            ),
+            Error::MemoryLimit {
+                what, rows, bytes, limit, ..
+            } => format!(
+                "{what} needs about {} for {rows} row(s), more than cltv.max_training_memory = {}",
+                size_name(*bytes),
+                size_name(*limit)
+            ),
+            Error::OutOfMemory { what, bytes } => {
+                format!("out of memory: could not allocate {} for {what}", size_name(*bytes))
+            }
             Error::TimeUnitMismatch {
                 model,
                 time_unit,
@@ -453,6 +510,12 @@ impl Error {
             Error::TooFewCustomers { needed, .. } => Some(format!(
                 "A model with {needed} parameters needs at least {needed} distinct customer summaries."
             )),
+            Error::TooManyGroups { .. } => Some(
+                "Each group is a model of its own, fitted and stored with the others in one catalog row.".to_string(),
+            ),
+            Error::DocumentTooLarge { .. } => Some(
+                "A model's fit, preprocessing and metrics are stored as jsonb in one catalog row.".to_string(),
+            ),
             Error::ModelNotIdentified { parameter, value, .. } => Some(format!(
                 "The log-likelihood keeps increasing as {parameter} goes to {}, so there is no finite \
                  maximum-likelihood estimate.",
@@ -568,6 +631,21 @@ impl Error {
             Error::NullFeature { .. } => Some(
                 "The model was trained with \"missing\": \"error\". Filter the NULL rows out, or train \
                  with \"missing\": \"drop\" to score them as NULL."
+                    .to_string(),
+            ),
+            Error::TooManyGroups { .. } => Some(
+                "Raise the option \"max_groups\" (e.g. {\"max_groups\": 50000}), or group by fewer or coarser columns."
+                    .to_string(),
+            ),
+            Error::DocumentTooLarge { .. } => Some(
+                "Train with fewer groups (\"group_by\", \"max_groups\"), fewer features, or fewer categorical levels (\"max_categories\")."
+                    .to_string(),
+            ),
+            Error::MemoryLimit { hint, .. } => Some(format!(
+                "{hint} Or raise the setting, e.g. SET cltv.max_training_memory = '4GB'."
+            )),
+            Error::OutOfMemory { .. } => Some(
+                "Train on fewer rows, or lower cltv.max_training_memory so that such trainings are refused up front."
                     .to_string(),
             ),
             Error::CorruptModel { .. } => Some("Train the model again.".to_string()),
@@ -707,6 +785,27 @@ pub fn sql_float(v: f64) -> String {
         format!("{mantissa}e{sign}{digits:0>2}")
     } else {
         v.to_string()
+    }
+}
+
+/// A byte count as PostgreSQL's pg_size_pretty writes it (units of 1024): "512 bytes",
+/// "64 MB", "1.5 GB".
+pub fn size_name(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "kB", "MB", "GB", "TB"];
+    if bytes < 10 * 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let rounded = (value * 10.0).round() / 10.0;
+    if rounded.fract() == 0.0 {
+        format!("{rounded:.0} {}", UNITS[unit])
+    } else {
+        format!("{rounded:.1} {}", UNITS[unit])
     }
 }
 
@@ -954,6 +1053,57 @@ mod tests {
             "calibration_end is infinity: a finite date is needed"
         );
         assert!(e.hint().unwrap().contains("isfinite"));
+    }
+
+    #[test]
+    fn limit_errors_name_the_count_size_and_setting() {
+        assert_eq!(size_name(512), "512 bytes");
+        assert_eq!(size_name(64 * 1024 * 1024), "64 MB");
+        assert_eq!(size_name(3 * 1024 * 1024 * 1024 / 2), "1.5 GB");
+        let e = Error::TooManyGroups {
+            columns: vec!["region".into(), "store".into()],
+            count: 200_000,
+            max: 10_000,
+        };
+        assert_eq!(e.sqlstate(), "54000");
+        assert_eq!(
+            e.message(),
+            "\"group_by\" \"region\", \"store\" forms 200000 groups, more than max_groups = 10000"
+        );
+        assert!(e.hint().unwrap().contains("\"max_groups\""));
+        let e = Error::DocumentTooLarge {
+            model: "m".into(),
+            bytes: 100 * 1024 * 1024,
+            max: 64 * 1024 * 1024,
+            estimated: true,
+        };
+        assert_eq!(e.sqlstate(), "54000");
+        assert_eq!(
+            e.message(),
+            "the documents of model \"m\" would take about 100 MB as JSON, more than the limit of 64 MB"
+        );
+        let e = Error::MemoryLimit {
+            what: "the lbfgs solver".into(),
+            rows: 2_000_000,
+            bytes: 2 * 1024 * 1024 * 1024,
+            limit: 1024 * 1024 * 1024,
+            hint: "Use IRLS.".into(),
+        };
+        assert_eq!(e.sqlstate(), "54000");
+        assert_eq!(
+            e.message(),
+            "the lbfgs solver needs about 2 GB for 2000000 row(s), more than cltv.max_training_memory = 1 GB"
+        );
+        assert!(e.hint().unwrap().starts_with("Use IRLS. Or raise"));
+        let e = Error::OutOfMemory {
+            what: "the training rows".into(),
+            bytes: 16 * 1024 * 1024,
+        };
+        assert_eq!(e.sqlstate(), "53200");
+        assert_eq!(
+            e.message(),
+            "out of memory: could not allocate 16 MB for the training rows"
+        );
     }
 
     #[test]

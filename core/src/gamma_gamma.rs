@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::btyd::{check_fit_options, maximize, standard_errors, Derivatives, Likelihood, MaximizeError};
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::special::{digamma, ln_beta, trigamma};
 
 const MODEL: &str = "Gamma-Gamma";
@@ -154,7 +155,8 @@ impl Likelihood for GammaGammaData {
         let (p, q, v) = (theta[0], theta[1], theta[2]);
         let per_x: Vec<f64> = self.xs.iter().map(|&x| -ln_beta(p * x, q)).collect();
         let mut ll = 0.0;
-        for &(k, x, m, ln_m) in &self.rows {
+        for (i, &(k, x, m, ln_m)) in self.rows.iter().enumerate() {
+            interrupt::check_every(i);
             ll += row_log_likelihood(per_x[k], p * x, q, v, x * m, ln_m);
         }
         ll
@@ -181,7 +183,8 @@ impl Likelihood for GammaGammaData {
         let mut ll = 0.0;
         let mut g = [0.0; 3];
         let mut h = [[0.0; 3]; 3];
-        for &(k, x, m, ln_m) in &self.rows {
+        for (i, &(k, x, m, ln_m)) in self.rows.iter().enumerate() {
+            interrupt::check_every(i);
             let [lg, dg_pxq, dg_px, tg_pxq, tg_px] = per_x[k];
             let px = p * x;
             let xm = x * m;
@@ -258,7 +261,8 @@ pub fn fit_gamma_gamma(data: &[(f64, f64)], opts: &GammaGammaFitOptions) -> Resu
     }
     let mut used = Vec::with_capacity(data.len());
     let mut excluded = 0.0;
-    for &(x, m) in data {
+    for (i, &(x, m)) in data.iter().enumerate() {
+        interrupt::check_every(i);
         if !x.is_finite() || x < 0.0 {
             return Err(invalid(x, m, "frequency must be a finite number, at least 0"));
         }
@@ -370,6 +374,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_fit_checks_for_interrupts() {
+        use crate::interrupt::testing;
+        let data: Vec<(f64, f64)> = (0..20_000)
+            .map(|i| ((i % 9 + 1) as f64, 10.0 + (i % 37) as f64 * 1.5 + (i % 5) as f64))
+            .collect();
+        testing::install(None);
+        let fit = fit_gamma_gamma(&data, &GammaGammaFitOptions::default()).unwrap();
+        assert!(
+            testing::calls() >= u64::from(fit.iterations) * 19,
+            "{}",
+            testing::calls()
+        );
+        testing::assert_cancels(testing::calls() / 2, || {
+            fit_gamma_gamma(&data, &GammaGammaFitOptions::default())
+        });
     }
 
     #[test]

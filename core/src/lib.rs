@@ -13,6 +13,8 @@ pub mod export;
 pub mod gamma_gamma;
 pub mod groups;
 pub mod input_checks;
+pub mod interrupt;
+pub mod limits;
 pub mod linalg;
 pub mod logistic;
 pub mod metrics;

@@ -170,6 +170,8 @@ pub struct TrainOptions {
     /// be fitted, or are unknown at scoring, get.
     pub group_by: Vec<String>,
     pub group_fallback: crate::groups::GroupFallback,
+    /// The most groups a `"group_by"` training may form (training and test rows).
+    pub max_groups: u64,
 }
 
 impl Default for TrainOptions {
@@ -195,6 +197,7 @@ impl Default for TrainOptions {
             unseen: crate::encoding::Unseen::default(),
             group_by: Vec::new(),
             group_fallback: crate::groups::GroupFallback::default(),
+            max_groups: crate::limits::DEFAULT_MAX_GROUPS,
         }
     }
 }
@@ -215,6 +218,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "unseen",
     "group_by",
     "group_fallback",
+    "max_groups",
 ];
 /// Keys that only mean something for a logistic model.
 pub const LOGISTIC_KEYS: &[&str] = &["solver", "tol", "max_iter", "allow_nonconvergence"];
@@ -338,7 +342,7 @@ impl TrainOptions {
                         ),
                     ))
                 }
-                "group_by" | "group_fallback" if kind.fixed_features().is_some() => {
+                "group_by" | "group_fallback" | "max_groups" if kind.fixed_features().is_some() => {
                     return Err(Error::Unsupported {
                         what: format!("option \"{key}\" for kind \"{}\"", kind.as_str()),
                         hint: "One model per group is trained for linear and logistic models; for BG/NBD or Gamma-Gamma, train one model per group on a view of its customers.".into(),
@@ -358,6 +362,13 @@ impl TrainOptions {
                         return Err(invalid(key, format!("must name one or more distinct columns, got {value}")));
                     }
                     parsed.group_by = columns;
+                }
+                "max_groups" => {
+                    let max = crate::limits::MAX_MAX_GROUPS;
+                    parsed.max_groups = value
+                        .as_u64()
+                        .filter(|n| (1..=max).contains(n))
+                        .ok_or_else(|| invalid(key, format!("must be an integer in 1..={max}, got {value}")))?;
                 }
                 "group_fallback" => {
                     parsed.group_fallback = match string(key, value)? {
@@ -611,6 +622,23 @@ mod tests {
         assert!(e.message().contains("logistic models only"), "{}", e.message());
         assert!(TrainOptions::parse(ModelKind::Logistic, &json!({"max_iter": 0})).is_err());
         assert!(TrainOptions::parse(ModelKind::Logistic, &json!({"solver": "newton"})).is_err());
+    }
+
+    #[test]
+    fn max_groups_is_a_bounded_count_for_grouped_models() {
+        let o = TrainOptions::parse(ModelKind::Linear, &json!({"group_by": "g"})).unwrap();
+        assert_eq!(o.max_groups, crate::limits::DEFAULT_MAX_GROUPS);
+        let o = TrainOptions::parse(ModelKind::Logistic, &json!({"group_by": "g", "max_groups": 2})).unwrap();
+        assert_eq!(o.max_groups, 2);
+        for bad in [json!(0), json!(-1), json!(2.5), json!("10"), json!(1_000_001)] {
+            let e = TrainOptions::parse(ModelKind::Linear, &json!({ "max_groups": bad })).unwrap_err();
+            assert_eq!(
+                e.message(),
+                format!("invalid option \"max_groups\": must be an integer in 1..=1000000, got {bad}")
+            );
+        }
+        let e = TrainOptions::parse(ModelKind::BgNbd, &json!({"max_groups": 5})).unwrap_err();
+        assert_eq!(e.sqlstate(), "0A000");
     }
 
     #[test]

@@ -102,7 +102,8 @@ fn check_purchase(day: f64, spend: f64) -> Result<()> {
 pub fn summarize(days: &[(f64, f64)], opts: &RfmOptions) -> Result<Option<RfmSummary>> {
     opts.validate()?;
     let mut buf = Vec::with_capacity(2 * days.len());
-    for &(day, spend) in days {
+    for (i, &(day, spend)) in days.iter().enumerate() {
+        crate::interrupt::check_every(i);
         rfm_push(&mut buf, day, spend)?;
     }
     Ok(summarize_sorted(&buf, opts))
@@ -220,7 +221,10 @@ fn insert(buf: &mut Vec<f64>, day: f64, spend: f64) {
 pub fn rfm_merge(a: &[f64], b: &[f64]) -> Vec<f64> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
+    let mut steps = 0;
     while i + 1 < a.len() && j + 1 < b.len() {
+        crate::interrupt::check_every(steps);
+        steps += 1;
         let (da, db) = (a[i], b[j]);
         if da < db {
             out.extend_from_slice(&a[i..i + 2]);

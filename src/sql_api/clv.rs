@@ -6,7 +6,9 @@ use super::v1_function_info;
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use cltv_core::bgnbd::BgNbdParams;
-use cltv_core::clv::{check_month_in_units, clv, month_for_unit, ClvOptions, Discounting, MONTH_IN_WEEKS};
+use cltv_core::clv::{
+    check_month_in_units, check_months, clv, month_for_unit, ClvOptions, Discounting, MONTH_IN_WEEKS,
+};
 use cltv_core::encoding::Design;
 use cltv_core::error::Error;
 use cltv_core::gamma_gamma::GammaGammaParams;
@@ -82,12 +84,7 @@ fn clv_of(
     continuous: bool,
 ) -> f64 {
     let (bg, gg) = (bgnbd_params(&models[0]), gamma_gamma_params(&models[1]));
-    if !(months.is_finite() && months >= 0.0) {
-        raise(Error::InvalidArgument {
-            what: format!("months {months}"),
-            reason: "must be >= 0".into(),
-        })
-    }
+    check_months(months).or_raise();
     let month_in_units = month_length(&models[0], month_in_units);
     let discounting = if continuous {
         Discounting::Continuous {

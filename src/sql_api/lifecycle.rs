@@ -4,10 +4,10 @@
 
 use crate::catalog::{self, Deploy, NewVersion};
 use crate::error::{raise, OrRaise};
-use crate::trusted_sql::pinned;
 use crate::jsonb_arg::JsonbArg;
 use crate::sql_api::required;
 use crate::sql_api::train::unit_in_days;
+use crate::trusted_sql::pinned;
 use cltv_core::error::Error;
 use cltv_core::export::ExportedModel;
 use cltv_core::model::{check_model_name, ModelRef};

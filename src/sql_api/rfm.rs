@@ -151,7 +151,10 @@ fn cltv_rfm(
             }
             days.clear();
         };
-        for row in client.select(&query, None, &[])? {
+        for (i, row) in client.select(&query, None, &[])?.enumerate() {
+            if i % 1024 == 0 {
+                pg_sys::check_for_interrupts!();
+            }
             let customer = row.get::<String>(1)?.unwrap_or_default();
             if current.as_deref() != Some(customer.as_str()) {
                 flush(current.replace(customer), &mut days);

@@ -4,9 +4,11 @@
 use super::{RowCounts, TrainContext, Trained};
 use crate::error::{raise, OrRaise};
 use cltv_core::bgnbd::{fit_bgnbd, FitOptions};
+use cltv_core::btyd;
 use cltv_core::clv::check_time_unit;
 use cltv_core::error::Error;
 use cltv_core::gamma_gamma::{fit_gamma_gamma, GammaGammaFitOptions};
+use cltv_core::limits;
 use cltv_core::model::ModelKind;
 use pgrx::prelude::*;
 use serde_json::json;
@@ -97,16 +99,32 @@ pub(super) fn train(kind: ModelKind, ctx: &TrainContext) -> Trained {
         Ok((columns, row.get::<Vec<f64>>(k + 1)?.unwrap_or_default(), counts))
     });
     ctx.check(&counts);
-    let rows: Vec<(Vec<f64>, f64)> = weights
-        .iter()
-        .enumerate()
-        .map(|(g, &n)| (columns.iter().map(|c| c[g]).collect(), n))
-        .collect();
+    // The fit's memory, bounded by cltv.max_training_memory before it is taken.
+    let distinct = weights.len() as u64;
+    let customers = weights.iter().sum::<f64>() as u64;
+    let bytes = match kind {
+        ModelKind::GammaGamma => customers.saturating_mul(btyd::GAMMA_GAMMA_BYTES_PER_CUSTOMER),
+        _ => 0,
+    }
+    .saturating_add(distinct.saturating_mul(btyd::BYTES_PER_SUMMARY));
+    limits::check_training_memory(
+        &format!("the {} fit", kind.as_str()),
+        if kind == ModelKind::GammaGamma { customers } else { distinct },
+        bytes,
+        crate::settings::MAX_TRAINING_MEMORY.get(),
+        "Fit the model on a sample of the customers (e.g. a view with TABLESAMPLE or a hash filter on the customer).",
+    )
+    .or_raise();
 
     let (coefficients, terms, std_errors, mut fit, n_train) = match kind {
         ModelKind::BgNbd => {
-            let data: Vec<((f64, f64, f64), f64)> =
-                rows.iter().map(|(v, w)| ((v[0], v[1], v[2]), *w)).collect();
+            let mut data = limits::try_vec(weights.len(), "the customer summaries").or_raise();
+            data.extend(
+                weights
+                    .iter()
+                    .enumerate()
+                    .map(|(g, &w)| ((columns[0][g], columns[1][g], columns[2][g]), w)),
+            );
             let fit = fit_bgnbd(&data, &FitOptions::default()).or_raise();
             let p = fit.params;
             (
@@ -119,10 +137,13 @@ pub(super) fn train(kind: ModelKind, ctx: &TrainContext) -> Trained {
         }
         ModelKind::GammaGamma => {
             // One row per customer for Gamma-Gamma: expand the compressed counts.
-            let data: Vec<(f64, f64)> = rows
-                .iter()
-                .flat_map(|(v, w)| std::iter::repeat_n((v[0], v[1]), *w as usize))
-                .collect();
+            let mut data = limits::try_vec(customers as usize, "the customer summaries").or_raise();
+            for (g, &w) in weights.iter().enumerate() {
+                if g % 1024 == 0 {
+                    pg_sys::check_for_interrupts!();
+                }
+                data.extend(std::iter::repeat_n((columns[0][g], columns[1][g]), w as usize));
+            }
             let fit = fit_gamma_gamma(&data, &GammaGammaFitOptions::default()).or_raise();
             let p = fit.params;
             (

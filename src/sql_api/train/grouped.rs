@@ -2,21 +2,52 @@
 //! a row's group (a hash join on the group columns, no per-row key).
 
 use super::TrainContext;
-use crate::error::raise;
+use crate::error::{raise, OrRaise};
 use cltv_core::error::Error;
 use cltv_core::groups::{describe_key, GroupFallback, GroupKey, StoredGroups};
+use cltv_core::limits;
 use serde_json::json;
+
+/// The tail of a query that returns one row per group: at most one group more than
+/// `"max_groups"`, so that too many groups are seen without reading them all.
+pub(super) fn group_limit(ctx: &TrainContext) -> String {
+    format!(" LIMIT {}", ctx.opts.max_groups.saturating_add(1))
+}
+
+/// After a per-group query limited by [`group_limit`] returned `found` rows: more than
+/// `"max_groups"` is an error that tells how many groups there are (counted only then).
+pub(super) fn check_group_count(ctx: &TrainContext, found: usize) {
+    let max = ctx.opts.max_groups;
+    if found as u64 <= max {
+        return;
+    }
+    let query = format!(
+        "SELECT count(*) FROM (SELECT 1 FROM {rows} GROUP BY {group_by}) AS g",
+        rows = ctx.sql.rows(),
+        group_by = ctx.sql.group_by(),
+    );
+    let count = ctx.query_one(&query, vec![], |row| row.get::<i64>(1));
+    raise(Error::TooManyGroups {
+        columns: ctx.opts.group_by.clone(),
+        count: count.map_or(found as u64, |c| c as u64),
+        max,
+    })
+}
 
 /// The outcome of each group of a `"group_by"` fit, as stored: its coefficients (or the
 /// pooled model's), its statistics in `fit -> 'groups'`, and its key as the passes wrote it.
 pub(super) struct GroupedFits {
     pub stored: StoredGroups,
     pub entries: Vec<serde_json::Value>,
+    /// Groups to come (for the estimate of the stored size).
+    groups: u64,
 }
 
 impl GroupedFits {
-    pub fn new(ctx: &TrainContext) -> GroupedFits {
+    /// For `groups` groups.
+    pub fn new(ctx: &TrainContext, groups: usize) -> GroupedFits {
         GroupedFits {
+            groups: groups as u64,
             stored: StoredGroups {
                 columns: ctx.opts.group_by.clone(),
                 fallback: ctx.opts.group_fallback,
@@ -71,6 +102,12 @@ impl GroupedFits {
                 error: Box::new(error),
             }),
         };
+        if self.entries.is_empty() {
+            // Before the documents grow: the first group's entry, key and coefficients,
+            // times the groups, must fit in the stored size bound.
+            let first = json!([entry, key, coefficients]);
+            limits::check_grouped_documents(&ctx.model, &first, self.groups).or_raise();
+        }
         self.entries.push(entry);
         self.stored.keys.push(key);
         self.stored.coefficients.push(coefficients);

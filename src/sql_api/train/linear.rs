@@ -1,6 +1,6 @@
 //! Linear regression (and ridge): one pass of `cltv_linreg_state`, a solve, one metrics pass.
 
-use super::grouped::{GroupedFits, Lookup};
+use super::grouped::{self, GroupedFits, Lookup};
 use super::{RowCounts, TrainContext, Trained, TrainingSql};
 use crate::error::raise;
 use crate::error::OrRaise;
@@ -133,7 +133,8 @@ fn metrics_query(
 pub(super) fn train_grouped(ctx: &TrainContext) -> Trained {
     let query = format!(
         "SELECT {key}, {state} FILTER (WHERE s.complete AND NOT s.is_test), {counts}
-           FROM {rows} GROUP BY {group_by} ORDER BY 1",
+           FROM {rows} GROUP BY {group_by} ORDER BY 1{limit}",
+        limit = grouped::group_limit(ctx),
         state = state_aggregate(ctx),
         key = ctx.sql.group_key(),
         group_by = ctx.sql.group_by(),
@@ -163,6 +164,7 @@ pub(super) fn train_grouped(ctx: &TrainContext) -> Trained {
             reason: format!("the per-group training query failed: {e}"),
         })
     });
+    grouped::check_group_count(ctx, groups.len());
     let total = RowCounts {
         n_rows: groups.iter().map(|g| g.2.n_rows).sum(),
         n_test: groups.iter().map(|g| g.2.n_test).sum(),
@@ -189,7 +191,7 @@ pub(super) fn train_grouped(ctx: &TrainContext) -> Trained {
     let pooled = fit_ols(&pooled_stats, ctx.features, &options).or_raise();
 
     // Groups with training rows; a group seen only among the test rows has no model.
-    let mut fits = GroupedFits::new(ctx);
+    let mut fits = GroupedFits::new(ctx, groups.len());
     for (key_text, state, counts) in groups {
         let Some(state) = state else { continue };
         let key = GroupedFits::parse_key(&key_text);

@@ -10,7 +10,8 @@ use crate::trusted_sql::{cltv_function, required_cltv_function};
 use cltv_core::error::Error;
 use cltv_core::groups::GroupKey;
 use cltv_core::input_checks::{self, InputCounts};
-use cltv_core::logistic::{fit_lbfgs, Irls, LogitFit, LogitOptions, LogitPass, Step};
+use cltv_core::limits;
+use cltv_core::logistic::{fit_lbfgs, lbfgs_bytes_per_row, Irls, LogitFit, LogitOptions, LogitPass, Step};
 use cltv_core::options::Solver;
 use cltv_core::scored_pass::ScoredPass;
 use pgrx::prelude::*;
@@ -194,7 +195,7 @@ fn fit_only(ctx: &TrainContext, with_metrics: bool) -> (LogitFit, RowCounts, Opt
     let split_sizes = with_metrics.then_some((first_pass.n as i64, counts.n_test));
     let (mut fit, metrics) = match ctx.opts.solver {
         Solver::Irls => irls(ctx, &calls, state, &opts, split_sizes),
-        Solver::Lbfgs => (lbfgs(ctx, &opts), None),
+        Solver::Lbfgs => (lbfgs(ctx, &opts, first_pass.n), None),
     };
     fit.describe_features(&first_pass);
     super::warn_collinearity(names, &fit.vif, None);
@@ -305,14 +306,27 @@ fn scored_pass(
     (pass, (train, json(test, &[]), cut_points))
 }
 
-/// linfa-logistic over the training rows in memory.
-fn lbfgs(ctx: &TrainContext, opts: &LogitOptions) -> LogitFit {
+/// linfa-logistic over the training rows in memory: `n` rows (the first pass's count),
+/// refused above `cltv.max_training_memory` before they are read.
+fn lbfgs(ctx: &TrainContext, opts: &LogitOptions, n: u64) -> LogitFit {
     let query = format!("SELECT s.y = 1, s.x FROM {} WHERE {TRAINING_ROW}", ctx.sql.rows());
     let p = ctx.features.len();
+    limits::check_training_memory(
+        "the lbfgs solver",
+        n,
+        n.saturating_mul(lbfgs_bytes_per_row(p)),
+        crate::settings::MAX_TRAINING_MEMORY.get(),
+        "Leave out \"solver\" to fit by IRLS, which streams the rows in passes and needs no memory per row.",
+    )
+    .or_raise();
+    let n = usize::try_from(n).unwrap_or(usize::MAX);
     let (x, y) = Spi::connect(|client| {
-        let mut x = Vec::new();
-        let mut y = Vec::new();
-        for row in client.select(&query, None, &ctx.split_args())? {
+        let mut x = limits::try_vec(n.saturating_mul(p), "the training rows").or_raise();
+        let mut y = limits::try_vec(n, "the training targets").or_raise();
+        for (i, row) in client.select(&query, None, &ctx.split_args())?.enumerate() {
+            if i % 1024 == 0 {
+                pg_sys::check_for_interrupts!();
+            }
             y.push(row.get::<bool>(1)?.unwrap_or(false));
             x.extend(row.get::<Vec<f64>>(2)?.unwrap_or_default());
         }
@@ -352,7 +366,8 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
     // The first pass of every group, at β = 0 (where Irls starts).
     let calls = PassSql::new(ctx);
     let query = format!(
-        "SELECT {key}, {first_pass} FROM {rows} GROUP BY {group_by} ORDER BY 1",
+        "SELECT {key}, {first_pass} FROM {rows} GROUP BY {group_by} ORDER BY 1{limit}",
+        limit = super::grouped::group_limit(ctx),
         first_pass = calls.first_pass("$3"),
         key = ctx.sql.group_key(),
         group_by = ctx.sql.group_by(),
@@ -361,6 +376,7 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
     let mut args = ctx.split_args();
     args.push(vec![0.0; width].into());
     let first: Vec<(String, Vec<f64>)> = grouped_query(&query, args);
+    super::grouped::check_group_count(ctx, first.len());
 
     struct Group {
         key_text: String,
@@ -447,7 +463,7 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
     }
 
     // Each group's fit, or its error (raised, or the pooled model under "pooled").
-    let mut fits = GroupedFits::new(ctx);
+    let mut fits = GroupedFits::new(ctx, groups.len());
     for group in groups {
         let first_pass = group.first_pass;
         let outcome = group.outcome.expect("every group finished").map(|mut fit| {

@@ -407,6 +407,8 @@ struct TrainContext<'a> {
     seed: i64,
     features: &'a [String],
     source_name: String,
+    /// The model being trained (named in errors about its stored size).
+    model: String,
 }
 
 impl<'a> TrainContext<'a> {
@@ -424,6 +426,7 @@ impl<'a> TrainContext<'a> {
             seed: self.seed,
             features: self.features,
             source_name: self.source_name.clone(),
+            model: self.model.clone(),
         }
     }
 }
@@ -761,6 +764,7 @@ fn run_training(call: TrainCall) -> TrainRow {
         seed,
         features: &terms,
         source_name: format!("{}.{}", source.namespace(), source.name()),
+        model: model.to_string(),
         opts,
     };
     let time_unit = model_kind.fixed_features().map(|_| btyd::time_unit(&ctx));
