@@ -43,20 +43,14 @@ pub fn new_header(p: usize, train_fraction: f64, test_fraction: f64) -> Result<V
     Ok(header)
 }
 
-/// The feature count of a state, and the number of scores it holds; checks that the
-/// buffer is long enough for them.
-pub fn read_sizes(state: &[f64]) -> Result<(usize, usize)> {
+/// The feature count of a state's header; checks that the buffer holds a whole header
+/// with valid sample fractions (the scores after it are not looked at).
+fn read_header(state: &[f64]) -> Result<usize> {
     let p = prefix_features(state)?;
-    let count = state.get(state_len(p)).copied().unwrap_or(f64::NAN);
-    let used = count as usize;
-    if !(state.len() >= header_len(p)
-        && count >= 0.0
-        && used as f64 == count
-        && used <= state.len() - header_len(p))
-    {
+    if state.len() < header_len(p) {
         return Err(Error::CorruptState {
             reason: format!(
-                "a scored pass of {} element(s) cannot hold {count} score(s)",
+                "a scored pass of {} element(s) has no room for its header",
                 state.len()
             ),
         });
@@ -68,6 +62,23 @@ pub fn read_sizes(state: &[f64]) -> Result<(usize, usize)> {
     {
         return Err(Error::CorruptState {
             reason: format!("sample fraction {f} is not in (0, 1]"),
+        });
+    }
+    Ok(p)
+}
+
+/// The feature count of a state, and the number of scores it holds; checks that the
+/// buffer is long enough for them.
+pub fn read_sizes(state: &[f64]) -> Result<(usize, usize)> {
+    let p = read_header(state)?;
+    let count = state[state_len(p)];
+    let used = count as usize;
+    if !(count >= 0.0 && used as f64 == count && used <= state.len() - header_len(p)) {
+        return Err(Error::CorruptState {
+            reason: format!(
+                "a scored pass of {} element(s) cannot hold {count} score(s)",
+                state.len()
+            ),
         });
     }
     Ok((p, used))
@@ -108,8 +119,9 @@ pub fn push_row(header: &mut [f64], y: bool, x: &[f64], beta: &[f64], is_test: b
 
 /// Merges the sums of another state's header into `ours` (its scores are the caller's to
 /// append).
+/// `ours` may be the header alone: the caller appends the scores.
 pub fn merge_header(ours: &mut [f64], theirs: &[f64]) -> Result<()> {
-    let (p, _) = read_sizes(ours)?;
+    let p = read_header(ours)?;
     let (p_theirs, _) = read_sizes(theirs)?;
     let sums = state_len(p);
     if p_theirs != p {
@@ -188,7 +200,8 @@ mod tests {
             parts.push(state);
         }
         let (mut ours, theirs) = (parts[0].clone(), &parts[1]);
-        merge_header(&mut ours, theirs).unwrap();
+        // As the combine function does: the header alone, then the scores appended.
+        merge_header(&mut ours[..header_len(2)], theirs).unwrap();
         let (_, extra) = read_sizes(theirs).unwrap();
         ours[state_len(2)] += extra as f64;
         ours.extend_from_slice(&theirs[header_len(2)..]);

@@ -116,10 +116,16 @@ SELECT jsonb_object_keys(cltv_export('spend')) AS field ORDER BY 1;
 SELECT model, version, deployed FROM cltv_import(cltv_export('spend'), name => 'spend_copy');
 SELECT bool_and(cltv_predict('spend_copy', n) = cltv_predict('spend', n)) AS same_predictions
   FROM november_x n;
--- The copy remembers where it came from, and can be retrained like any model.
-SELECT metrics -> 'imported_from' ->> 'name' AS imported_from, metrics -> 'imported_from' ->> 'version' AS of_version
+-- The copy remembers where it came from. Its stored source came with the document, so
+-- cltv_retrain refuses to read it with the caller's privileges until the owner confirms it
+-- (or trains the model with cltv_train); then it retrains like any model.
+SELECT metrics -> 'imported_from' ->> 'name' AS imported_from, metrics -> 'imported_from' ->> 'version' AS of_version,
+       source_trusted
   FROM cltv.model_versions WHERE model = 'spend_copy';
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_retrain('spend_copy') $$);
+SELECT cltv_confirm_source('spend_copy') AS confirmed_version;
 SELECT version, deployed FROM cltv_retrain('spend_copy');
+SELECT version, source_trusted FROM cltv.model_versions WHERE model = 'spend_copy' ORDER BY version;
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_import(cltv_export('spend') || '{"surprise": 1}') $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_import(cltv_export('spend') - 'coefficients') $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_import(jsonb_set(cltv_export('spend'), '{coefficients}', '[1, 2]')) $$);
@@ -146,8 +152,9 @@ SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('spend', 'october', 'spend',
 -- Without pg_cron in this database, scheduling says how to get it.
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_schedule_training('spend', '0 3 * * *') $$);
 
--- Privileges. Everyone reads the catalog and predicts; nobody writes it but through cltv,
--- and only the owner of a model (or a member of the owner's role) may change it.
+-- Privileges. A model is visible to its owner (and members of the owner's role) and to
+-- the roles it is granted to; nobody writes the catalog but through cltv, and only the
+-- owner of a model (or a member of the owner's role) may change it.
 -- Training reads the source as the caller: table privileges and row-level security apply.
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS cltv_regress_analyst;
@@ -162,8 +169,17 @@ CREATE POLICY analyst_sees_north ON regional FOR SELECT TO cltv_regress_analyst 
 GRANT SELECT ON october, months, regional TO cltv_regress_analyst;
 GRANT SELECT ON october, months TO cltv_regress_intern;
 
+-- Before a grant, the analyst neither scores the model nor sees its catalog rows.
+SET ROLE cltv_regress_analyst;
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('spend@2', m) FROM months m WHERE customer_id = 1 AND month = 2 $$);
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_export('spend') $$);
+SELECT count(*) AS visible_versions FROM cltv.model_versions WHERE model = 'spend';
+RESET ROLE;
+SELECT cltv_grant('spend', 'cltv_regress_analyst') AS granted;
+SELECT model, grantee FROM cltv.model_grants WHERE model = 'spend';
 SET ROLE cltv_regress_analyst;
 SELECT cltv_predict('spend@2', m) > 0 AS analyst_predicts FROM months m WHERE customer_id = 1 AND month = 2;
+SELECT count(*) > 0 AS sees_versions FROM cltv.model_versions WHERE model = 'spend';
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('mine', 'secret_spend', 'spend', ARRAY['visits']) $$);
 -- Row-level security: the analyst trains on the 1,000 northern rows only.
 SELECT n_train + n_test AS rows_seen FROM cltv_train('north', 'regional', 'spend', ARRAY['visits']);
@@ -171,7 +187,14 @@ SELECT * FROM pg_temp.error_of($$ INSERT INTO cltv.models (name) VALUES ('forged
 SELECT * FROM pg_temp.error_of($$ UPDATE cltv.models SET deployed_version = 1 WHERE name = 'spend' $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_deploy('spend', 1) $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('spend', 'october', 'spend', ARRAY['visits']) $$);
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_grant('spend', 'cltv_regress_intern') $$);
 RESET ROLE;
+-- A revoke takes the grant back at once.
+SELECT cltv_revoke('spend', 'cltv_regress_analyst') AS revoked;
+SET ROLE cltv_regress_analyst;
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('spend@2', m) FROM months m WHERE customer_id = 1 AND month = 2 $$);
+RESET ROLE;
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_grant('spend', 'no_such_role') $$);
 SELECT name, created_by FROM cltv.models WHERE name = 'north';
 SELECT trained_by FROM cltv.model_versions WHERE model = 'north';
 

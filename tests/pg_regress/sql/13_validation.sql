@@ -27,11 +27,14 @@ END $$;
 \pset format unaligned
 \pset fieldsep ' | '
 
--- A linear model y = 1 + 2x (exactly) and a logistic one on the same x.
-CREATE TABLE lin AS SELECT i::float8 AS x, 1 + 2 * i::float8 AS y, i % 2 = 0 AND i > 5 OR i = 3 AS yes
+-- A linear model y = 1 + 2x (exactly), one with noise, and a logistic one on x in
+-- thousands (a coefficient of about 200 per thousand).
+CREATE TABLE lin AS SELECT i::float8 AS x, i / 1000.0::float8 AS x_k, 1 + 2 * i::float8 AS y,
+       1 + 2 * i::float8 + (i % 3 - 1) AS y_noisy, i % 2 = 0 AND i > 5 OR i = 3 AS yes
   FROM generate_series(1, 12) AS i;
 SELECT model, version FROM cltv_train('lin', 'lin', 'y', ARRAY['x'], options => '{"test_fraction": 0}');
-SELECT model, version FROM cltv_train('yes', 'lin', 'yes', ARRAY['x'], kind => 'logistic',
+SELECT model, version FROM cltv_train('noisy', 'lin', 'y_noisy', ARRAY['x'], options => '{"test_fraction": 0}');
+SELECT model, version FROM cltv_train('yes', 'lin', 'yes', ARRAY['x_k'], kind => 'logistic',
                                       options => '{"test_fraction": 0}');
 SELECT cltv_predict('lin', r) AS prediction FROM (SELECT 3.0::float8 AS x) r;
 
@@ -42,12 +45,16 @@ SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('lin', ARRAY[-1.7e308]) $$
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_segment('lin', r) FROM (SELECT 1.7e308::float8 AS x) r $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_explain('lin', r) FROM (SELECT 1.7e308::float8 AS x) r $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict_interval('lin', r) FROM (SELECT 1.7e308::float8 AS x) r $$);
--- A row that scores finitely has an interval that overflows (x² in its width).
-SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict_interval('lin', r) FROM (SELECT 1e160::float8 AS x) r $$);
--- Logistic models: the log-odds are checked, so an overflow is no probability of exactly 0 or 1.
-SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('yes', r) FROM (SELECT 1.7e308::float8 AS x) r $$);
+-- A row that scores finitely can have an interval that overflows (x² in its width); an
+-- exact fit has a zero-width interval there.
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict_interval('noisy', r) FROM (SELECT 1e160::float8 AS x) r $$);
+SELECT cltv_predict_interval('lin', r) AS exact_fit FROM (SELECT 1e160::float8 AS x) r;
+-- Logistic models: the log-odds are checked, so an overflow is no probability of exactly 0
+-- or 1. (Finite log-odds of 1e300 are a probability of 1, which is right.)
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('yes', r) FROM (SELECT 1.7e308::float8 AS x_k) r $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict_class('yes', ARRAY[-1.7e308]) $$);
-SELECT * FROM pg_temp.error_of($$ SELECT cltv_explain('yes', r) FROM (SELECT 1.7e308::float8 AS x) r $$);
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_explain('yes', r) FROM (SELECT 1.7e308::float8 AS x_k) r $$);
+SELECT cltv_predict('yes', r) AS saturated FROM (SELECT 1e300::float8 AS x_k) r;
 -- The fit of the cltv_linreg aggregate, scored directly, names the array element.
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict(cltv_linreg(y, ARRAY[x]), ARRAY[1.7e308]) FROM lin $$);
 
@@ -114,31 +121,34 @@ SELECT * FROM pg_temp.error_of($$ SELECT cltv_import(jsonb_set(gg, '{coefficient
 SELECT model, count(*) AS versions FROM cltv.model_versions GROUP BY model ORDER BY model;
 
 -- A real level "other" and rare levels to fold under "min_frequency": refused, not merged.
-CREATE TABLE visits AS SELECT i::float8 AS x, (ARRAY['web', 'other', 'email'])[1 + i % 3] AS channel,
+CREATE TABLE val_visits AS SELECT i::float8 AS x, (ARRAY['web', 'other', 'email'])[1 + i % 3] AS channel,
        i::float8 + (i % 3) AS y FROM generate_series(1, 60) AS i;
-INSERT INTO visits VALUES (61, 'fax', 62), (62, 'telex', 64);
-SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('v', 'visits', 'y', ARRAY['x', 'channel'],
+INSERT INTO val_visits VALUES (61, 'fax', 62), (62, 'telex', 64);
+SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('v', 'val_visits', 'y', ARRAY['x', 'channel'],
                                                            options => '{"min_frequency": 5, "test_fraction": 0}') $$);
 -- Without folding it is an ordinary level.
-SELECT model, version FROM cltv_train('v', 'visits', 'y', ARRAY['x', 'channel'], options => '{"test_fraction": 0}');
+SELECT model, version FROM cltv_train('v', 'val_visits', 'y', ARRAY['x', 'channel'], options => '{"test_fraction": 0}');
 SELECT term FROM cltv_coefficients('v') ORDER BY term;
 
 -- The feature limit: 830 terms (training's widest query selects 2 * terms + 3 columns, and
 -- PostgreSQL allows 1664). 831 numeric features are refused before any pass over the data
 -- (the table is empty: no "no input rows" error); 830 pass the check.
 DO $$ BEGIN
-    EXECUTE format('CREATE TABLE wide AS SELECT 1::float8 AS y, %s LIMIT 0',
+    EXECUTE format('CREATE TABLE val_wide AS SELECT 1::float8 AS y, %s LIMIT 0',
                    (SELECT string_agg(format('1::float8 AS x%s', j), ', ') FROM generate_series(1, 831) j));
 END $$;
-SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('w', 'wide', 'y',
+SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('w', 'val_wide', 'y',
                                     (SELECT array_agg('x' || j ORDER BY j) FROM generate_series(1, 831) j)) $$);
-SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('w', 'wide', 'y',
+SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('w', 'val_wide', 'y',
                                     (SELECT array_agg('x' || j ORDER BY j) FROM generate_series(1, 830) j), 'logistic') $$);
 -- A text column of 900 levels (899 terms) and one of 1500 fail the same way, after the
 -- vocabulary pass, before any fitting pass (1500 used to panic).
-CREATE TABLE many AS SELECT i::float8 AS x, 'L' || (i % 900) AS c900, 'L' || (i % 1500) AS c1500, i::float8 AS y
+CREATE TABLE val_many AS SELECT i::float8 AS x, 'L' || (i % 900) AS c900, 'L' || (i % 1500) AS c1500, i::float8 AS y
   FROM generate_series(1, 3000) AS i;
-SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('m', 'many', 'y', ARRAY['x', 'c900'],
+SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('m', 'val_many', 'y', ARRAY['x', 'c900'],
                                                            options => '{"max_categories": 5000}') $$);
-SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('m', 'many', 'y', ARRAY['c1500'], kind => 'logistic',
+SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('m', 'val_many', 'y', ARRAY['c1500'], kind => 'logistic',
                                                            options => '{"max_categories": 5000}') $$);
+
+SET client_min_messages = warning;
+DROP TABLE lin, doc, summaries, val_visits, val_wide, val_many;
