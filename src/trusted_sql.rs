@@ -69,6 +69,11 @@ pub fn cltv_function(name: &str) -> Option<String> {
               LIMIT 1",
             &[name.into(), internal.into()],
         )
+        .or_else(|e| match e {
+            // No row: the installed SQL has no such function.
+            pgrx::spi::SpiError::InvalidPosition => Ok(None),
+            e => Err(e),
+        })
         .unwrap_or_else(|e| {
             raise(Error::Internal {
                 reason: format!("looking up cltv function {name}: {e}"),

@@ -206,3 +206,12 @@ SELECT cltv_predict('spend_by_country', ARRAY[1.0, 2.0]);
 SELECT n_train FROM cltv_train('bad', 'by_country', 'churned', ARRAY['x', 'z'], kind => 'logistic',
                                options => '{"group_by": "country", "solver": "lbfgs"}');
 SELECT n_train FROM cltv_train('bad', 'by_country', NULL, ARRAY['frequency', 'recency', 'T'], kind => 'bgnbd', options => '{"group_by": "country"}');
+-- The number of groups is bounded by "max_groups" (default 10000): above it, an error
+-- with the count, before any group is fitted. The count is that of GROUP BY, NULL a group:
+SELECT count(*) AS groups FROM (SELECT DISTINCT country FROM by_country) AS g;
+SELECT n_train FROM cltv_train('bad', 'by_country', 'spend', ARRAY['x', 'z'],
+                               options => '{"test_fraction": 0, "group_by": "country", "max_groups": 4}');
+SELECT n_train FROM cltv_train('bad', 'by_country', 'spend', ARRAY['x', 'z'],
+                               options => '{"group_by": "country", "max_groups": 0}');
+SELECT n_train FROM cltv_train('five', 'by_country', 'spend', ARRAY['x', 'z'],
+                               options => '{"test_fraction": 0, "group_by": "country", "group_fallback": "pooled", "max_groups": 5}');
