@@ -101,12 +101,36 @@ fn resolve_visible(model: &ModelRef) -> Rc<LoadedModel> {
 /// Why `model` cannot be found: it does not exist, or the caller may not see it (the
 /// existence of a model is not a secret; its contents are).
 fn unknown_model(model: &ModelRef) -> Error {
-    if !model_exists(&model.name) && as_catalog_owner(|| model_exists(&model.name)) {
+    // One query, in one snapshot: two (the caller's view, then the owner's) would call a
+    // model committed or dropped between them "not granted".
+    let caller = caller();
+    let readable: Option<bool> = as_catalog_owner(|| {
+        Spi::get_one_with_args::<bool>(
+            "SELECT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = $2), false)
+                 OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                             WHERE r.rolname = m.created_by
+                               AND pg_catalog.pg_has_role($2, r.oid, 'USAGE'))
+                 OR EXISTS (SELECT 1 FROM cltv.model_grants g
+                             WHERE g.model = m.name
+                               AND (g.grantee = 'public'
+                                    OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+                                                WHERE r.rolname = g.grantee
+                                                  AND pg_catalog.pg_has_role($2, r.oid, 'USAGE'))))
+               FROM cltv.models m WHERE m.name = $1",
+            &[model.name.as_str().into(), caller.oid.into()],
+        )
+        .or_else(|e| match e {
+            pgrx::spi::SpiError::InvalidPosition => Ok(None),
+            e => Err(e),
+        })
+        .unwrap_or_else(|e| spi_failed(e))
+    });
+    if readable == Some(false) {
         return Error::ModelNotGranted {
             model: model.name.clone(),
         };
     }
-    let exists = model.version.is_some() && model_exists(&model.name);
+    let exists = model.version.is_some() && readable.is_some();
     Error::UnknownModel {
         model: match model.version {
             Some(v) => format!("{}@{v}", model.name),
@@ -605,18 +629,6 @@ pub fn drop_model(model: &str) {
     }
 }
 
-/// Whether the caller sees `model` (the catalog owner sees every model).
-fn model_exists(model: &str) -> bool {
-    pinned(|| {
-        Spi::get_one_with_args::<bool>(
-            "SELECT EXISTS (SELECT 1 FROM cltv.models WHERE name = $1)",
-            &[model.into()],
-        )
-        .unwrap_or_else(|e| spi_failed(e))
-        .unwrap_or(false)
-    })
-}
-
 /// The arguments a version was trained with, for `cltv_retrain`.
 pub struct StoredCall {
     pub source: String,
@@ -738,7 +750,7 @@ fn change_grant(model: &str, role: &str, give: bool) -> bool {
                     role: role.to_string(),
                 })
             }
-            let changed = if give {
+            let affected = if give {
                 client.update(
                     "INSERT INTO cltv.model_grants (model, grantee, owner, granted_by)
                      SELECT $1, $2, created_by, $3 FROM cltv.models WHERE name = $1
@@ -752,10 +764,8 @@ fn change_grant(model: &str, role: &str, give: bool) -> bool {
                     None,
                     &[model.into(), role.into()],
                 )?
-            }
-            .len()
-                > 0;
-            Ok::<_, pgrx::spi::SpiError>(Some(changed))
+            };
+            Ok::<_, pgrx::spi::SpiError>(Some(!affected.is_empty()))
         })
         .unwrap_or_else(|e| spi_failed(e))
     });

@@ -30,7 +30,7 @@ SQL
 expect "without a schedule, unscheduling says so" "$(q "$db" -c "SELECT cltv_unschedule_training('nightly')")" "f"
 job="$(q "$db" -c "SELECT cltv_schedule_training('nightly', '* * * * *')")"
 expect "the schedule is a pg_cron job running cltv_retrain" \
-    "$(q "$db" -c "SELECT jobname || ' ' || schedule || ' ' || (command LIKE '%cltv_retrain(''nightly'')%') FROM cron.job WHERE jobid = $job")" \
+    "$(q "$db" -c "SELECT jobname || ' ' || schedule || ' ' || (command LIKE '%.cltv_retrain(''nightly''::text)%') FROM cron.job WHERE jobid = $job")" \
     "cltv:nightly * * * * * true"
 
 # pg_cron starts jobs at the top of each minute.

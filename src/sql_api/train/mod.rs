@@ -507,10 +507,6 @@ fn cut_points_sql(q: usize, n_train: i64) -> String {
     format!("{score_quantiles}(s.p, ${q}) FILTER (WHERE NOT s.is_test{sample})")
 }
 
-/// Whether the installed extension has a function of this name: the library serves every
-/// version of the extension, and an older one lacks the newer functions. (Another schema's
-/// function of the same name does not count.)
-
 /// The configured segments with the cut points a metrics pass found.
 fn segments_with(ctx: &TrainContext, cut_points: Option<Vec<f64>>) -> Option<Segments> {
     cut_points.map(|cut_points| Segments {
