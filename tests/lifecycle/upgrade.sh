@@ -5,7 +5,7 @@
 source "$(dirname "$0")/../lib.sh"
 
 # The released install scripts; the current library serves every version.
-for released in 0.1.0 0.2.0 0.3.0; do
+for released in 0.1.0 0.2.0 0.3.0 0.4.0; do
     as_root install -m 0644 "$CLTV_ROOT/tests/upgrade/cltv--$released.sql" "$("$PG_CONFIG" --sharedir)/extension/"
 done
 current="$(sed -n "s/^version = \"\(.*\)\"/\1/p" "$CLTV_ROOT/Cargo.toml" | head -1)"
