@@ -26,6 +26,7 @@ pub mod score_state;
 pub mod scored_pass;
 pub mod segments;
 pub mod special;
+pub mod split;
 pub mod stats;
 pub mod suffstats;
 

@@ -136,7 +136,10 @@ pub struct TrainOptions {
     pub l2: f64,
     /// Share of rows held out for the test metrics, chosen by a hash of `split_key`.
     pub test_fraction: f64,
-    /// Column whose hash decides the split; `None` hashes the whole row.
+    /// `"split"`: an out-of-time split by a column's value, in place of the hash split.
+    pub time_split: Option<crate::split::TimeSplit>,
+    /// Column whose hash decides the split; `None`: the source's unique key, else the whole
+    /// row (see [`crate::split`]).
     pub split_key: Option<String>,
     /// Seed of the split hash, so a different split can be drawn on purpose; `None`
     /// takes the `cltv.split_seed` setting.
@@ -181,6 +184,7 @@ impl Default for TrainOptions {
             test_fraction: 0.2,
             split_key: None,
             split_seed: None,
+            time_split: None,
             missing: MissingPolicy::Error,
             missing_by_feature: Vec::new(),
             solver: Solver::Irls,
@@ -207,6 +211,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "test_fraction",
     "split_key",
     "split_seed",
+    "split",
     "missing",
     "missing_by_feature",
     "promote",
@@ -278,6 +283,7 @@ impl TrainOptions {
                     parsed.test_fraction = f;
                 }
                 "split_key" => parsed.split_key = Some(string(key, value)?.to_string()),
+                "split" => parsed.time_split = Some(crate::split::TimeSplit::parse(value)?),
                 "split_seed" => {
                     parsed.split_seed = Some(
                         value
@@ -533,6 +539,17 @@ impl TrainOptions {
                 "is the comparison of \"promote\": \"if_better\"; set that too".into(),
             ));
         }
+        if parsed.time_split.is_some() {
+            if let Some(other) = ["test_fraction", "split_key"]
+                .into_iter()
+                .find(|k| map.contains_key(*k))
+            {
+                return Err(invalid(
+                    "split",
+                    format!("decides the test rows by time: it cannot be combined with \"{other}\""),
+                ));
+            }
+        }
         if parsed.promote == Promote::IfBetter {
             if kind.fixed_features().is_some() {
                 return Err(invalid(
@@ -543,7 +560,7 @@ impl TrainOptions {
                     ),
                 ));
             }
-            if parsed.test_fraction == 0.0 {
+            if parsed.test_fraction == 0.0 && parsed.time_split.is_none() {
                 return Err(invalid(
                     "promote",
                     "\"if_better\" compares the versions on held-out rows: test_fraction must be above 0"

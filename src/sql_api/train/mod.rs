@@ -17,6 +17,7 @@ use cltv_core::groups::StoredGroups;
 use cltv_core::model::{check_model_name, check_train_terms, ModelKind};
 use cltv_core::options::{MissingPolicy, Promote, TrainOptions};
 use cltv_core::segments::Segments;
+use cltv_core::split::SplitRule;
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgRelation};
 use serde_json::json;
@@ -36,12 +37,25 @@ struct Column {
     type_name: String,
     /// pg_type.typcategory: 'N' numeric, 'B' boolean, ...
     category: char,
+    type_oid: pg_sys::Oid,
+}
+
+/// Whether PostgreSQL has a seeded (extended) hash for values of `type_oid`, as
+/// `hash_record_extended` needs for every column (json, point and xml have none).
+fn has_extended_hash(type_oid: pg_sys::Oid) -> bool {
+    // SAFETY: lookup_type_cache is called in a transaction with a type oid read from
+    // pg_attribute; it returns a pointer into the backend's type cache, valid until the
+    // next cache invalidation, and we read one field from it at once.
+    unsafe {
+        let entry = pg_sys::lookup_type_cache(type_oid, pg_sys::TYPECACHE_HASH_EXTENDED_PROC as i32);
+        !entry.is_null() && (*entry).hash_extended_proc != pg_sys::InvalidOid
+    }
 }
 
 fn relation_columns(relation: pg_sys::Oid) -> Vec<Column> {
     Spi::connect(|client| {
         let rows = client.select(
-            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), t.typcategory::text
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), t.typcategory::text, a.atttypid
                FROM pg_catalog.pg_attribute a
                JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
               WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
@@ -55,6 +69,7 @@ fn relation_columns(relation: pg_sys::Oid) -> Vec<Column> {
                     name: r.get::<String>(1)?.unwrap_or_default(),
                     type_name: r.get::<String>(2)?.unwrap_or_default(),
                     category: r.get::<String>(3)?.and_then(|c| c.chars().next()).unwrap_or('X'),
+                    type_oid: r.get::<pg_sys::Oid>(4)?.unwrap_or(pg_sys::InvalidOid),
                 })
             })
             .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
@@ -87,6 +102,8 @@ struct TrainingSql {
     group_columns: Vec<String>,
     /// Is this row in the test split? Uses $1 (fraction) and $2 (seed).
     is_test: String,
+    /// The rule `is_test` applies.
+    split_rule: SplitRule,
     complete: String,
     finite: String,
 }
@@ -98,6 +115,40 @@ struct SourceColumns {
     /// `"schema"."name"`, quoted, for SQL text.
     quoted_name: String,
     columns: Vec<Column>,
+    /// The columns of its primary key, else of a unique index over NOT NULL columns (the
+    /// fewest columns, then the index name): every row its own value. None for a view.
+    unique_key: Option<Vec<String>>,
+}
+
+/// See [`SourceColumns::unique_key`]. Partial and expression indexes do not count, nor
+/// one not yet valid.
+fn unique_key(relation: pg_sys::Oid) -> Option<Vec<String>> {
+    Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT array_agg(a.attname::text ORDER BY k.ord)
+               FROM pg_catalog.pg_index i
+               JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+               CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+               JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+              WHERE i.indrelid = $1 AND i.indisunique AND i.indisvalid AND i.indimmediate
+                AND i.indpred IS NULL AND i.indexprs IS NULL
+              GROUP BY i.indexrelid, i.indisprimary, c.relname
+             HAVING bool_and(a.attnotnull)
+              ORDER BY i.indisprimary DESC, count(*), c.relname
+              LIMIT 1",
+            None,
+            &[relation.into()],
+        )?;
+        match rows.into_iter().next() {
+            None => Ok(None),
+            Some(row) => row.get::<Vec<String>>(1),
+        }
+    })
+    .unwrap_or_else(|e| {
+        raise(Error::Internal {
+            reason: format!("reading the unique key of the source: {e}"),
+        })
+    })
 }
 
 impl SourceColumns {
@@ -110,6 +161,7 @@ impl SourceColumns {
                 quote_ident(source.name())
             ),
             columns: relation_columns(source.oid()),
+            unique_key: unique_key(source.oid()),
         }
     }
 
@@ -150,12 +202,6 @@ fn is_categorical(column: &Column) -> bool {
     matches!(column.category, 'S' | 'E')
 }
 
-/// A 64-bit hash of float8 values, seeded by $2: hashing the numbers costs about a tenth
-/// of hashing the row's text.
-fn hash_of_values(values: &[&str]) -> String {
-    format!("hash_array_extended(ARRAY[{}]::float8[], $2)", values.join(", "))
-}
-
 impl TrainingSql {
     /// `target` is `None` for the kinds without one (BG/NBD, Gamma-Gamma): `y` is then NULL.
     /// A numeric feature in `imputation` reads `coalesce(value, imputed)`, a categorical one
@@ -186,10 +232,8 @@ impl TrainingSql {
             .map(|t| t.to_string())
             .zip(target_sql.clone())
             .collect();
-        // Per term, its SQL; per feature, the value the split hashes; the features whose
-        // NULLs are imputed.
+        // Per term, its SQL; the features whose NULLs are imputed.
         let mut feature_sql = Vec::new();
-        let mut hashed: Vec<String> = target_sql.iter().cloned().collect();
         let mut fills_nulls = Vec::new();
         let mut categorical = Vec::new();
         let mut numeric_values: Vec<(String, String)> = columns.clone();
@@ -197,7 +241,6 @@ impl TrainingSql {
             let quoted = format!("t.{}", quote_ident(f));
             if is_categorical(find(f)) {
                 let text = format!("{quoted}::text");
-                hashed.push(format!("hashtextextended({text}, 0)::float8"));
                 columns.push((f.clone(), quoted));
                 categorical.push(f.clone());
                 let imputes = opts.missing_for(f).imputes();
@@ -220,7 +263,6 @@ impl TrainingSql {
                 }
             } else {
                 let raw = as_float8(f);
-                hashed.push(raw.clone());
                 columns.push((f.clone(), raw.clone()));
                 // The imputed values are numbers cltv computed, written as float8 literals.
                 let value = match imputed(f) {
@@ -234,24 +276,55 @@ impl TrainingSql {
                 feature_sql.push(value);
             }
         }
-        let is_test = if opts.test_fraction == 0.0 {
-            "false".to_string()
-        } else {
-            let key = match &opts.split_key {
-                Some(key) => {
-                    find(key);
-                    format!("hashtextextended(t.{}::text, $2)", quote_ident(key))
-                }
-                // Without a key, the target and feature values are hashed: a row keeps its
-                // side while they do, and identical rows stay together (no leak from train
-                // to test). A customer key keeps each customer on one side.
-                None => {
-                    let values: Vec<&str> = hashed.iter().map(|s| s.as_str()).collect();
-                    hash_of_values(&values)
-                }
-            };
-            // A NULL key (no customer) puts the row on the training side, in every pass.
-            format!("coalesce((({key}) & 16777215) < $1 * 16777216, false)")
+        let split_rule = match (&opts.time_split, &opts.split_key, &source_columns.unique_key) {
+            (Some(time), _, _) => {
+                find(&time.column);
+                SplitRule::Time(time.clone())
+            }
+            _ if opts.test_fraction == 0.0 => SplitRule::None,
+            (None, Some(key), _) => {
+                find(key);
+                SplitRule::SplitKey(key.clone())
+            }
+            (None, None, Some(unique)) => SplitRule::UniqueKey(unique.clone()),
+            (None, None, None) => SplitRule::WholeRow,
+        };
+        let hash_of = |columns: &[String]| match columns {
+            [one] => format!("hashtextextended(t.{}::text, $2)", quote_ident(one)),
+            many => format!(
+                "hashtextextended(ROW({})::text, $2)",
+                many.iter()
+                    .map(|c| format!("t.{}", quote_ident(c)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        // A NULL key (no customer) or time puts the row on the training side, in every pass.
+        let below_fraction = |key: String| format!("coalesce((({key}) & 16777215) < $1 * 16777216, false)");
+        let is_test = match &split_rule {
+            SplitRule::None => "false".to_string(),
+            SplitRule::SplitKey(key) => below_fraction(hash_of(std::slice::from_ref(key))),
+            SplitRule::UniqueKey(columns) => below_fraction(hash_of(columns)),
+            // The whole row: rows that differ in any column are separated; only rows
+            // identical in every column stay together. Hashing the values is several times
+            // cheaper than hashing the row's text, which only types without a hash need.
+            SplitRule::WholeRow => below_fraction(
+                if source_columns
+                    .columns
+                    .iter()
+                    .all(|c| has_extended_hash(c.type_oid))
+                {
+                    "hash_record_extended(ROW(t.*), $2)".to_string()
+                } else {
+                    "hashtextextended(ROW(t.*)::text, $2)".to_string()
+                },
+            ),
+            // The value is a literal of the column's type, as PostgreSQL reads `col >= 'text'`.
+            SplitRule::Time(time) => format!(
+                "coalesce(t.{} >= {}, false)",
+                quote_ident(&time.column),
+                quote_literal(&time.test_from)
+            ),
         };
         let not_null: Vec<String> = columns
             .iter()
@@ -297,6 +370,7 @@ impl TrainingSql {
             columns,
             categorical,
             is_test,
+            split_rule,
             complete,
             finite,
         }
@@ -551,6 +625,33 @@ struct Trained {
     groups: Option<StoredGroups>,
 }
 
+/// The split's rule and realised share of test rows, for the metrics; a NOTICE when a hash
+/// split's share is further from `"test_fraction"` than binomial noise explains.
+fn split_metrics(ctx: &TrainContext, n_train: i64, n_test: i64) -> serde_json::Value {
+    let rule = &ctx.sql.split_rule;
+    let mut split = rule.describe();
+    let n = n_train + n_test;
+    if *rule == SplitRule::None || n == 0 {
+        return split;
+    }
+    let share = n_test as f64 / n as f64;
+    split["test_share"] = share.into();
+    if rule.aims_at_fraction() {
+        let fraction = ctx.opts.test_fraction;
+        split["test_fraction"] = fraction.into();
+        // Only rows identical in every column can skew a whole-row split; rows sharing a
+        // "split_key" stay together by the caller's choice.
+        if *rule == SplitRule::WholeRow && cltv_core::split::share_deviates(fraction, n_test, n) {
+            notice!(
+                "the test split holds {:.1}% of the {n} rows, not the {:.1}% of \"test_fraction\": rows identical in every column fall on the same side, and the source has no primary key; give \"split_key\" a column that tells the rows apart",
+                share * 100.0,
+                fraction * 100.0
+            );
+        }
+    }
+    split
+}
+
 /// Only on the error path: which column holds the NULLs, and how many.
 fn null_error(sql: &TrainingSql, rows: i64) -> Error {
     let counts = column_counts(sql, |_, quoted| {
@@ -713,6 +814,7 @@ fn run_training(call: TrainCall) -> TrainRow {
     if model_kind.fixed_features().is_some() {
         // Fitted on every customer's summary: there is no target to hold out.
         opts.test_fraction = 0.0;
+        opts.time_split = None;
     }
     let seed = opts.split_seed.unwrap_or(settings::SPLIT_SEED.get() as i64);
     // The source's columns, looked up once for every query this call builds.
@@ -778,6 +880,7 @@ fn run_training(call: TrainCall) -> TrainRow {
     if let Some(imputation) = &imputation {
         metrics["n_imputed"] = imputation.counts.clone().into();
     }
+    metrics["split"] = split_metrics(&ctx, trained.n_train, trained.n_test);
     let mut stored_options = options.clone();
     if !stored_options.is_object() {
         stored_options = json!({});
