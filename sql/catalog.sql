@@ -103,6 +103,30 @@ END;
 COMMENT ON FUNCTION cltv_internal.may_read(text, name) IS
     'May the current user see this model: its owner, a member of the owner''s role, or a grantee';
 
+-- The run log: every committed cltv_train / cltv_retrain, and every scheduled retrain,
+-- whether it succeeded or failed (a scheduled run records its failure in a subtransaction,
+-- so the row survives; an interactive call that fails rolls back with its transaction).
+CREATE TABLE cltv.training_runs (
+    id          bigserial PRIMARY KEY,
+    model       text NOT NULL,
+    call        text NOT NULL CHECK (call IN ('train', 'retrain')),
+    started_at  timestamptz NOT NULL,
+    ended_at    timestamptz NOT NULL,
+    outcome     text NOT NULL CHECK (outcome IN ('succeeded', 'failed')),
+    sqlstate    text,
+    message     text,
+    -- The version the run made, whether it serves now, and the champion/challenger
+    -- decision with both scores.
+    version     integer,
+    deployed    boolean,
+    promotion   jsonb,
+    run_by      name NOT NULL
+);
+CREATE INDEX ON cltv.training_runs (model, id);
+COMMENT ON TABLE cltv.training_runs IS 'One row per training run (cltv_train, cltv_retrain, scheduled retrains), with the outcome, the SQLSTATE and message of a failure, the version made and the promotion decision';
+SELECT pg_catalog.pg_extension_config_dump('cltv.training_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('cltv.training_runs_id_seq', '');
+
 -- A model is visible to its owner (and the members of the owner's role) and to the roles
 -- it was granted to; superusers and the extension's owner see every row. Scoring reads
 -- the catalog as the caller, so these policies decide who may score a model too.
@@ -115,6 +139,9 @@ CREATE POLICY visible_versions ON cltv.model_versions FOR SELECT
 ALTER TABLE cltv.deployments ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible_deployments ON cltv.deployments FOR SELECT
     USING (EXISTS (SELECT 1 FROM cltv.models m WHERE m.name = model));
+ALTER TABLE cltv.training_runs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY visible_runs ON cltv.training_runs FOR SELECT
+    USING (cltv_internal.has_role(run_by) OR EXISTS (SELECT 1 FROM cltv.models m WHERE m.name = model));
 ALTER TABLE cltv.model_grants ENABLE ROW LEVEL SECURITY;
 CREATE POLICY visible_grants ON cltv.model_grants FOR SELECT
     USING (cltv_internal.has_role(owner) OR cltv_internal.has_role(grantee));
@@ -123,7 +150,7 @@ CREATE POLICY visible_grants ON cltv.model_grants FOR SELECT
 -- may write it directly. cltv's own functions write it on the caller's behalf, after
 -- checking that the caller owns the model.
 GRANT USAGE ON SCHEMA cltv TO PUBLIC;
-GRANT SELECT ON cltv.models, cltv.model_versions, cltv.deployments, cltv.model_grants TO PUBLIC;
+GRANT SELECT ON cltv.models, cltv.model_versions, cltv.deployments, cltv.model_grants, cltv.training_runs TO PUBLIC;
 
 -- One row per model for BI tools: plain columns only.
 -- security_invoker: the view reads the catalog as its user, so it shows only the models

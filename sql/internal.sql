@@ -77,3 +77,26 @@ CREATE AGGREGATE cltv_internal.score_quantiles(score float8, quantiles float8[])
 CREATE FUNCTION cltv_internal.predict(model text, "row" record) RETURNS float8
     LANGUAGE c STRICT STABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_predict_row';
+
+-- What a pg_cron job runs: cltv_retrain, whose failure is logged in cltv.training_runs by a
+-- subtransaction (the EXCEPTION block) so that the row survives, and reported as a WARNING
+-- in the job's output. A cancel or a lost connection is not caught.
+CREATE FUNCTION cltv_internal.record_failed_run(model text, started_at text, sqlstate text, message text)
+    RETURNS void LANGUAGE c STRICT VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'cltv_record_failed_run_wrapper';
+CREATE FUNCTION cltv_internal.scheduled_retrain(model text, promote text) RETURNS void
+    LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    started timestamptz := clock_timestamp();
+    code text;
+    reason text;
+BEGIN
+    PERFORM * FROM @extschema@.cltv_retrain(model, promote);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS code = RETURNED_SQLSTATE, reason = MESSAGE_TEXT;
+    PERFORM cltv_internal.record_failed_run(model, started::text, code, reason);
+    RAISE WARNING 'scheduled training of model "%" failed: % (SQLSTATE %)', model, reason, code;
+END
+$$;

@@ -620,6 +620,13 @@ pub fn drop_model(model: &str) {
         Spi::connect_mut(|client| {
             let found = lock_owned(client, model, &caller, "drop")?;
             client.update("DELETE FROM cltv.models WHERE name = $1", None, &[model.into()])?;
+            if found && has_run_log(client)? {
+                client.update(
+                    "DELETE FROM cltv.training_runs WHERE model = $1",
+                    None,
+                    &[model.into()],
+                )?;
+            }
             Ok::<_, pgrx::spi::SpiError>(found)
         })
         .unwrap_or_else(|e| spi_failed(e))
@@ -844,4 +851,92 @@ fn export_visible(model: &LoadedModel) -> ExportedModel {
         })
     })
     .unwrap_or_else(|e| spi_failed(e))
+}
+
+/// Whether the catalog has 0.5.0's run log (an older database served by this library has
+/// none, and runs are then not logged).
+fn has_run_log(client: &mut pgrx::spi::SpiClient<'_>) -> Result<bool, pgrx::spi::SpiError> {
+    Ok(client
+        .update("SELECT to_regclass('cltv.training_runs') IS NOT NULL", None, &[])?
+        .first()
+        .get::<bool>(1)?
+        .unwrap_or(false))
+}
+
+/// One row of `cltv.training_runs`.
+pub struct Run<'a> {
+    pub model: &'a str,
+    /// "train" or "retrain" (a schedule retrains).
+    pub call: &'a str,
+    /// `clock_timestamp()` when the run began, as text.
+    pub started_at: &'a str,
+    /// `None` for a success; the SQLSTATE and message of a failure.
+    pub failure: Option<(&'a str, &'a str)>,
+    pub version: Option<i32>,
+    pub deployed: Option<bool>,
+}
+
+/// Log a run, as the catalog owner, in the caller's transaction: a success commits with
+/// the version it made; a failure is logged by the scheduled run's subtransaction handler.
+pub fn record_run(run: Run) {
+    let caller = caller().name;
+    as_catalog_owner(|| {
+        Spi::connect_mut(|client| {
+            if !has_run_log(client)? {
+                return Ok(());
+            }
+            client.update(
+                "INSERT INTO cltv.training_runs
+                        (model, call, started_at, ended_at, outcome, sqlstate, message, version, deployed,
+                         promotion, run_by)
+                 SELECT $1, $2, $3::timestamptz, clock_timestamp(),
+                        CASE WHEN $4::text IS NULL THEN 'succeeded' ELSE 'failed' END, $4, $5, $6, $7,
+                        (SELECT v.promotion FROM cltv.model_versions v WHERE v.model = $1 AND v.version = $6),
+                        $8",
+                None,
+                &[
+                    run.model.into(),
+                    run.call.into(),
+                    run.started_at.into(),
+                    run.failure.map(|f| f.0).into(),
+                    run.failure.map(|f| f.1).into(),
+                    run.version.into(),
+                    run.deployed.into(),
+                    caller.as_str().into(),
+                ],
+            )?;
+            Ok::<_, pgrx::spi::SpiError>(())
+        })
+        .unwrap_or_else(|e| spi_failed(e))
+    })
+}
+
+/// `"keep_versions"`: delete all but the newest `keep` versions of `model`, never the
+/// deployed one nor one a live deployment names (a rollback could restore it). Returns the
+/// versions deleted. The caller has just added a version, as the model's owner.
+pub fn prune_versions(model: &str, keep: u64) -> Vec<i32> {
+    let caller = caller();
+    as_catalog_owner(|| {
+        Spi::connect_mut(|client| {
+            if !lock_owned(client, model, &caller, "prune versions of")? {
+                return Ok(Vec::new());
+            }
+            client
+                .update(
+                    "DELETE FROM cltv.model_versions v
+                      WHERE v.model = $1
+                        AND v.version NOT IN (SELECT n.version FROM cltv.model_versions n
+                                               WHERE n.model = $1 ORDER BY n.version DESC LIMIT $2)
+                        AND v.version IS DISTINCT FROM (SELECT m.deployed_version FROM cltv.models m WHERE m.name = $1)
+                        AND NOT EXISTS (SELECT 1 FROM cltv.deployments d
+                                         WHERE d.model = $1 AND d.version = v.version AND d.rolled_back_at IS NULL)
+                  RETURNING v.version",
+                    None,
+                    &[model.into(), (keep as i64).into()],
+                )?
+                .map(|row| Ok(row.get::<i32>(1)?.unwrap_or(0)))
+                .collect::<Result<Vec<i32>, pgrx::spi::SpiError>>()
+        })
+        .unwrap_or_else(|e| spi_failed(e))
+    })
 }

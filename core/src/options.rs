@@ -175,6 +175,9 @@ pub struct TrainOptions {
     pub group_fallback: crate::groups::GroupFallback,
     /// The most groups a `"group_by"` training may form (training and test rows).
     pub max_groups: u64,
+    /// `"keep_versions"`: after a successful training, keep the newest this many versions
+    /// (and always the deployed one and any a rollback could restore); `None` keeps all.
+    pub keep_versions: Option<u64>,
 }
 
 impl Default for TrainOptions {
@@ -202,6 +205,7 @@ impl Default for TrainOptions {
             group_by: Vec::new(),
             group_fallback: crate::groups::GroupFallback::default(),
             max_groups: crate::limits::DEFAULT_MAX_GROUPS,
+            keep_versions: None,
         }
     }
 }
@@ -224,6 +228,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "group_by",
     "group_fallback",
     "max_groups",
+    "keep_versions",
 ];
 /// Keys that only mean something for a logistic model.
 pub const LOGISTIC_KEYS: &[&str] = &["solver", "tol", "max_iter", "allow_nonconvergence"];
@@ -368,6 +373,14 @@ impl TrainOptions {
                         return Err(invalid(key, format!("must name one or more distinct columns, got {value}")));
                     }
                     parsed.group_by = columns;
+                }
+                "keep_versions" => {
+                    parsed.keep_versions = Some(
+                        value
+                            .as_u64()
+                            .filter(|n| *n >= 1 && *n <= i32::MAX as u64)
+                            .ok_or_else(|| invalid(key, format!("must be a whole number of versions, at least 1, got {value}")))?,
+                    );
                 }
                 "max_groups" => {
                     let max = crate::limits::MAX_MAX_GROUPS;
@@ -639,6 +652,22 @@ mod tests {
         assert!(e.message().contains("logistic models only"), "{}", e.message());
         assert!(TrainOptions::parse(ModelKind::Logistic, &json!({"max_iter": 0})).is_err());
         assert!(TrainOptions::parse(ModelKind::Logistic, &json!({"solver": "newton"})).is_err());
+    }
+
+    #[test]
+    fn keep_versions_is_a_positive_count() {
+        let o = TrainOptions::parse(ModelKind::BgNbd, &json!({"keep_versions": 3})).unwrap();
+        assert_eq!(o.keep_versions, Some(3));
+        assert_eq!(
+            TrainOptions::parse(ModelKind::Linear, &json!({}))
+                .unwrap()
+                .keep_versions,
+            None
+        );
+        for bad in [json!(0), json!(-1), json!(2.5), json!("3")] {
+            let e = TrainOptions::parse(ModelKind::Linear, &json!({"keep_versions": bad})).unwrap_err();
+            assert_eq!(e.sqlstate(), "22023");
+        }
     }
 
     #[test]

@@ -10,7 +10,8 @@ use crate::sql_api::train::unit_in_days;
 use crate::trusted_sql::pinned;
 use cltv_core::error::Error;
 use cltv_core::export::ExportedModel;
-use cltv_core::model::{check_model_name, ModelRef};
+use cltv_core::model::{check_model_name, ModelKind, ModelRef};
+use cltv_core::options::TrainOptions;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
@@ -151,32 +152,46 @@ fn unschedule(schema: &str, model: &str) -> Result<bool, pgrx::spi::SpiError> {
 }
 
 /// Retrain `model` on a pg_cron `schedule` (cron syntax, or pg_cron's `'N seconds'`): the job
-/// runs `cltv_retrain(model)` as the calling user, so it reads the source with the caller's
-/// privileges and keeps the model's options (a `"promote"` policy included). Scheduling the
+/// runs `cltv_retrain(model, promote)` as the calling user, so it reads the source with the
+/// caller's privileges and keeps the model's other options. `promote` defaults to
+/// `"if_better"` for a model that holds rows out, else `"always"`: a scheduled retrain
+/// deploys what improves. A failed run is logged in `cltv.training_runs`. Scheduling the
 /// same model again replaces its schedule. Returns pg_cron's job id.
 #[pg_extern(volatile, parallel_unsafe)]
-fn cltv_schedule_training(model: &str, schedule: &str) -> i64 {
-    pinned(|| schedule_training(model, schedule))
+fn cltv_schedule_training(model: &str, schedule: &str, promote: default!(Option<&str>, "NULL")) -> i64 {
+    pinned(|| schedule_training(model, schedule, promote))
 }
 
-fn schedule_training(model: &str, schedule: &str) -> i64 {
+fn schedule_training(model: &str, schedule: &str, promote: Option<&str>) -> i64 {
     let Some(cron) = pg_cron_schema() else {
         raise(Error::PgCronMissing {
             reason: "it is not installed in this database".into(),
         })
     };
     catalog::check_may_change(model, "schedule training of");
-    // The model must exist, and its stored call is what the job repeats.
-    catalog::training_call(model);
+    // The model must exist, and its stored call is what the job repeats: with the
+    // promotion policy, it must still parse.
+    let stored = catalog::training_call(model);
+    let kind = ModelKind::parse(&stored.kind).or_raise();
+    let mut options = match stored.options {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    let promote = promote.map(str::to_string).unwrap_or_else(|| {
+        let holds_rows_out = TrainOptions::parse(kind, &serde_json::Value::Object(options.clone()))
+            .map(|o| kind.fixed_features().is_none() && (o.test_fraction > 0.0 || o.time_split.is_some()))
+            .unwrap_or(false);
+        if holds_rows_out { "if_better" } else { "always" }.to_string()
+    });
+    options.insert("promote".into(), promote.clone().into());
+    TrainOptions::parse(kind, &serde_json::Value::Object(options)).or_raise();
     let command = Spi::get_one_with_args::<String>(
-        "SELECT format('SELECT * FROM %I.cltv_retrain(%L::text)', n.nspname, $1::text)
-           FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
-          WHERE e.extname = 'cltv'",
-        &[model.into()],
+        "SELECT format('SELECT cltv_internal.scheduled_retrain(%L::text, %L::text)', $1::text, $2::text)",
+        &[model.into(), promote.as_str().into()],
     )
     .ok()
     .flatten()
-    .expect("cltv is installed");
+    .expect("format returns text");
     let query = format!(
         "SELECT {}.schedule($1, $2, $3)",
         crate::sql_api::quote_ident(&cron)
@@ -189,6 +204,23 @@ fn schedule_training(model: &str, schedule: &str) -> i64 {
             })
         })
         .expect("cron.schedule returns the job id")
+}
+
+/// Log a scheduled run's failure (what `cltv_internal.scheduled_retrain` calls from its
+/// exception handler); only the model's owner may.
+#[pg_extern(sql = false, volatile, parallel_unsafe)]
+fn cltv_record_failed_run(model: &str, started_at: &str, sqlstate: &str, message: &str) {
+    pinned(|| {
+        catalog::check_may_change(model, "log a run of");
+        catalog::record_run(catalog::Run {
+            model,
+            call: "retrain",
+            started_at,
+            failure: Some((sqlstate, message)),
+            version: None,
+            deployed: None,
+        })
+    })
 }
 
 /// Stop retraining `model` on a schedule. Returns whether there was a schedule.

@@ -767,12 +767,18 @@ struct TrainCall<'a> {
     features: Vec<String>,
     kind: ModelKind,
     options: serde_json::Value,
+    /// "train" or "retrain", for the run log.
+    call: &'static str,
 }
 
 /// What `cltv_train` and `cltv_retrain` return.
 type TrainRow = (String, i32, String, i64, i64, JsonB, bool);
 
 fn run_training(call: TrainCall) -> TrainRow {
+    let started_at = Spi::get_one::<String>("SELECT clock_timestamp()::text")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let TrainCall {
         model,
         source,
@@ -780,6 +786,7 @@ fn run_training(call: TrainCall) -> TrainRow {
         features,
         kind: model_kind,
         options,
+        call,
     } = call;
     let target = match (model_kind.fixed_features(), target) {
         (None, None) => raise(Error::InvalidArgument {
@@ -951,6 +958,27 @@ fn run_training(call: TrainCall) -> TrainRow {
     if ctx.opts.promote == Promote::IfBetter && !deployed {
         deployed = evaluate::promote_if_better(&ctx, model, model_kind, version);
     }
+    if let Some(keep) = ctx.opts.keep_versions {
+        let pruned = catalog::prune_versions(model, keep);
+        if !pruned.is_empty() {
+            notice!(
+                "\"keep_versions\": {keep}: deleted version(s) {} of model \"{model}\"",
+                pruned
+                    .iter()
+                    .map(|v| v.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    catalog::record_run(catalog::Run {
+        model,
+        call,
+        started_at: &started_at,
+        failure: None,
+        version: Some(version),
+        deployed: Some(deployed),
+    });
     (
         model.to_string(),
         version,
@@ -1010,16 +1038,19 @@ fn cltv_train(
             features,
             kind,
             options: options.value("options"),
+            call: "train",
         })
     }))
 }
 
 /// Train `model` again with the arguments of its newest version: the same source, target,
-/// features, kind and options (split seed included), as the caller. What a schedule runs.
+/// features, kind and options (split seed included), as the caller; `promote`, if given,
+/// in place of the stored promotion policy. What a schedule runs.
 #[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn cltv_retrain(
     model: &str,
+    promote: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
     (
@@ -1032,11 +1063,17 @@ fn cltv_retrain(
         name!(deployed, bool),
     ),
 > {
-    TableIterator::once(pinned(|| retrain(model)))
+    TableIterator::once(pinned(|| retrain(model, promote)))
 }
 
-fn retrain(model: &str) -> TrainRow {
-    let stored = catalog::training_call(model);
+fn retrain(model: &str, promote: Option<&str>) -> TrainRow {
+    let mut stored = catalog::training_call(model);
+    if let Some(promote) = promote {
+        if !stored.options.is_object() {
+            stored.options = serde_json::json!({});
+        }
+        stored.options["promote"] = promote.into();
+    }
     let relation = Spi::get_one_with_args::<pg_sys::Oid>(
         "SELECT to_regclass($1)::oid",
         &[stored.source.as_str().into()],
@@ -1058,5 +1095,6 @@ fn retrain(model: &str) -> TrainRow {
         features: stored.features,
         kind: ModelKind::parse(&stored.kind).or_raise(),
         options: stored.options,
+        call: "retrain",
     })
 }
