@@ -111,6 +111,13 @@ pub enum Error {
     Unsupported { what: String, hint: String },
     /// pg_cron is needed and not there.
     PgCronMissing { reason: String },
+    /// pg_cron runs in another database (`cron.database_name`): the schedule must be made
+    /// there, with `command`, which runs the retrain in this one.
+    PgCronElsewhere {
+        model: String,
+        cron_database: String,
+        command: String,
+    },
     /// cltv_rollback with no earlier deployment to return to.
     NothingToRollBack { model: String },
     TimeUnitMismatch {
@@ -253,6 +260,7 @@ impl Error {
             Error::NotModelOwner { .. } => "42501",     // insufficient_privilege
             Error::Unsupported { .. } => "0A000",       // feature_not_supported
             Error::PgCronMissing { .. } => "55000",     // object_not_in_prerequisite_state
+            Error::PgCronElsewhere { .. } => "55000",   // object_not_in_prerequisite_state
             Error::NothingToRollBack { .. } => "55000", // object_not_in_prerequisite_state
             Error::WrongArrayLength { .. } => "2202E",  // array_subscript_error
             Error::InvalidOption { .. } | Error::InvalidArgument { .. } => "22023", // invalid_parameter_value
@@ -394,6 +402,9 @@ impl Error {
             ),
             Error::Unsupported { what, .. } => format!("{what} is not supported"),
             Error::PgCronMissing { reason } => format!("scheduled training needs the pg_cron extension: {reason}"),
+            Error::PgCronElsewhere { model, cron_database, .. } => format!(
+                "pg_cron runs in database \"{cron_database}\", not this one: schedule the training of model \"{model}\" there"
+            ),
             Error::NotModelOwner { model, action, .. } => {
                 format!("permission denied to {action} model \"{model}\"")
             }
@@ -680,6 +691,13 @@ impl Error {
                 "Install the postgresql-15-cron package, set shared_preload_libraries = 'pg_cron' and cron.database_name to this database in postgresql.conf, restart PostgreSQL, and run CREATE EXTENSION pg_cron."
                     .to_string(),
             ),
+            Error::PgCronElsewhere {
+                cron_database,
+                command,
+                ..
+            } => Some(format!(
+                "Connect to database \"{cron_database}\" as the same role and run: {command}; the job retrains in this database."
+            )),
             Error::NothingToRollBack { .. } => Some(
                 "cltv_rollback undoes the newest deployment; each training that deployed, each cltv_deploy and each promotion is one. Use cltv_deploy(model, version) to serve a version explicitly."
                     .to_string(),
@@ -860,6 +878,11 @@ mod tests {
                 source: "s.v".into(),
             },
             Error::ModelDroppedConcurrently { model: "m".into() },
+            Error::PgCronElsewhere {
+                model: "m".into(),
+                cron_database: "cron".into(),
+                command: "SELECT 1".into(),
+            },
             Error::InvalidCustomerSummary {
                 model: "BG/NBD".into(),
                 values: vec![("recency".into(), 2.0)],

@@ -133,6 +133,16 @@ fn pg_cron_schema() -> Option<String> {
         .map(|_| "cron".to_string())
 }
 
+/// The database pg_cron runs in (`cron.database_name`, pg_cron loaded), if it is not this one.
+fn cron_database_elsewhere() -> Option<String> {
+    Spi::get_one::<String>(
+        "SELECT d FROM (SELECT pg_catalog.current_setting('cron.database_name', true) AS d) s
+          WHERE d <> '' AND d <> pg_catalog.current_database()",
+    )
+    .ok()
+    .flatten()
+}
+
 fn job_name(model: &str) -> String {
     format!("cltv:{model}")
 }
@@ -163,11 +173,12 @@ fn cltv_schedule_training(model: &str, schedule: &str, promote: default!(Option<
 }
 
 fn schedule_training(model: &str, schedule: &str, promote: Option<&str>) -> i64 {
-    let Some(cron) = pg_cron_schema() else {
+    let cron = pg_cron_schema();
+    if cron.is_none() && cron_database_elsewhere().is_none() {
         raise(Error::PgCronMissing {
             reason: "it is not installed in this database".into(),
         })
-    };
+    }
     catalog::check_may_change(model, "schedule training of");
     // The model must exist, and its stored call is what the job repeats: with the
     // promotion policy, it must still parse.
@@ -192,6 +203,23 @@ fn schedule_training(model: &str, schedule: &str, promote: Option<&str>) -> i64 
     .ok()
     .flatten()
     .expect("format returns text");
+    let Some(cron) = cron else {
+        // pg_cron runs in one database: the job is made there, to run in this one.
+        let cron_database = cron_database_elsewhere().expect("checked above");
+        let in_cron_database = Spi::get_one_with_args::<String>(
+            "SELECT format('SELECT cron.schedule_in_database(%L, %L, %L, %L)', $1::text, $2::text, $3::text,
+                           pg_catalog.current_database())",
+            &[job_name(model).into(), schedule.into(), command.as_str().into()],
+        )
+        .ok()
+        .flatten()
+        .expect("format returns text");
+        raise(Error::PgCronElsewhere {
+            model: model.to_string(),
+            cron_database,
+            command: in_cron_database,
+        })
+    };
     let query = format!(
         "SELECT {}.schedule($1, $2, $3)",
         crate::sql_api::quote_ident(&cron)
@@ -231,6 +259,21 @@ fn cltv_unschedule_training(model: &str) -> bool {
 
 fn unschedule_training(model: &str) -> bool {
     let Some(cron) = pg_cron_schema() else {
+        if let Some(cron_database) = cron_database_elsewhere() {
+            catalog::check_may_change(model, "unschedule training of");
+            let command = Spi::get_one_with_args::<String>(
+                "SELECT format('SELECT cron.unschedule(%L)', $1::text)",
+                &[job_name(model).into()],
+            )
+            .ok()
+            .flatten()
+            .expect("format returns text");
+            raise(Error::PgCronElsewhere {
+                model: model.to_string(),
+                cron_database,
+                command,
+            })
+        }
         raise(Error::PgCronMissing {
             reason: "it is not installed in this database".into(),
         })

@@ -39,12 +39,34 @@ expect "the schedule is a pg_cron job retraining with \"if_better\"" \
     "cltv:nightly * * * * * true"
 broken_job="$(q "$db" -c "SELECT cltv_schedule_training('broken', '* * * * *', promote => 'always')")"
 
+# From another database pg_cron cannot be reached: cltv_schedule_training says so (55000)
+# and gives, in its hint, the command to run in the pg_cron database; run there, it
+# retrains the model in this one.
+shop=cltv_cron_shop
+fresh_db "$shop"
+q "$shop" >/dev/null <<'SQL'
+CREATE EXTENSION cltv;
+CREATE TABLE visits AS
+SELECT i AS id, (i * 7919) % 100 / 10.0 AS x, 1 + 2 * ((i * 7919) % 100 / 10.0) + sin(i) AS spend
+  FROM generate_series(1::bigint, 2000) AS i;
+ALTER TABLE visits ADD PRIMARY KEY (id);
+SELECT count(*) FROM cltv_train('remote', 'visits', 'spend', ARRAY['x']);
+SQL
+remote_error="$(q "$shop" -v VERBOSITY=verbose -c "SELECT cltv_schedule_training('remote', '* * * * *')" 2>&1 || true)"
+expect "from another database: 55000 naming the pg_cron database" \
+    "$(echo "$remote_error" | grep -o '55000: pg_cron runs in database "cltv_cron", not this one')" \
+    '55000: pg_cron runs in database "cltv_cron", not this one'
+in_cron_db="$(echo "$remote_error" | sed -n 's/^HINT:  .* run: \(SELECT cron.schedule_in_database(.*)\); the job retrains in this database\.$/\1/p')"
+remote_job="$(q "$db" -c "$in_cron_db")"
+expect_true "the hint's command schedules the job in the pg_cron database ($remote_job)" [ -n "$remote_job" ]
+
 # pg_cron starts jobs at the top of each minute.
 versions=1
 for _ in $(seq 1 75); do
     versions="$(q "$db" -c "SELECT count(*) FROM cltv.model_versions WHERE model = 'nightly'")"
     failed="$(q "$db" -c "SELECT count(*) FROM cltv.training_runs WHERE model = 'broken'")"
-    [ "$versions" -ge 2 ] && [ "$failed" -ge 1 ] && break
+    remote="$(q "$shop" -c "SELECT count(*) FROM cltv.model_versions WHERE model = 'remote'")"
+    [ "$versions" -ge 2 ] && [ "$failed" -ge 1 ] && [ "$remote" -ge 2 ] && break
     sleep 1
 done
 expect "the scheduled job trained a new version" "$versions" "2"
@@ -64,6 +86,13 @@ expect "a failed scheduled run is logged with its SQLSTATE and message (the job 
                      FROM cltv.training_runs WHERE model = 'broken' AND call = 'retrain' ORDER BY id LIMIT 1")" \
     "failed|22023|t|t"
 q "$db" -c "SELECT cltv_unschedule_training('broken')" >/dev/null
+expect "the job made in the pg_cron database retrained the model in the other database" \
+    "$(q "$shop" -c "SELECT count(*), bool_and(outcome = 'succeeded') FROM cltv.training_runs WHERE model = 'remote' AND call = 'retrain'")" "1|t"
+expect "unscheduling from the other database gives the command too" \
+    "$(q "$shop" -v VERBOSITY=verbose -c "SELECT cltv_unschedule_training('remote')" 2>&1 | sed -n 's/^HINT:  .* run: \(.*\); the job.*/\1/p')" \
+    "SELECT cron.unschedule('cltv:remote')"
+q "$db" -c "SELECT cron.unschedule('cltv:remote')" >/dev/null
+dropdb "$shop"
 expect "unscheduling removes the job" \
     "$(q "$db" -c "SELECT cltv_unschedule_training('nightly'); SELECT count(*) FROM cron.job WHERE jobname = 'cltv:nightly'")" "t
 0"

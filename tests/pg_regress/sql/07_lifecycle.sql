@@ -149,7 +149,8 @@ SELECT * FROM pg_temp.error_of($$ SELECT cltv_deploy('nope', 1) $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_evaluate('spend', 'churners') $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('spend', 'october', 'spend', ARRAY['visits'], options => '{"promote": "if_better", "test_fraction": 0}') $$);
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_train('spend', 'october', 'spend', ARRAY['visits'], options => '{"promote": "if_better", "metric": "auc"}') $$);
--- Without pg_cron in this database, scheduling says how to get it.
+-- pg_cron runs in another database (cron.database_name): scheduling says where, with the
+-- command to run there (without pg_cron at all, it says how to install it).
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_schedule_training('spend', '0 3 * * *') $$);
 
 -- Privileges. A model is visible to its owner (and members of the owner's role) and to
