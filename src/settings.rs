@@ -11,7 +11,21 @@ pub static SPLIT_SEED: GucSetting<i32> = GucSetting::<i32>::new(0);
 pub static MAX_TRAINING_MEMORY: GucSetting<i32> =
     GucSetting::<i32>::new(cltv_core::limits::DEFAULT_MAX_TRAINING_MEMORY_KB);
 
+/// A training reports each pass over the data that takes at least this many milliseconds
+/// in a NOTICE (-1: never).
+pub static PROGRESS: GucSetting<i32> = GucSetting::<i32>::new(1000);
+
 pub fn register() {
+    GucRegistry::define_int_guc(
+        c"cltv.progress",
+        c"Report each training pass that takes at least this long in a NOTICE.",
+        c"-1 turns the reports off; 0 reports every pass.",
+        &PROGRESS,
+        -1,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::UNIT_MS,
+    );
     GucRegistry::define_int_guc(
         c"cltv.split_seed",
         c"Default seed of the train/test split hash.",

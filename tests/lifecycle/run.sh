@@ -5,7 +5,7 @@
 # Needs the cluster of scripts/cluster.sh with cltv installed.
 here="$(dirname "$0")"
 status=0
-for test in upgrade dump_restore concurrency security cancel memory cron; do
+for test in upgrade dump_restore concurrency security cancel memory progress cron; do
     echo "# $test"
     bash "$here/$test.sh" || status=1
 done

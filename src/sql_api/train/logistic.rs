@@ -242,6 +242,7 @@ fn irls(
     let mut irls = Irls::new(ctx.features.len(), ctx.features, opts).or_raise();
     let mut pass = LogitPass::from_state(&first_pass).or_raise(); // at β = 0, where Irls starts
     let mut metrics: Option<Metrics> = None;
+    let mut iteration = 1;
     loop {
         // The passes are queries, which check for interrupts themselves; so does each step.
         pg_sys::check_for_interrupts!();
@@ -259,6 +260,8 @@ fn irls(
         }
         // Each pass is a query: cancel and statement_timeout interrupt it like any other.
         let beta = irls.beta().to_vec();
+        let started = std::time::Instant::now();
+        let previous_log_likelihood = pass.log_likelihood;
         (pass, metrics) = match split_sizes.filter(|_| irls.expects_convergence()) {
             Some((n_train, n_test)) => {
                 let query = scored.as_deref().expect("a scored pass when split_sizes is set");
@@ -267,11 +270,20 @@ fn irls(
             }
             None => {
                 let state = ctx
-                    .query_one(&query, vec![beta.into()], |row| row.get::<Vec<f64>>(1))
+                    .query_one_unreported(&query, vec![beta.into()], |row| row.get::<Vec<f64>>(1))
                     .unwrap_or_else(|| ctx.too_few_rows());
                 (LogitPass::from_state(&state).or_raise(), None)
             }
         };
+        iteration += 1;
+        ctx.progress.pass_done(started.elapsed(), || {
+            format!(
+                " (IRLS iteration {iteration}: {} rows, log-likelihood {:.6}, change {:.3e})",
+                pass.n,
+                pass.log_likelihood,
+                pass.log_likelihood - previous_log_likelihood
+            )
+        });
     }
 }
 
@@ -287,7 +299,7 @@ fn scored_pass(
     let fractions = vec![sample_fraction(n_train), sample_fraction(n_test)];
     // The state (8 bytes a row) is read where SPI holds it, not copied into a Vec first.
     let scored = ctx
-        .query_one(query, vec![beta.into(), fractions.into()], |row| {
+        .query_one_unreported(query, vec![beta.into(), fractions.into()], |row| {
             Ok(row
                 .get_datum_by_ordinal(1)?
                 .map(|datum| ScoredPass::from_state(unsafe { read_state(datum) }.as_slice())))
@@ -453,6 +465,7 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
         // Groups by key: thousands of groups must not cost a scan of the list per group.
         let index: std::collections::HashMap<String, usize> =
             active.iter().map(|&i| (groups[i].key_text.clone(), i)).collect();
+        let started = std::time::Instant::now();
         for (key_text, state) in grouped_query(&pass_query, args) {
             let Some(&i) = index.get(&key_text) else {
                 continue;
@@ -460,6 +473,13 @@ fn train_grouped(ctx: &TrainContext) -> Trained {
             let pass = LogitPass::from_state(&state).or_raise();
             step(&mut groups[i], &pass);
         }
+        ctx.progress.pass_done(started.elapsed(), || {
+            format!(
+                " (IRLS, {} of {} groups still iterating)",
+                active.len(),
+                groups.len()
+            )
+        });
     }
 
     // Each group's fit, or its error (raised, or the pooled model under "pooled").

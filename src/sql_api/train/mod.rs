@@ -30,6 +30,7 @@ mod grouped;
 mod linear;
 mod logistic;
 mod missing;
+mod progress;
 
 /// A column of the source relation, as the catalog describes it.
 struct Column {
@@ -483,6 +484,7 @@ struct TrainContext<'a> {
     source_name: String,
     /// The model being trained (named in errors about its stored size).
     model: String,
+    progress: std::rc::Rc<progress::Progress>,
 }
 
 impl<'a> TrainContext<'a> {
@@ -501,6 +503,7 @@ impl<'a> TrainContext<'a> {
             features: self.features,
             source_name: self.source_name.clone(),
             model: self.model.clone(),
+            progress: self.progress.clone(),
         }
     }
 }
@@ -514,6 +517,19 @@ impl TrainContext<'_> {
     /// Run a query that returns one row; SPI errors (the caller's own, e.g. a missing
     /// privilege) propagate unchanged.
     fn query_one<T>(
+        &self,
+        query: &str,
+        extra_args: Vec<pgrx::datum::DatumWithOid<'static>>,
+        read: impl FnOnce(&pgrx::spi::SpiTupleTable) -> Result<T, pgrx::spi::SpiError>,
+    ) -> T {
+        let started = std::time::Instant::now();
+        let found = self.query_one_unreported(query, extra_args, read);
+        self.progress.pass_done(started.elapsed(), String::new);
+        found
+    }
+
+    /// [`Self::query_one`] for a pass whose caller reports its progress with what it read.
+    fn query_one_unreported<T>(
         &self,
         query: &str,
         extra_args: Vec<pgrx::datum::DatumWithOid<'static>>,
@@ -870,6 +886,7 @@ fn run_training(call: TrainCall) -> TrainRow {
         features: &terms,
         source_name: format!("{}.{}", source.namespace(), source.name()),
         model: model.to_string(),
+        progress: std::rc::Rc::new(progress::Progress::new(model)),
         opts,
     };
     let time_unit = model_kind.fixed_features().map(|_| btyd::time_unit(&ctx));
