@@ -245,13 +245,13 @@ const fn spec(
 /// Every option, in the order errors and `cltv_options()` list them.
 pub const OPTIONS: &[OptionSpec] = &[
     spec("l2", ALL_KINDS, "number", Some("0"),
-        "ridge (linear) or L2 (logistic) penalty >= 0 on the standardised coefficients, intercept not penalised, no 1/n factor"),
+        "ridge (linear) or L2 (logistic) penalty >= 0 on the standardised coefficients, intercept not penalised, no 1/n factor; ignored by bgnbd and gamma_gamma"),
     spec("test_fraction", ALL_KINDS, "number", Some("0.2"),
-        "share of rows in [0, 1) held out for the test metrics, chosen by a hash of split_key"),
+        "share of rows in [0, 1) held out for the test metrics, chosen by a hash of split_key; bgnbd and gamma_gamma fit every row"),
     spec("split_key", ALL_KINDS, "string", None,
-        "column whose hash puts a row in the test split; by default the row's target and feature values"),
+        "column whose hash puts a row in the test split; by default the row's target and feature values; ignored by bgnbd and gamma_gamma"),
     spec("split_seed", ALL_KINDS, "integer", None,
-        "seed of the split hash; by default the setting cltv.split_seed"),
+        "seed of the split hash; by default the setting cltv.split_seed; ignored by bgnbd and gamma_gamma"),
     spec("missing", ALL_KINDS, "string", Some("\"error\""),
         "NULL target or feature: error, drop, or impute the training rows' mean, median or zero (BG/NBD and Gamma-Gamma: error or drop)"),
     spec("missing_by_feature", ALL_KINDS, "object", Some("{}"),
