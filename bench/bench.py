@@ -122,10 +122,10 @@ def main():
     beta = conn.execute(
         "SELECT coefficients FROM cltv.model_versions WHERE model = 'bench_logit' ORDER BY version DESC LIMIT 1"
     ).fetchone()[0]
-    pass_sql = f"SELECT cltv_logreg_state_columns(churned, %s::float8[], {xs}) IS NOT NULL FROM bench_rows"
+    pass_sql = f"SELECT cltv_internal.logreg_state_columns(churned, %s::float8[], {xs}) IS NOT NULL FROM bench_rows"
     t_pass, _ = best_of(args.repeat, lambda: conn.execute(pass_sql, [beta]).fetchone())
     # Diagnostic: the same pass over an array of the features, built per row.
-    array_pass_sql = f"SELECT cltv_logreg_state(churned, ARRAY[{xs}], %s::float8[]) IS NOT NULL FROM bench_rows"
+    array_pass_sql = f"SELECT cltv_internal.logreg_state(churned, ARRAY[{xs}], %s::float8[]) IS NOT NULL FROM bench_rows"
     t_array_pass, _ = best_of(args.repeat, lambda: conn.execute(array_pass_sql, [beta]).fetchone())
     metrics_sql = (
         f"SELECT cltv_binary_metrics(churned, cltv_predict('bench_logit', ARRAY[{xs}])) IS NOT NULL FROM bench_rows"
@@ -172,7 +172,7 @@ def main():
         ("cltv_predict('bench_lin', row) (sum over rows)", t_score),
         ("  diagnostic: count(b), forming the whole-row value", t_row),
         (f"cltv_train(kind => 'logistic'): {logit_label}", t_logit),
-        ("  one IRLS pass: cltv_logreg_state_columns(churned, beta, x1, ..., x10)", t_pass),
+        ("  one IRLS pass: cltv_internal.logreg_state_columns(churned, beta, x1, ..., x10)", t_pass),
         ("  diagnostic: the same pass over ARRAY[x1..x10] (cltv_logreg_state)", t_array_pass),
         ("  diagnostic: cltv_binary_metrics(churned, cltv_predict(...)) (training inlines p)", t_metrics),
         ("bare scan: sum(x1..x10), count(churned)", t_logit_bare),

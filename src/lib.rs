@@ -19,8 +19,21 @@ mod trusted_sql;
 
 // The catalog tables come first: every function below may refer to them.
 extension_sql_file!("../sql/catalog.sql", name = "catalog", bootstrap);
-// The copies of the aggregates that cltv's own queries call, after every function.
-extension_sql_file!("../sql/internal.sql", name = "internal", finalize);
+// The copies of the aggregates that cltv's own queries call, after their state functions.
+extension_sql_file!(
+    "../sql/internal.sql",
+    name = "internal",
+    requires = [
+        "linreg_aggregate",
+        "linreg_columns",
+        "logreg_aggregate",
+        "logreg_columns",
+        "binary_metrics_aggregate",
+        "score_quantiles_aggregate",
+    ]
+);
+// One line on every user-facing object that its definition does not comment, after them all.
+extension_sql_file!("../sql/comments.sql", name = "comments", finalize);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {

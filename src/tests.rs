@@ -187,10 +187,10 @@ mod tests {
         .unwrap();
         // Every form of the pass that cltv_train runs gets partial (parallel) aggregation.
         for pass in [
-            "cltv_logreg_state(churned, ARRAY[x1, x2, x3], ARRAY[0, 0, 0, 0]::float8[])",
-            "cltv_logreg_first_pass_columns(churned::int::float8, ARRAY[0, 0, 0, 0]::float8[], false, x1, x2, x3)",
-            "cltv_logreg_state_columns(churned, ARRAY[0, 0, 0, 0]::float8[], x1, x2, x3)",
-            "cltv_logreg_scored_pass(churned, ARRAY[0, 0, 0, 0]::float8[], id % 5 = 0, ARRAY[1, 1]::float8[], x1, x2, x3)",
+            "cltv_internal.logreg_state(churned, ARRAY[x1, x2, x3], ARRAY[0, 0, 0, 0]::float8[])",
+            "cltv_internal.logreg_first_pass_columns(churned::int::float8, ARRAY[0, 0, 0, 0]::float8[], false, x1, x2, x3)",
+            "cltv_internal.logreg_state_columns(churned, ARRAY[0, 0, 0, 0]::float8[], x1, x2, x3)",
+            "cltv_internal.logreg_scored_pass(churned, ARRAY[0, 0, 0, 0]::float8[], id % 5 = 0, ARRAY[1, 1]::float8[], x1, x2, x3)",
         ] {
             let plan = Spi::explain(&format!("SELECT {pass} FROM lr")).unwrap().0.to_string();
             assert!(
@@ -219,10 +219,11 @@ mod tests {
         )
         .unwrap();
         // The shape of a grouped training pass: GROUP BY the raw group column, partial states.
-        let plan = Spi::explain("SELECT grp, cltv_linreg_state(y, ARRAY[x1, x2]) FROM lr GROUP BY grp")
-            .unwrap()
-            .0
-            .to_string();
+        let plan =
+            Spi::explain("SELECT grp, cltv_internal.linreg_state(y, ARRAY[x1, x2]) FROM lr GROUP BY grp")
+                .unwrap()
+                .0
+                .to_string();
         assert!(
             plan.contains("\"Partial Mode\":\"Partial\""),
             "no partial aggregate: {plan}"

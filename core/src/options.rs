@@ -210,30 +210,144 @@ impl Default for TrainOptions {
     }
 }
 
-pub const KNOWN_KEYS: &[&str] = &[
-    "l2",
-    "test_fraction",
-    "split_key",
-    "split_seed",
-    "split",
-    "missing",
-    "missing_by_feature",
-    "promote",
-    "metric",
-    "segments",
-    "standardize",
-    "max_categories",
-    "min_frequency",
-    "unseen",
-    "group_by",
-    "group_fallback",
-    "max_groups",
-    "keep_versions",
+/// One key of `cltv_train`'s `options`: the table the parser validates every key against
+/// (an unknown key, or a key for another kind, is an error) and that `cltv_options()`
+/// returns. One source of truth: an option is documented here or it is not accepted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OptionSpec {
+    pub name: &'static str,
+    /// The kinds of model that accept it.
+    pub kinds: &'static [ModelKind],
+    /// The JSON type(s) of its value.
+    pub value_type: &'static str,
+    /// Its default as JSON text; `None` when the default is no value (the description says
+    /// what happens then).
+    pub default: Option<&'static str>,
+    /// A logistic model's default, where it differs.
+    pub logistic_default: Option<&'static str>,
+    pub description: &'static str,
+}
+
+const ALL_KINDS: &[ModelKind] = &ModelKind::ALL;
+const LINEAR_LOGISTIC: &[ModelKind] = &[ModelKind::Linear, ModelKind::Logistic];
+const LOGISTIC: &[ModelKind] = &[ModelKind::Logistic];
+const BTYD: &[ModelKind] = &[ModelKind::BgNbd, ModelKind::GammaGamma];
+
+const fn spec(
+    name: &'static str,
+    kinds: &'static [ModelKind],
+    value_type: &'static str,
+    default: Option<&'static str>,
+    description: &'static str,
+) -> OptionSpec {
+    OptionSpec {
+        name,
+        kinds,
+        value_type,
+        default,
+        logistic_default: None,
+        description,
+    }
+}
+
+/// Every option, in the order errors and `cltv_options()` list them.
+pub const OPTIONS: &[OptionSpec] = &[
+    spec("l2", ALL_KINDS, "number", Some("0"),
+        "ridge (linear) or L2 (logistic) penalty >= 0 on the standardised coefficients, intercept not penalised, no 1/n factor; ignored by bgnbd and gamma_gamma"),
+    spec("test_fraction", ALL_KINDS, "number", Some("0.2"),
+        "share of rows in [0, 1) held out for the test metrics, chosen by a hash of split_key; bgnbd and gamma_gamma fit every row"),
+    spec("split_key", ALL_KINDS, "string", None,
+        "column whose hash puts a row in the test split; by default the source's primary key (or a unique NOT NULL index), else the whole row; ignored by bgnbd and gamma_gamma"),
+    spec("split_seed", ALL_KINDS, "integer", None,
+        "seed of the split hash; by default the setting cltv.split_seed; ignored by bgnbd and gamma_gamma"),
+    spec("split", ALL_KINDS, "object", None,
+        "out-of-time split {\"column\": ..., \"test_from\": ...}: the rows at or after test_from are the test rows, in place of test_fraction and split_key; ignored by bgnbd and gamma_gamma"),
+    spec("missing", ALL_KINDS, "string", Some("\"error\""),
+        "NULL target or feature: error, drop, or impute the training rows' mean, median or zero (BG/NBD and Gamma-Gamma: error or drop)"),
+    spec("missing_by_feature", ALL_KINDS, "object", Some("{}"),
+        "per-feature overrides of missing, {\"feature\": \"policy\", ...}"),
+    spec("promote", ALL_KINDS, "string", Some("\"never\""),
+        "whether a new version (after the first) is deployed: never, always, or if_better than the deployed one on metric"),
+    OptionSpec {
+        logistic_default: Some("\"auc\""),
+        ..spec("metric", LINEAR_LOGISTIC, "string", Some("\"rmse\""),
+            "the comparison of promote if_better: rmse, mse, mae, r_squared (linear); auc, log_loss, brier, accuracy, f1 (logistic)")
+    },
+    spec("segments", LINEAR_LOGISTIC, "object",
+        Some("{\"labels\": [\"bronze\", \"silver\", \"gold\", \"platinum\"], \"quantiles\": [0.4, 0.7, 0.9]}"),
+        "value tiers of cltv_segment: labels, and the quantiles of the training predictions that separate them"),
+    spec("standardize", LINEAR_LOGISTIC, "boolean", Some("true"),
+        "penalise the coefficients of standardised features (only with l2 > 0); false penalises the raw coefficients"),
+    spec("max_categories", LINEAR_LOGISTIC, "integer", Some("100"),
+        "most levels (2..10000, after folding) a text or enum feature may have"),
+    spec("min_frequency", LINEAR_LOGISTIC, "number", None,
+        "levels with fewer training rows (a count >= 1, or a share below 1) fold into the level other; by default none fold"),
+    spec("unseen", LINEAR_LOGISTIC, "string", Some("\"reference\""),
+        "a level training never saw, at scoring: reference (all indicators 0) or error"),
+    spec("group_by", LINEAR_LOGISTIC, "string or array of strings", None,
+        "column(s) to fit one model per group of, plus the pooled model; by default one model"),
+    spec("group_fallback", LINEAR_LOGISTIC, "string", Some("\"error\""),
+        "a group that cannot be fitted, or unknown at scoring: error, or pooled (use the pooled model)"),
+    spec("max_groups", LINEAR_LOGISTIC, "integer", Some("10000"),
+        "most groups (1..1000000) a group_by training may form, counted before fitting"),
+    spec("keep_versions", ALL_KINDS, "integer", None,
+        "after a successful training, keep only the newest this many versions (never the deployed one nor one a rollback could restore); by default all"),
+    spec("solver", LOGISTIC, "string", Some("\"irls\""),
+        "irls (one parallel pass per Newton iteration, any size) or lbfgs (in memory, linfa-logistic)"),
+    spec("tol", LOGISTIC, "number", Some("1e-10"),
+        "convergence tolerance in (0, 1) on the change in log-likelihood, relative to it"),
+    spec("max_iter", LOGISTIC, "integer", Some("50"),
+        "most iterations (1..10000) before training fails (or stops, with allow_nonconvergence)"),
+    spec("allow_nonconvergence", LOGISTIC, "boolean", Some("false"),
+        "keep the last iterate at max_iter instead of failing; the fit records converged false"),
+    spec("time_unit", BTYD, "string", Some("\"1 week\""),
+        "the time unit of the RFM summaries, as an interval (\"1 day\", ...): horizons and cltv_clv's months count in it"),
 ];
-/// Keys that only mean something for a logistic model.
-pub const LOGISTIC_KEYS: &[&str] = &["solver", "tol", "max_iter", "allow_nonconvergence"];
-/// Keys that only mean something for the BTYD models (BG/NBD, Gamma-Gamma).
-pub const BTYD_KEYS: &[&str] = &["time_unit"];
+
+impl OptionSpec {
+    /// The option called `name`, whatever the kind.
+    pub fn find(name: &str) -> Option<&'static OptionSpec> {
+        OPTIONS.iter().find(|o| o.name == name)
+    }
+
+    /// The options a model of `kind` accepts (every option for `None`), in table order.
+    pub fn for_kind(kind: Option<ModelKind>) -> impl Iterator<Item = &'static OptionSpec> {
+        OPTIONS
+            .iter()
+            .filter(move |o| kind.is_none_or(|k| o.kinds.contains(&k)))
+    }
+
+    /// The default for a model of `kind` (`None`: the general one), as JSON text.
+    pub fn default_for(&self, kind: Option<ModelKind>) -> Option<&'static str> {
+        match (kind, self.logistic_default) {
+            (Some(ModelKind::Logistic), Some(default)) => Some(default),
+            _ => self.default,
+        }
+    }
+
+    /// The error for this option given to a model of a kind that does not take it.
+    fn not_for(&self, kind: ModelKind) -> Error {
+        if matches!(self.name, "group_by" | "group_fallback" | "max_groups") {
+            return Error::Unsupported {
+                what: format!("option \"{}\" for kind \"{}\"", self.name, kind.as_str()),
+                hint: "One model per group is trained for linear and logistic models; for BG/NBD or Gamma-Gamma, train one model per group on a view of its customers.".into(),
+            };
+        }
+        let kinds = match self.kinds {
+            LOGISTIC => "logistic models only".to_string(),
+            BTYD => "the bgnbd and gamma_gamma models only".to_string(),
+            LINEAR_LOGISTIC => "linear and logistic models".to_string(),
+            kinds => {
+                let names: Vec<&str> = kinds.iter().map(|k| k.as_str()).collect();
+                format!("{} models", names.join(", "))
+            }
+        };
+        invalid(
+            self.name,
+            format!("applies to {kinds}, not to kind \"{}\"", kind.as_str()),
+        )
+    }
+}
 
 impl TrainOptions {
     /// Whether the penalty applies to standardised coefficients: only a penalised fit
@@ -272,6 +386,16 @@ impl TrainOptions {
             }
         };
         for (key, value) in map {
+            let spec = OptionSpec::find(key).ok_or_else(|| {
+                let known: Vec<&str> = OptionSpec::for_kind(Some(kind)).map(|o| o.name).collect();
+                Error::InvalidOption {
+                    key: key.clone(),
+                    reason: format!("is not a known option; known options: {}", known.join(", ")),
+                }
+            })?;
+            if !spec.kinds.contains(&kind) {
+                return Err(spec.not_for(kind));
+            }
             match key.as_str() {
                 "l2" => {
                     let l2 = number(key, value)?;
@@ -309,55 +433,13 @@ impl TrainOptions {
                         parsed.missing_by_feature.push((feature.clone(), policy));
                     }
                 }
-                logistic_key if LOGISTIC_KEYS.contains(&logistic_key) && kind != ModelKind::Logistic => {
-                    return Err(invalid(
-                        key,
-                        format!(
-                            "applies to logistic models only, not to kind \"{}\"",
-                            kind.as_str()
-                        ),
-                    ))
-                }
-                btyd_key if BTYD_KEYS.contains(&btyd_key) && kind.fixed_features().is_none() => {
-                    return Err(invalid(
-                        key,
-                        format!(
-                            "applies to the bgnbd and gamma_gamma models only, not to kind \"{}\"",
-                            kind.as_str()
-                        ),
-                    ))
-                }
                 "time_unit" => parsed.time_unit = Some(string(key, value)?.to_string()),
                 "standardize" => {
-                    if kind.fixed_features().is_some() {
-                        return Err(invalid(
-                            key,
-                            format!(
-                                "applies to linear and logistic models, not to kind \"{}\"",
-                                kind.as_str()
-                            ),
-                        ));
-                    }
                     parsed.standardize = Some(
                         value
                             .as_bool()
                             .ok_or_else(|| invalid(key, format!("must be true or false, got {value}")))?,
                     );
-                }
-                "max_categories" | "min_frequency" | "unseen" if kind.fixed_features().is_some() => {
-                    return Err(invalid(
-                        key,
-                        format!(
-                            "applies to linear and logistic models, not to kind \"{}\"",
-                            kind.as_str()
-                        ),
-                    ))
-                }
-                "group_by" | "group_fallback" | "max_groups" if kind.fixed_features().is_some() => {
-                    return Err(Error::Unsupported {
-                        what: format!("option \"{key}\" for kind \"{}\"", kind.as_str()),
-                        hint: "One model per group is trained for linear and logistic models; for BG/NBD or Gamma-Gamma, train one model per group on a view of its customers.".into(),
-                    })
                 }
                 "group_by" => {
                     let columns: Vec<String> = match value {
@@ -366,11 +448,29 @@ impl TrainOptions {
                             .iter()
                             .map(|c| c.as_str().map(str::to_string))
                             .collect::<Option<Vec<_>>>()
-                            .ok_or_else(|| invalid(key, format!("must be a column name or an array of them, got {value}")))?,
-                        _ => return Err(invalid(key, format!("must be a column name or an array of them, got {value}"))),
+                            .ok_or_else(|| {
+                                invalid(
+                                    key,
+                                    format!("must be a column name or an array of them, got {value}"),
+                                )
+                            })?,
+                        _ => {
+                            return Err(invalid(
+                                key,
+                                format!("must be a column name or an array of them, got {value}"),
+                            ))
+                        }
                     };
-                    if columns.is_empty() || columns.iter().enumerate().any(|(i, c)| c.is_empty() || columns[..i].contains(c)) {
-                        return Err(invalid(key, format!("must name one or more distinct columns, got {value}")));
+                    if columns.is_empty()
+                        || columns
+                            .iter()
+                            .enumerate()
+                            .any(|(i, c)| c.is_empty() || columns[..i].contains(c))
+                    {
+                        return Err(invalid(
+                            key,
+                            format!("must name one or more distinct columns, got {value}"),
+                        ));
                     }
                     parsed.group_by = columns;
                 }
@@ -384,10 +484,10 @@ impl TrainOptions {
                 }
                 "max_groups" => {
                     let max = crate::limits::MAX_MAX_GROUPS;
-                    parsed.max_groups = value
-                        .as_u64()
-                        .filter(|n| (1..=max).contains(n))
-                        .ok_or_else(|| invalid(key, format!("must be an integer in 1..={max}, got {value}")))?;
+                    parsed.max_groups =
+                        value.as_u64().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
+                            invalid(key, format!("must be an integer in 1..={max}, got {value}"))
+                        })?;
                 }
                 "group_fallback" => {
                     parsed.group_fallback = match string(key, value)? {
@@ -431,15 +531,6 @@ impl TrainOptions {
                     }
                 }
                 "segments" => {
-                    if kind.fixed_features().is_some() {
-                        return Err(invalid(
-                            key,
-                            format!(
-                                "applies to linear and logistic models, not to kind \"{}\"",
-                                kind.as_str()
-                            ),
-                        ));
-                    }
                     parsed.segments = Segments::parse(value)?;
                 }
                 "promote" => {
@@ -520,18 +611,11 @@ impl TrainOptions {
                         .as_bool()
                         .ok_or_else(|| invalid(key, format!("must be true or false, got {value}")))?;
                 }
+                // A key of the table without a parser: caught by the core's tests.
                 _ => {
-                    let mut known = KNOWN_KEYS.to_vec();
-                    if kind == ModelKind::Logistic {
-                        known.extend_from_slice(LOGISTIC_KEYS);
-                    }
-                    if kind.fixed_features().is_some() {
-                        known.extend_from_slice(BTYD_KEYS);
-                    }
-                    return Err(Error::InvalidOption {
-                        key: key.clone(),
-                        reason: format!("is not a known option; known options: {}", known.join(", ")),
-                    });
+                    return Err(Error::Internal {
+                        reason: format!("option \"{key}\" is documented but not parsed"),
+                    })
                 }
             }
         }
@@ -752,6 +836,101 @@ mod tests {
         assert!(TrainOptions::parse(ModelKind::BgNbd, &json!({"promote": "if_better"})).is_err());
         assert!(TrainOptions::parse(ModelKind::BgNbd, &json!({"promote": "always"})).is_ok());
         assert!(TrainOptions::parse(ModelKind::Linear, &json!({"promote": "sometimes"})).is_err());
+    }
+
+    /// A value of the option's type that the parser accepts, for the options whose
+    /// default is no value.
+    fn some_value(o: &OptionSpec) -> Value {
+        match o.name {
+            "split_key" => json!("customer_id"),
+            "split_seed" => json!(7),
+            "min_frequency" => json!(5),
+            "group_by" => json!(["country", "channel"]),
+            "split" => json!({"column": "first_order_date", "test_from": "2024-07-01"}),
+            "keep_versions" => json!(3),
+            _ => {
+                serde_json::from_str(o.default.expect("an option without a default has a case here")).unwrap()
+            }
+        }
+    }
+
+    #[test]
+    fn the_option_table_is_what_the_parser_accepts() {
+        let names: Vec<&str> = OPTIONS.iter().map(|o| o.name).collect();
+        for (i, name) in names.iter().enumerate() {
+            assert!(!names[..i].contains(name), "{name} twice");
+        }
+        for o in OPTIONS {
+            assert!(!o.kinds.is_empty() && !o.description.is_empty(), "{}", o.name);
+            for kind in ModelKind::ALL {
+                let mut options = json!({ o.name: some_value(o) });
+                if o.name == "metric" {
+                    options["promote"] = json!("if_better");
+                }
+                if let Some(default) = o.default_for(Some(kind)) {
+                    options[o.name] = serde_json::from_str(default).unwrap();
+                }
+                let parsed = TrainOptions::parse(kind, &options);
+                if o.kinds.contains(&kind) {
+                    // Every option of the table parses (its default included) for its kinds.
+                    assert!(parsed.is_ok(), "{} for {kind:?}: {:?}", o.name, parsed.err());
+                } else {
+                    // And is refused, by name, for the others.
+                    let e = parsed.unwrap_err();
+                    assert!(e.message().contains(o.name), "{}", e.message());
+                    assert!(
+                        e.message().contains("applies to") || e.sqlstate() == "0A000",
+                        "{}",
+                        e.message()
+                    );
+                }
+            }
+        }
+        // A key not in the table is unknown, and the error lists the kind's options.
+        let e = TrainOptions::parse(ModelKind::Logistic, &json!({"alpha": 1})).unwrap_err();
+        let known: Vec<&str> = OptionSpec::for_kind(Some(ModelKind::Logistic))
+            .map(|o| o.name)
+            .collect();
+        assert_eq!(
+            e.message(),
+            format!(
+                "invalid option \"alpha\": is not a known option; known options: {}",
+                known.join(", ")
+            )
+        );
+        assert!(known.contains(&"solver") && !known.contains(&"time_unit"));
+        assert_eq!(OptionSpec::for_kind(None).count(), OPTIONS.len());
+    }
+
+    #[test]
+    fn the_documented_defaults_are_the_defaults() {
+        for o in OPTIONS {
+            for &kind in o.kinds {
+                let Some(default) = o.default_for(Some(kind)) else {
+                    continue;
+                };
+                let mut with_default = json!({ o.name: serde_json::from_str::<Value>(default).unwrap() });
+                let mut without = json!({});
+                if o.name == "metric" {
+                    with_default["promote"] = json!("if_better");
+                    without["promote"] = json!("if_better");
+                }
+                let mut a = TrainOptions::parse(kind, &with_default).unwrap();
+                let b = TrainOptions::parse(kind, &without).unwrap();
+                // Stated explicitly, these two are recorded as stated; their meaning is the
+                // default's.
+                if a.standardize == Some(true) && b.standardize.is_none() {
+                    a.standardize = None;
+                }
+                if a.time_unit.as_deref() == Some("1 week") && b.time_unit.is_none() {
+                    a.time_unit = None;
+                }
+                assert_eq!(a, b, "{} for {kind:?}", o.name);
+            }
+        }
+        let metric = OptionSpec::find("metric").unwrap();
+        assert_eq!(metric.default_for(Some(ModelKind::Logistic)), Some("\"auc\""));
+        assert_eq!(metric.default_for(Some(ModelKind::Linear)), Some("\"rmse\""));
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub unsafe extern "C-unwind" fn cltv_linreg_sfunc(fcinfo: pg_sys::FunctionCallIn
 
 v1_function_info!(pg_finfo_cltv_linreg_columns_sfunc);
 
-/// Transition of `cltv_linreg_columns(y, VARIADIC x "any")` and `cltv_linreg_state_columns`:
+/// Transition of `cltv_linreg_columns(y, VARIADIC x "any")` and `cltv_internal.linreg_state_columns`:
 /// the features as arguments of any numeric type, no array built per row.
 #[pg_guard]
 #[unsafe(no_mangle)]
@@ -128,8 +128,10 @@ fn positional_names(p: usize) -> Vec<String> {
     (1..=p).map(|i| format!("x[{i}]")).collect()
 }
 
-/// Final: solve and report the model, with a statistician's summary, as `jsonb`.
-#[pg_extern(immutable, parallel_safe)]
+/// Final: solve and report the model, with a statistician's summary, as `jsonb`. Declared
+/// below as `cltv_internal.linreg_final` (pgrx places a function only in a schema of its own
+/// making; `cltv_internal` comes from sql/catalog.sql).
+#[pg_extern(sql = false)]
 fn cltv_linreg_final(state: Vec<Option<f64>>) -> JsonB {
     let state: Vec<f64> = state.into_iter().collect::<Option<_>>().unwrap_or_else(|| {
         raise(Error::CorruptState {
@@ -161,63 +163,50 @@ fn cltv_linreg_final(state: Vec<Option<f64>>) -> JsonB {
 
 extension_sql!(
     r#"
-CREATE FUNCTION cltv_linreg_sfunc(state float8[], y float8, x float8[]) RETURNS float8[]
+CREATE FUNCTION cltv_internal.linreg_final(state float8[]) RETURNS jsonb
+    LANGUAGE c STRICT IMMUTABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_linreg_final_wrapper';
+
+CREATE FUNCTION cltv_internal.linreg_sfunc(state float8[], y float8, x float8[]) RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_linreg_sfunc';
-COMMENT ON FUNCTION cltv_linreg_sfunc(float8[], float8, float8[]) IS
+COMMENT ON FUNCTION cltv_internal.linreg_sfunc(float8[], float8, float8[]) IS
     'Transition function of cltv_linreg: folds one row into centred sufficient statistics';
 
-CREATE FUNCTION cltv_linreg_combine(state float8[], partial float8[]) RETURNS float8[]
+CREATE FUNCTION cltv_internal.linreg_combine(state float8[], partial float8[]) RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_linreg_combine';
-COMMENT ON FUNCTION cltv_linreg_combine(float8[], float8[]) IS
+COMMENT ON FUNCTION cltv_internal.linreg_combine(float8[], float8[]) IS
     'Combine function of cltv_linreg: merges partial sufficient statistics (Chan et al.)';
 
 CREATE AGGREGATE cltv_linreg(y float8, x float8[]) (
-    SFUNC = cltv_linreg_sfunc,
+    SFUNC = cltv_internal.linreg_sfunc,
     STYPE = float8[],
-    COMBINEFUNC = cltv_linreg_combine,
-    FINALFUNC = cltv_linreg_final,
+    COMBINEFUNC = cltv_internal.linreg_combine,
+    FINALFUNC = cltv_internal.linreg_final,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE cltv_linreg(float8, float8[]) IS
     'Ordinary least squares of y on x with an intercept, in one parallel pass; returns the fit as jsonb';
 
-CREATE AGGREGATE cltv_linreg_state(y float8, x float8[]) (
-    SFUNC = cltv_linreg_sfunc,
-    STYPE = float8[],
-    COMBINEFUNC = cltv_linreg_combine,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE cltv_linreg_state(float8, float8[]) IS
-    'The sufficient statistics of cltv_linreg, unsolved: what cltv_train reads';
 "#,
     name = "linreg_aggregate",
-    requires = [cltv_linreg_final],
 );
 
 extension_sql!(
     r#"
-CREATE FUNCTION cltv_linreg_columns_sfunc(state float8[], y float8, VARIADIC x "any") RETURNS float8[]
+CREATE FUNCTION cltv_internal.linreg_columns_sfunc(state float8[], y float8, VARIADIC x "any") RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_linreg_columns_sfunc';
 CREATE AGGREGATE cltv_linreg_columns(y float8, VARIADIC x "any") (
-    SFUNC = cltv_linreg_columns_sfunc,
+    SFUNC = cltv_internal.linreg_columns_sfunc,
     STYPE = float8[],
-    COMBINEFUNC = cltv_linreg_combine,
-    FINALFUNC = cltv_linreg_final,
+    COMBINEFUNC = cltv_internal.linreg_combine,
+    FINALFUNC = cltv_internal.linreg_final,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE cltv_linreg_columns(float8, "any") IS
     'cltv_linreg over feature columns of any numeric type, cltv_linreg_columns(y, x1, x2, ...): no array built per row; the terms are named x[1], x[2], ... by position';
-CREATE AGGREGATE cltv_linreg_state_columns(y float8, VARIADIC x "any") (
-    SFUNC = cltv_linreg_columns_sfunc,
-    STYPE = float8[],
-    COMBINEFUNC = cltv_linreg_combine,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE cltv_linreg_state_columns(float8, "any") IS
-    'cltv_linreg_state over feature columns instead of an array';
 "#,
     name = "linreg_columns",
     requires = ["linreg_aggregate"],

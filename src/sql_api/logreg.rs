@@ -1,7 +1,7 @@
-//! `cltv_logreg_state(y, x, beta)`: one IRLS/Newton pass of logistic regression as a
+//! `cltv_internal.logreg_state(y, x, beta)`: one IRLS/Newton pass of logistic regression as a
 //! parallel aggregate. cltv_train runs it once per iteration with the current `beta`; the
-//! first pass also checks the input (`cltv_logreg_first_pass`), and the pass it expects to
-//! be the last also scores every row (`cltv_logreg_scored_pass`).
+//! first pass also checks the input (`cltv_internal.logreg_first_pass`), and the pass it expects to
+//! be the last also scores every row (`cltv_internal.logreg_scored_pass`).
 //!
 //! Like `cltv_linreg`, the state is a `float8[]` updated in place with a combine function,
 //! so each pass parallelises (and can be pushed down by Citus). The `_columns` forms take
@@ -22,7 +22,7 @@ use pgrx::prelude::*;
 
 v1_function_info!(pg_finfo_cltv_logreg_sfunc);
 
-/// Transition of `cltv_logreg_state(y, x, beta)`.
+/// Transition of `cltv_internal.logreg_state(y, x, beta)`.
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_logreg_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
@@ -31,7 +31,7 @@ pub unsafe extern "C-unwind" fn cltv_logreg_sfunc(fcinfo: pg_sys::FunctionCallIn
 
 v1_function_info!(pg_finfo_cltv_logreg_columns_sfunc);
 
-/// Transition of `cltv_logreg_state_columns(y, beta, VARIADIC x)`.
+/// Transition of `cltv_internal.logreg_state_columns(y, beta, VARIADIC x)`.
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_logreg_columns_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
@@ -106,7 +106,7 @@ pub unsafe extern "C-unwind" fn cltv_logreg_combine(fcinfo: pg_sys::FunctionCall
 
 v1_function_info!(pg_finfo_cltv_logreg_first_sfunc);
 
-/// Transition of `cltv_logreg_first_pass(y, x, beta, is_test)`.
+/// Transition of `cltv_internal.logreg_first_pass(y, x, beta, is_test)`.
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_logreg_first_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
@@ -115,7 +115,7 @@ pub unsafe extern "C-unwind" fn cltv_logreg_first_sfunc(fcinfo: pg_sys::Function
 
 v1_function_info!(pg_finfo_cltv_logreg_first_columns_sfunc);
 
-/// Transition of `cltv_logreg_first_pass_columns(y, beta, is_test, VARIADIC x)`.
+/// Transition of `cltv_internal.logreg_first_pass_columns(y, beta, is_test, VARIADIC x)`.
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_logreg_first_columns_sfunc(
@@ -182,41 +182,25 @@ pub unsafe extern "C-unwind" fn cltv_logreg_first_combine(fcinfo: pg_sys::Functi
 
 extension_sql!(
     r#"
-CREATE FUNCTION cltv_logreg_first_sfunc(state float8[], y float8, x float8[], beta float8[], is_test boolean) RETURNS float8[]
+CREATE FUNCTION cltv_internal.logreg_first_sfunc(state float8[], y float8, x float8[], beta float8[], is_test boolean) RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_logreg_first_sfunc';
-CREATE FUNCTION cltv_logreg_first_combine(state float8[], partial float8[]) RETURNS float8[]
+CREATE FUNCTION cltv_internal.logreg_first_combine(state float8[], partial float8[]) RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_logreg_first_combine';
-CREATE AGGREGATE cltv_logreg_first_pass(y float8, x float8[], beta float8[], is_test boolean) (
-    SFUNC = cltv_logreg_first_sfunc,
-    STYPE = float8[],
-    COMBINEFUNC = cltv_logreg_first_combine,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE cltv_logreg_first_pass(float8, float8[], float8[], boolean) IS
-    'The first IRLS pass of cltv_train: the row counts and input checks (NULL, NaN/Infinity, a target outside {0, 1}, the test split) in front of cltv_logreg_state''s sums';
-CREATE FUNCTION cltv_logreg_sfunc(state float8[], y boolean, x float8[], beta float8[]) RETURNS float8[]
+CREATE FUNCTION cltv_internal.logreg_sfunc(state float8[], y boolean, x float8[], beta float8[]) RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_logreg_sfunc';
-CREATE FUNCTION cltv_logreg_combine(state float8[], partial float8[]) RETURNS float8[]
+CREATE FUNCTION cltv_internal.logreg_combine(state float8[], partial float8[]) RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_logreg_combine';
-CREATE AGGREGATE cltv_logreg_state(y boolean, x float8[], beta float8[]) (
-    SFUNC = cltv_logreg_sfunc,
-    STYPE = float8[],
-    COMBINEFUNC = cltv_logreg_combine,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE cltv_logreg_state(boolean, float8[], float8[]) IS
-    'One Newton/IRLS pass of logistic regression at coefficients beta (intercept first): the gradient, XᵀWX and the log-likelihood. cltv_train runs one per iteration';
 "#,
     name = "logreg_aggregate"
 );
 
 v1_function_info!(pg_finfo_cltv_logreg_scored_sfunc);
 
-/// Transition of `cltv_logreg_scored_pass(y, beta, is_test, sample_fractions, VARIADIC x)`:
+/// Transition of `cltv_internal.logreg_scored_pass(y, beta, is_test, sample_fractions, VARIADIC x)`:
 /// a complete training row into the Newton sums at `beta`, and every complete row's
 /// probability into the scores (see `cltv_core::scored_pass`).
 #[pg_guard]
@@ -288,42 +272,18 @@ pub unsafe extern "C-unwind" fn cltv_logreg_scored_combine(
 
 extension_sql!(
     r#"
-CREATE FUNCTION cltv_logreg_first_columns_sfunc(state float8[], y float8, beta float8[], is_test boolean, VARIADIC x "any") RETURNS float8[]
+CREATE FUNCTION cltv_internal.logreg_first_columns_sfunc(state float8[], y float8, beta float8[], is_test boolean, VARIADIC x "any") RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_logreg_first_columns_sfunc';
-CREATE AGGREGATE cltv_logreg_first_pass_columns(y float8, beta float8[], is_test boolean, VARIADIC x "any") (
-    SFUNC = cltv_logreg_first_columns_sfunc,
-    STYPE = float8[],
-    COMBINEFUNC = cltv_logreg_first_combine,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE cltv_logreg_first_pass_columns(float8, float8[], boolean, "any") IS
-    'cltv_logreg_first_pass over feature columns instead of an array';
-CREATE FUNCTION cltv_logreg_columns_sfunc(state float8[], y boolean, beta float8[], VARIADIC x "any") RETURNS float8[]
+CREATE FUNCTION cltv_internal.logreg_columns_sfunc(state float8[], y boolean, beta float8[], VARIADIC x "any") RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_logreg_columns_sfunc';
-CREATE AGGREGATE cltv_logreg_state_columns(y boolean, beta float8[], VARIADIC x "any") (
-    SFUNC = cltv_logreg_columns_sfunc,
-    STYPE = float8[],
-    COMBINEFUNC = cltv_logreg_combine,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE cltv_logreg_state_columns(boolean, float8[], "any") IS
-    'cltv_logreg_state over feature columns instead of an array';
-CREATE FUNCTION cltv_logreg_scored_sfunc(state float8[], y boolean, beta float8[], is_test boolean, sample_fractions float8[], VARIADIC x "any") RETURNS float8[]
+CREATE FUNCTION cltv_internal.logreg_scored_sfunc(state float8[], y boolean, beta float8[], is_test boolean, sample_fractions float8[], VARIADIC x "any") RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_logreg_scored_sfunc';
-CREATE FUNCTION cltv_logreg_scored_combine(state float8[], partial float8[]) RETURNS float8[]
+CREATE FUNCTION cltv_internal.logreg_scored_combine(state float8[], partial float8[]) RETURNS float8[]
     LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_logreg_scored_combine';
-CREATE AGGREGATE cltv_logreg_scored_pass(y boolean, beta float8[], is_test boolean, sample_fractions float8[], VARIADIC x "any") (
-    SFUNC = cltv_logreg_scored_sfunc,
-    STYPE = float8[],
-    COMBINEFUNC = cltv_logreg_scored_combine,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE cltv_logreg_scored_pass(boolean, float8[], boolean, float8[], "any") IS
-    'The IRLS pass cltv_train expects to be its last: cltv_logreg_state''s sums over the training rows and every row''s probability at beta for the training and test metrics, in one scan';
 "#,
     name = "logreg_columns",
     requires = ["logreg_aggregate"]

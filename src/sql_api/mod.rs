@@ -13,6 +13,7 @@ mod explain;
 mod lifecycle;
 mod linreg;
 mod logreg;
+mod options;
 mod predict;
 mod rfm;
 mod train;

@@ -140,27 +140,27 @@ SELECT (b.fit ->> 'metrics_in_last_pass')::boolean AS metrics_in_last_pass,
 -- cltv_train runs the passes over the feature columns themselves (the VARIADIC "any"
 -- forms: no array to build per row). Both forms give the same sums; the columns are
 -- numbers (or booleans), as many as the coefficients after the intercept.
-SELECT cltv_logreg_state_columns(churned, ARRAY[0.2, -0.5, 0.1], recency, frequency::float8)
-     = cltv_logreg_state(churned, ARRAY[recency, frequency]::float8[], ARRAY[0.2, -0.5, 0.1]) AS same_sums
+SELECT cltv_internal.logreg_state_columns(churned, ARRAY[0.2, -0.5, 0.1], recency, frequency::float8)
+     = cltv_internal.logreg_state(churned, ARRAY[recency, frequency]::float8[], ARRAY[0.2, -0.5, 0.1]) AS same_sums
   FROM visits;
-SELECT cltv_logreg_state_columns(churned, ARRAY[0.2, -0.5, 0.1], recency, frequency::text) FROM visits;
-SELECT cltv_logreg_state_columns(churned, ARRAY[0.2, -0.5, 0.1], recency) FROM visits;
+SELECT cltv_internal.logreg_state_columns(churned, ARRAY[0.2, -0.5, 0.1], recency, frequency::text) FROM visits;
+SELECT cltv_internal.logreg_state_columns(churned, ARRAY[0.2, -0.5, 0.1], recency) FROM visits;
 -- So does the first pass, with its row counts in front. The scored last pass holds the
 -- Newton sums of its training rows (here: not every fourth id), three numbers (score
 -- count, the two sample fractions), then one packed score per row of either side (and
 -- room to grow).
-SELECT cltv_logreg_first_pass_columns(churned::int::float8, ARRAY[0.2, -0.5, 0.1], id % 4 = 0, recency, frequency)
-     = cltv_logreg_first_pass(churned::int::float8, ARRAY[recency, frequency]::float8[], ARRAY[0.2, -0.5, 0.1], id % 4 = 0)
+SELECT cltv_internal.logreg_first_pass_columns(churned::int::float8, ARRAY[0.2, -0.5, 0.1], id % 4 = 0, recency, frequency)
+     = cltv_internal.logreg_first_pass(churned::int::float8, ARRAY[recency, frequency]::float8[], ARRAY[0.2, -0.5, 0.1], id % 4 = 0)
        AS same_first_pass
   FROM visits;
 SELECT s[1:cardinality(t)] = t AS same_sums_over_the_training_rows,
        s[cardinality(t) + 1] = n AS one_score_per_row
-  FROM (SELECT cltv_logreg_scored_pass(churned, ARRAY[0.2, -0.5, 0.1], id % 4 = 0, ARRAY[1, 1]::float8[], recency, frequency) AS s,
-               cltv_logreg_state(churned, ARRAY[recency, frequency]::float8[], ARRAY[0.2, -0.5, 0.1]) FILTER (WHERE id % 4 <> 0) AS t,
+  FROM (SELECT cltv_internal.logreg_scored_pass(churned, ARRAY[0.2, -0.5, 0.1], id % 4 = 0, ARRAY[1, 1]::float8[], recency, frequency) AS s,
+               cltv_internal.logreg_state(churned, ARRAY[recency, frequency]::float8[], ARRAY[0.2, -0.5, 0.1]) FILTER (WHERE id % 4 <> 0) AS t,
                count(*) AS n
           FROM visits) p;
-SELECT cltv_logreg_scored_pass(churned, ARRAY[0.2, -0.5, 0.1], false, ARRAY[1]::float8[], recency, frequency) FROM visits;
-SELECT cltv_logreg_scored_pass(churned, ARRAY[0.2, -0.5, 0.1], false, ARRAY[0, 1]::float8[], recency, frequency) FROM visits;
+SELECT cltv_internal.logreg_scored_pass(churned, ARRAY[0.2, -0.5, 0.1], false, ARRAY[1]::float8[], recency, frequency) FROM visits;
+SELECT cltv_internal.logreg_scored_pass(churned, ARRAY[0.2, -0.5, 0.1], false, ARRAY[0, 1]::float8[], recency, frequency) FROM visits;
 
 -- Ridge-style l2 (scikit-learn's C = 1/l2, intercept not penalised) shrinks the slopes.
 SELECT version FROM cltv_train('grade', 'spector', 'grade', ARRAY['gpa', 'tuce', 'psi'],

@@ -1,5 +1,5 @@
 -- One model per group: "group_by" fits a linear model for each value of the group columns
--- in one parallel aggregate pass (GROUP BY over cltv_linreg_state), and the pooled model
+-- in one parallel aggregate pass (GROUP BY over cltv_internal.linreg_state), and the pooled model
 -- over every training row from the merged states. cltv_predict picks the row's group.
 -- Reference numbers: statsmodels OLS per country (core/tests/reference/group_by_reference.py).
 SET client_min_messages = warning;
