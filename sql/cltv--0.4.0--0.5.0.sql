@@ -225,3 +225,7 @@ COMMENT ON AGGREGATE cltv_internal.binary_metrics(boolean, float8, float8, float
     'cltv_binary_metrics with a sample fraction and score quantiles, as training calls it';
 COMMENT ON AGGREGATE cltv_internal.score_quantiles(float8, float8[]) IS
     'cltv_score_quantiles, as training calls it for the value-segment cut points';
+COMMENT ON FUNCTION cltv_internal.record_failed_run(text, text, text, text) IS
+    'Log a failed scheduled run in cltv.training_runs (the model''s owner only): what scheduled_retrain''s exception handler calls';
+COMMENT ON FUNCTION cltv_internal.scheduled_retrain(text, text) IS
+    'What a cltv_schedule_training job runs: cltv_retrain(model, promote), its failure logged in cltv.training_runs and raised as a WARNING';

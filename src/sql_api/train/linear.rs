@@ -1,4 +1,4 @@
-//! Linear regression (and ridge): one pass of `cltv_linreg_state`, a solve, one metrics pass.
+//! Linear regression (and ridge): one pass of `cltv_internal.linreg_state`, a solve, one metrics pass.
 
 use super::grouped::{self, GroupedFits, Lookup};
 use super::{RowCounts, TrainContext, Trained, TrainingSql};
@@ -126,7 +126,7 @@ fn metrics_query(
     })
 }
 
-/// `"group_by"`: one pass of `cltv_linreg_state` per group (`GROUP BY`, parallel like any
+/// `"group_by"`: one pass of `cltv_internal.linreg_state` per group (`GROUP BY`, parallel like any
 /// aggregate), a fit per group, and the pooled fit over all training rows from the merged
 /// states. A group that cannot be fitted is an error naming it, or uses the pooled model
 /// under `"group_fallback": "pooled"`.

@@ -1,5 +1,5 @@
 //! Logistic regression: Newton/IRLS with one parallel aggregate pass per iteration
-//! (`cltv_logreg_state`), or linfa-logistic's L-BFGS over the rows in memory.
+//! (`cltv_internal.logreg_state`), or linfa-logistic's L-BFGS over the rows in memory.
 
 use super::grouped::{group_lookup, GroupedFits, Lookup};
 use super::{RowCounts, TrainContext, Trained};
