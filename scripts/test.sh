@@ -47,7 +47,7 @@ step "cargo pgrx install"
 cargo pgrx install --pg-config "$PG_CONFIG" >/dev/null
 "$CLTV_ROOT/scripts/cluster.sh" restart
 run_counted "golden SQL tests (pg_regress)" "$CLTV_ROOT/tests/pg_regress/run.sh"
-run_counted "lifecycle tests (upgrade, dump/restore, concurrency, security, cancel, memory, pg_cron)" \
+run_counted "lifecycle tests (upgrade, dump/restore, concurrency, security, cancel, memory, progress, pg_cron)" \
     "$CLTV_ROOT/tests/lifecycle/run.sh"
 
 echo

@@ -479,7 +479,12 @@ impl TrainOptions {
                         value
                             .as_u64()
                             .filter(|n| *n >= 1 && *n <= i32::MAX as u64)
-                            .ok_or_else(|| invalid(key, format!("must be a whole number of versions, at least 1, got {value}")))?,
+                            .ok_or_else(|| {
+                                invalid(
+                                    key,
+                                    format!("must be a whole number of versions, at least 1, got {value}"),
+                                )
+                            })?,
                     );
                 }
                 "max_groups" => {
