@@ -28,5 +28,6 @@ pub mod segments;
 pub mod special;
 pub mod stats;
 pub mod suffstats;
+pub mod suggest;
 
 pub use error::{Error, Result};

@@ -278,9 +278,9 @@ impl Scorer {
                     .into(),
             }),
             (_, Some(_)) => Err(Error::InvalidArgument {
-                what: "a horizon".into(),
+                what: "horizon".into(),
                 reason: format!(
-                    "applies to BG/NBD models, not to a {} model",
+                    "applies to BG/NBD models only, not to a {} model: score it with cltv_predict(model, row)",
                     self.kind().as_str()
                 ),
             }),
@@ -319,8 +319,8 @@ impl Scorer {
                 Ok(p.p_alive(x[0], x[1], x[2]))
             }
             other => Err(Error::InvalidArgument {
-                what: "cltv_p_alive".into(),
-                reason: format!("needs a bgnbd model, not a {} one", other.kind().as_str()),
+                what: format!("{} model for cltv_p_alive", other.kind().as_str()),
+                reason: "the probability of being alive comes from a bgnbd model".into(),
             }),
         }
     }
