@@ -645,6 +645,15 @@ impl Error {
                 "Use fewer features, or fewer levels: fold rare ones with \"min_frequency\", or group them in a view."
                     .to_string(),
             ),
+            Error::InvalidCustomerSummary { model, reason, .. }
+                if model == "Gamma-Gamma" && reason.starts_with("frequency") =>
+            {
+                Some(
+                    "frequency is the number of repeat purchases (a whole number, at least 0), as cltv_rfm \
+                     computes it; monetary_value is the mean spend of those repeat purchases."
+                        .to_string(),
+                )
+            }
             Error::InvalidCustomerSummary { model, .. } if model == "Gamma-Gamma" => Some(
                 "The Gamma-Gamma model needs a positive mean spend of the repeat purchases: leave out \
                  customers whose repeat purchases sum to zero or less (free orders, returns)."
@@ -661,6 +670,13 @@ impl Error {
                 Some("Use a longer calibration period or more customers.".to_string())
             }
             Error::TooFewCustomers { .. } => Some("Fit the model on more customers.".to_string()),
+            // The spend model has no time unit: the BG/NBD advice would mislead.
+            Error::ModelNotIdentified { model, .. } if model == "Gamma-Gamma" => Some(
+                "Check the spend summaries (monetary_value is the mean spend of a customer's repeat purchases, \
+                 in one currency); with more repeat customers, or spends that vary between customers, the \
+                 estimate usually becomes finite."
+                    .to_string(),
+            ),
             Error::ModelNotIdentified { .. } => Some(
                 "Check the customer summaries (time unit, calibration period); with more customers or a \
                  longer calibration period the estimate usually becomes finite."
@@ -1392,6 +1408,39 @@ mod tests {
             "invalid option \"missing_by_feature.channel\": \"median\" imputes a number, and \"channel\" is a text column"
         );
         assert!(e.hint().unwrap().contains("{\"channel\": \"most_frequent\"}"));
+    }
+
+    #[test]
+    fn gamma_gamma_errors_get_gamma_gamma_hints() {
+        let frequency = crate::gamma_gamma::validate_summary(-1.0, 5.0).unwrap_err();
+        assert!(frequency
+            .hint()
+            .unwrap()
+            .starts_with("frequency is the number of repeat purchases"));
+        let spend = crate::gamma_gamma::validate_summary(2.0, -5.0).unwrap_err();
+        assert!(spend.hint().unwrap().contains("positive mean spend"));
+        assert!(crate::gamma_gamma::validate_summary(0.0, f64::NAN).is_ok());
+        let stuck = Error::ModelNotIdentified {
+            model: "Gamma-Gamma".into(),
+            parameter: "q".into(),
+            value: 1e13,
+        };
+        assert!(
+            !stuck.hint().unwrap().contains("time unit"),
+            "{}",
+            stuck.hint().unwrap()
+        );
+        let stuck = Error::ModelNotIdentified {
+            model: "BG/NBD".into(),
+            parameter: "a".into(),
+            value: 1e-13,
+        };
+        assert!(stuck.hint().unwrap().contains("time unit"));
+        // No hint of either model names the other's quantities.
+        for e in [frequency, spend] {
+            let hint = e.hint().unwrap();
+            assert!(!hint.contains("recency") && !hint.contains(" T "), "{hint}");
+        }
     }
 
     #[test]

@@ -263,12 +263,7 @@ impl Scorer {
                 Ok(p.expected_purchases(h, x[0], x[1], x[2]))
             }
             (Scorer::GammaGamma(p), None) => {
-                if !(x[0] >= 0.0 && x[1] > 0.0 || x[0] == 0.0) {
-                    return Err(Error::InvalidArgument {
-                        what: format!("(frequency, monetary_value) = ({}, {})", x[0], x[1]),
-                        reason: "needs frequency >= 0 and a positive monetary value".into(),
-                    });
-                }
+                crate::gamma_gamma::validate_summary(x[0], x[1])?;
                 // A customer without repeat purchases gets the population mean (x = 0 in the formula).
                 Ok(p.conditional_expected_spend(x[0], x[1]))
             }
