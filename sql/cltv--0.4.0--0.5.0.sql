@@ -27,3 +27,15 @@ CREATE FUNCTION cltv_tier(value double precision, cut_points double precision[],
                           labels text[] DEFAULT ARRAY['bronze', 'silver', 'gold', 'platinum']) RETURNS text
     LANGUAGE c IMMUTABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_tier_wrapper';
+-- cltv_train and cltv_evaluate with the source as text, which a quoted name resolves to: the
+-- name is resolved as a regclass argument is, and a query string gets a hint to make it a
+-- view instead of regclass's bare "invalid name syntax".
+CREATE FUNCTION cltv_train(
+    model text, source text, target text DEFAULT NULL, features text[] DEFAULT NULL,
+    kind text DEFAULT NULL, options jsonb DEFAULT '{}'
+) RETURNS TABLE (model text, version integer, kind text, n_train bigint, n_test bigint, metrics jsonb, deployed boolean)
+    LANGUAGE c VOLATILE PARALLEL UNSAFE
+    AS 'MODULE_PATHNAME', 'cltv_train_by_name_wrapper';
+CREATE FUNCTION cltv_evaluate(model text, source text) RETURNS jsonb
+    LANGUAGE c STRICT STABLE PARALLEL RESTRICTED
+    AS 'MODULE_PATHNAME', 'cltv_evaluate_by_name_wrapper';

@@ -34,6 +34,9 @@ pub enum Error {
         policy: String,
         type_name: String,
     },
+    /// A query string passed where a relation name is expected (`source` of cltv_train or
+    /// cltv_evaluate).
+    QueryAsSource { function: String, source: String },
     /// A feature or target column whose type cannot be read as float8.
     NonNumericColumn { column: String, type_name: String },
     /// Rows with NULL in a used column, while missing-value policy is "error".
@@ -260,6 +263,7 @@ impl Error {
         match self {
             Error::UnknownModel { .. } => "42704", // undefined_object
             Error::UndefinedColumn { .. } | Error::MissingFeatures { .. } => "42703", // undefined_column
+            Error::QueryAsSource { .. } => "42602", // invalid_name, as regclass input says of it
             Error::NonNumericColumn { .. } => "42804", // datatype_mismatch
             Error::NullValues { .. } | Error::NullFeature { .. } => "22004", // null_value_not_allowed
             Error::NonFinite { .. }
@@ -343,6 +347,14 @@ impl Error {
             } => format!(
                 "invalid option \"missing_by_feature.{column}\": \"{policy}\" imputes a number, and \"{column}\" is a {type_name} column"
             ),
+            Error::QueryAsSource { function, source } => {
+                let shown: String = source.split_whitespace().collect::<Vec<_>>().join(" ");
+                let shown = match shown.char_indices().nth(SHOWN_QUERY_CHARS) {
+                    Some((cut, _)) => format!("{}…", shown[..cut].trim_end()),
+                    None => shown,
+                };
+                format!("{function} reads a table or a view, not a query: \"{shown}\"")
+            }
             Error::MissingFeatures { models, missing, .. } => format!(
                 "the row scored with model{} {} has no column{} {}",
                 if models.len() == 1 { "" } else { "s" },
@@ -718,6 +730,10 @@ impl Error {
                 suggestion: Some(near),
                 ..
             } => Some(format!("Did you mean \"{near}\"? The trained models are listed in cltv.models.")),
+            Error::QueryAsSource { .. } => Some(
+                "Make the query a view and pass its name: CREATE VIEW training_rows AS <the query>; then pass 'training_rows' (a view also lets cltv_retrain and scheduled training read fresh rows). Or CREATE TEMPORARY TABLE training_rows AS <the query>, for this session."
+                    .to_string(),
+            ),
             Error::MissingFeatures { missing, row, .. } if row.suggestion.is_some() => {
                 let near = row.suggestion.as_deref().unwrap_or_default();
                 Some(format!(
@@ -850,6 +866,9 @@ fn quoted_list(names: &[String]) -> String {
             .join(", "),
     }
 }
+
+/// How many characters of a query an [`Error::QueryAsSource`] message shows.
+const SHOWN_QUERY_CHARS: usize = 60;
 
 /// How many names a [`capped_list`] shows.
 const SHOWN_NAMES: usize = 20;
@@ -987,6 +1006,10 @@ mod tests {
                 column: "c".into(),
                 policy: "mean".into(),
                 type_name: "text".into(),
+            },
+            Error::QueryAsSource {
+                function: "cltv_train".into(),
+                source: "SELECT 1".into(),
             },
             Error::UndefinedColumn {
                 relation: "r".into(),
@@ -1441,6 +1464,21 @@ mod tests {
             let hint = e.hint().unwrap();
             assert!(!hint.contains("recency") && !hint.contains(" T "), "{hint}");
         }
+    }
+
+    #[test]
+    fn a_query_as_source_says_to_make_it_a_view() {
+        let e = Error::QueryAsSource {
+            function: "cltv_train".into(),
+            source: "SELECT *\n  FROM orders WHERE placed > '2026-01-01' AND amount > 0 AND country = 'DE' AND channel = 'web'".into(),
+        };
+        assert_eq!(e.sqlstate(), "42602");
+        assert_eq!(
+            e.message(),
+            "cltv_train reads a table or a view, not a query: \"SELECT * FROM orders WHERE placed > '2026-01-01' AND amount…\""
+        );
+        assert!(e.hint().unwrap().contains("CREATE VIEW"));
+        assert!(e.hint().unwrap().contains("TEMPORARY TABLE"));
     }
 
     #[test]

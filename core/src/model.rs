@@ -377,6 +377,24 @@ pub fn linear_predictor(intercept: f64, coefficients: &[f64], x: &[f64]) -> f64 
         .fold(intercept, |acc, (b, v)| acc + b * v)
 }
 
+/// Does `source` read as a query rather than a relation name: its first word (after any
+/// opening parentheses) a keyword that starts a query, followed by more text? A relation
+/// really named so is written quoted ('"select x"'), which this never matches.
+pub fn looks_like_query(source: &str) -> bool {
+    let text = source
+        .trim_start()
+        .trim_start_matches(['(', ' ', '\t', '\n', '\r']);
+    let word: String = text
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let rest = &text[word.len()..];
+    matches!(word.as_str(), "select" | "with" | "values" | "table")
+        && rest.starts_with(|c: char| c.is_whitespace() || c == '(' || c == '*')
+        && !rest.trim().is_empty()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -500,5 +518,32 @@ mod tests {
         assert!(Scorer::Linear(s).check_len(3).is_err());
         assert!(LinearScorer::from_coefficients(&[]).is_err());
         assert!(LinearScorer::from_coefficients(&[f64::NAN]).is_err());
+    }
+
+    #[test]
+    fn queries_are_told_from_relation_names() {
+        for query in [
+            "SELECT * FROM t",
+            "select a, b from t where a > 1",
+            "  (SELECT 1)",
+            "WITH x AS (SELECT 1) SELECT * FROM x",
+            "VALUES (1, 2)",
+            "TABLE customers",
+            "select*from t",
+        ] {
+            assert!(looks_like_query(query), "{query}");
+        }
+        for name in [
+            "customers",
+            "public.customers",
+            "select",
+            "\"select x\"",
+            "selection",
+            "tables.t",
+            "with_data",
+            "",
+        ] {
+            assert!(!looks_like_query(name), "{name}");
+        }
     }
 }

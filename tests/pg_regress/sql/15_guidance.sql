@@ -69,6 +69,16 @@ SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('m', 'customers', 'sp
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('chrun', c) FROM customers c $$);
 -- A name far from every model gets no guess.
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('lifetime_value', c) FROM customers c $$);
+-- A query where a table or view is expected: make it a view (regclass alone said "invalid
+-- name syntax"). A quoted name still resolves as before, with PostgreSQL's own errors.
+SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('m', 'SELECT * FROM customers WHERE basket > 30', 'spend', ARRAY['tenure']) $$);
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_evaluate('spend', '  (select * from customers)') $$);
+SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('m', 'no_such_table', 'spend', ARRAY['tenure']) $$);
+SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('m', 'no_such_schema.customers', 'spend', ARRAY['tenure']) $$);
+SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('m', NULL::text, 'spend', ARRAY['tenure']) $$);
+CREATE VIEW big_baskets AS SELECT * FROM customers WHERE basket > 30;
+SELECT (cltv_evaluate('spend', 'guidance.big_baskets') ->> 'n')::int AS rows_evaluated_by_name,
+       (cltv_evaluate('spend', 'big_baskets'::regclass) ->> 'n')::int AS rows_evaluated_by_regclass;
 -- A horizon passed to a model that has none.
 SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('spend', c, 12) FROM customers c $$);
 \x off
