@@ -44,3 +44,9 @@ COMMENT ON FUNCTION @extschema@.cltv_clv(text, text, float8, float8, float8, flo
     'Discounted CLV of a customer given as (frequency, recency, t, monetary_value): Gamma-Gamma spend per purchase times BG/NBD purchases, month by month';
 COMMENT ON FUNCTION @extschema@.cltv_options(text) IS
     'Every option of cltv_train''s options for a kind (all kinds when NULL): name, kinds, JSON type, default (JSON) and description, from the table training validates against';
+COMMENT ON FUNCTION @extschema@.cltv_train(text, text, text, text[], text, jsonb) IS
+    'cltv_train with the source named as text (resolved as a regclass is, under the caller''s search_path); a query string is refused with a hint to make it a view';
+COMMENT ON FUNCTION @extschema@.cltv_evaluate(text, text) IS
+    'cltv_evaluate with the source named as text (resolved as a regclass is); a query string is refused with a hint to make it a view';
+COMMENT ON FUNCTION @extschema@.cltv_tier(float8, float8[], text[]) IS
+    'The tier of a value at ascending cut points (at a cut point, the higher tier), as cltv_segment: with cltv_score_quantiles over a cohort, tiers of cltv_clv values; NULL in, NULL out';

@@ -141,7 +141,33 @@ fn unknown_model(model: &ModelRef) -> Error {
         } else {
             Vec::new()
         },
+        suggestion: if readable.is_none() {
+            nearest_model(&model.name)
+        } else {
+            None
+        },
     }
+}
+
+/// The model the caller may see whose name is nearest to `name` (a typo), if any: only
+/// names within a few characters' length of it are read.
+fn nearest_model(name: &str) -> Option<String> {
+    let names: Vec<String> = pinned(|| {
+        Spi::connect(|client| {
+            client
+                .select(
+                    "SELECT name FROM cltv.models
+                      WHERE abs(length(name) - length($1)) <= greatest(length($1) / 3, 1)
+                      ORDER BY name LIMIT 10000",
+                    None,
+                    &[name.into()],
+                )?
+                .map(|r| Ok(r.get::<String>(1)?.unwrap_or_default()))
+                .collect::<Result<Vec<String>, pgrx::spi::SpiError>>()
+        })
+        .unwrap_or_else(|e| spi_failed(e))
+    });
+    cltv_core::suggest::nearest(name, names.iter().map(String::as_str)).map(str::to_string)
 }
 
 fn versions_of(name: &str) -> Vec<i32> {

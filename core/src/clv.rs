@@ -263,13 +263,9 @@ pub fn clv(
     opts: &ClvOptions,
 ) -> Result<f64> {
     gg.validate()?;
-    if x > 0.0 && !m.is_finite() {
-        return Err(Error::InvalidCustomerSummary {
-            model: "Gamma-Gamma".into(),
-            values: vec![("frequency".into(), x), ("monetary value".into(), m)],
-            reason: "monetary value must be finite".into(),
-        });
-    }
+    // A negative mean spend would make a negative CLV, NaN no number: refused as scoring
+    // the spend model refuses them.
+    crate::gamma_gamma::validate_summary(x, m)?;
     let purchases = expected_discounted_purchases(bg, x, t_x, t, opts)?;
     if purchases == 0.0 {
         return Ok(0.0);

@@ -7,14 +7,36 @@ use std::fmt;
 pub enum Error {
     /// No model of that name (or no such version) in the catalog. `known_versions` lists
     /// the versions the model does have, if the name exists.
-    UnknownModel { model: String, known_versions: Vec<i32> },
+    /// `suggestion` is a visible model whose name is a near miss.
+    UnknownModel {
+        model: String,
+        known_versions: Vec<i32>,
+        suggestion: Option<String>,
+    },
     /// A column named in a model spec does not exist in the relation; `suggestion` is a
-    /// column whose name differs only in case.
+    /// column whose name is a near miss (see [`crate::suggest::nearest`]).
     UndefinedColumn {
         relation: String,
         column: String,
         suggestion: Option<String>,
     },
+    /// A row being scored by `models` lacks the columns `missing`; `row` says what the
+    /// models read and what the row has.
+    MissingFeatures {
+        models: Vec<String>,
+        missing: Vec<String>,
+        row: Box<RowColumns>,
+    },
+    /// A missing-value policy of `"missing_by_feature"` that imputes a number (mean, median,
+    /// zero) named for a text or enum column, whose imputation is `"most_frequent"`.
+    NumberPolicyOnText {
+        column: String,
+        policy: String,
+        type_name: String,
+    },
+    /// A query string passed where a relation name is expected (`source` of cltv_train or
+    /// cltv_evaluate).
+    QueryAsSource { function: String, source: String },
     /// A feature or target column whose type cannot be read as float8.
     NonNumericColumn { column: String, type_name: String },
     /// Rows with NULL in a used column, while missing-value policy is "error".
@@ -227,14 +249,28 @@ pub enum Error {
     },
 }
 
+/// The columns behind an [`Error::MissingFeatures`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowColumns {
+    /// The row's type (`record` for a row built in the query).
+    pub row_type: String,
+    /// What the models read: their input and group columns.
+    pub needed: Vec<String>,
+    /// The row's columns.
+    pub has: Vec<String>,
+    /// A near miss for the first missing column among the row's columns.
+    pub suggestion: Option<String>,
+}
+
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     /// Five-character SQLSTATE.
     pub fn sqlstate(&self) -> &'static str {
         match self {
-            Error::UnknownModel { .. } => "42704",     // undefined_object
-            Error::UndefinedColumn { .. } => "42703",  // undefined_column
+            Error::UnknownModel { .. } => "42704", // undefined_object
+            Error::UndefinedColumn { .. } | Error::MissingFeatures { .. } => "42703", // undefined_column
+            Error::QueryAsSource { .. } => "42602", // invalid_name, as regclass input says of it
             Error::NonNumericColumn { .. } => "42804", // datatype_mismatch
             Error::NullValues { .. } | Error::NullFeature { .. } => "22004", // null_value_not_allowed
             Error::NonFinite { .. }
@@ -272,16 +308,16 @@ impl Error {
             // bad row is bad data, not a server fault.
             Error::CorruptModel { .. } => "22000",
             Error::NumericOverflow { .. } | Error::NonFiniteScore { .. } => "22003", // numeric_value_out_of_range
-            Error::FoldedLevelCollision { .. } => "22023", // invalid_parameter_value
-            Error::TooManyTerms { .. } => "54000",         // program_limit_exceeded
+            Error::FoldedLevelCollision { .. } | Error::NumberPolicyOnText { .. } => "22023", // invalid_parameter_value
+            Error::TooManyTerms { .. } => "54000", // program_limit_exceeded
             Error::InvalidCustomerSummary { .. } => "22023", // invalid_parameter_value
             Error::NoRepeatPurchases { .. }
             | Error::TooFewCustomers { .. }
             | Error::ModelNotIdentified { .. } => "22000", // data_exception
-            Error::Internal { .. } => "XX000",             // internal_error
-            Error::ModelNotGranted { .. } => "42501",      // insufficient_privilege
-            Error::UnknownRole { .. } => "42704",          // undefined_object
-            Error::UntrustedSource { .. } => "55000",      // object_not_in_prerequisite_state
+            Error::Internal { .. } => "XX000",     // internal_error
+            Error::ModelNotGranted { .. } => "42501", // insufficient_privilege
+            Error::UnknownRole { .. } => "42704",  // undefined_object
+            Error::UntrustedSource { .. } => "55000", // object_not_in_prerequisite_state
             Error::ModelDroppedConcurrently { .. } => "40001", // serialization_failure: retry
         }
     }
@@ -312,6 +348,28 @@ impl Error {
             Error::UndefinedColumn { relation, column, .. } => {
                 format!("column \"{column}\" of relation \"{relation}\" does not exist")
             }
+            Error::NumberPolicyOnText {
+                column,
+                policy,
+                type_name,
+            } => format!(
+                "invalid option \"missing_by_feature.{column}\": \"{policy}\" imputes a number, and \"{column}\" is a {type_name} column"
+            ),
+            Error::QueryAsSource { function, source } => {
+                let shown: String = source.split_whitespace().collect::<Vec<_>>().join(" ");
+                let shown = match shown.char_indices().nth(SHOWN_QUERY_CHARS) {
+                    Some((cut, _)) => format!("{}…", shown[..cut].trim_end()),
+                    None => shown,
+                };
+                format!("{function} reads a table or a view, not a query: \"{shown}\"")
+            }
+            Error::MissingFeatures { models, missing, .. } => format!(
+                "the row scored with model{} {} has no column{} {}",
+                if models.len() == 1 { "" } else { "s" },
+                quoted_list(models),
+                if missing.len() == 1 { "" } else { "s" },
+                quoted_list(missing)
+            ),
             Error::NonNumericColumn { column, type_name } => {
                 format!("column \"{column}\" is of type {type_name}, which is not numeric")
             }
@@ -483,6 +541,19 @@ impl Error {
 
     pub fn detail(&self) -> Option<String> {
         match self {
+            Error::MissingFeatures { models, row, .. } => Some(format!(
+                "The model{} read{} the column{} {}; the row (of type {}) has {}.",
+                if models.len() == 1 { "" } else { "s" },
+                if models.len() == 1 { "s" } else { "" },
+                if row.needed.len() == 1 { "" } else { "s" },
+                capped_list(&row.needed),
+                row.row_type,
+                if row.has.is_empty() {
+                    "no columns".to_string()
+                } else {
+                    capped_list(&row.has)
+                }
+            )),
             Error::NonFiniteScore { inputs, .. } => Some(format!(
                 "Every value of the row is finite, but the model's arithmetic on them leaves double precision (about 1.8e308){}.",
                 if inputs.len() > SHOWN_INPUTS {
@@ -532,7 +603,9 @@ impl Error {
                  maximum-likelihood estimate.",
                 if *value < 1.0 { "zero" } else { "infinity" }
             )),
-            Error::UnknownModel { model, known_versions } if !known_versions.is_empty() => {
+            Error::UnknownModel {
+                model, known_versions, ..
+            } if !known_versions.is_empty() => {
                 let name = model.split('@').next().unwrap_or(model);
                 let versions: Vec<String> = known_versions.iter().map(|v| v.to_string()).collect();
                 Some(format!("Model \"{name}\" has version(s) {}.", versions.join(", ")))
@@ -595,6 +668,15 @@ impl Error {
                 "Use fewer features, or fewer levels: fold rare ones with \"min_frequency\", or group them in a view."
                     .to_string(),
             ),
+            Error::InvalidCustomerSummary { model, reason, .. }
+                if model == "Gamma-Gamma" && reason.starts_with("frequency") =>
+            {
+                Some(
+                    "frequency is the number of repeat purchases (a whole number, at least 0), as cltv_rfm \
+                     computes it; monetary_value is the mean spend of those repeat purchases."
+                        .to_string(),
+                )
+            }
             Error::InvalidCustomerSummary { model, .. } if model == "Gamma-Gamma" => Some(
                 "The Gamma-Gamma model needs a positive mean spend of the repeat purchases: leave out \
                  customers whose repeat purchases sum to zero or less (free orders, returns)."
@@ -611,6 +693,13 @@ impl Error {
                 Some("Use a longer calibration period or more customers.".to_string())
             }
             Error::TooFewCustomers { .. } => Some("Fit the model on more customers.".to_string()),
+            // The spend model has no time unit: the BG/NBD advice would mislead.
+            Error::ModelNotIdentified { model, .. } if model == "Gamma-Gamma" => Some(
+                "Check the spend summaries (monetary_value is the mean spend of a customer's repeat purchases, \
+                 in one currency); with more repeat customers, or spends that vary between customers, the \
+                 estimate usually becomes finite."
+                    .to_string(),
+            ),
             Error::ModelNotIdentified { .. } => Some(
                 "Check the customer summaries (time unit, calibration period); with more customers or a \
                  longer calibration period the estimate usually becomes finite."
@@ -630,14 +719,48 @@ impl Error {
             Error::Collinear { feature, .. } => Some(format!(
                 "Drop \"{feature}\" (or one of the features it depends on), or fit with an \"l2\" penalty."
             )),
-            Error::UnknownModel { known_versions, .. } if known_versions.is_empty() => {
+            Error::UnknownModel {
+                known_versions,
+                suggestion: None,
+                ..
+            } if known_versions.is_empty() => {
                 Some("The trained models are listed in cltv.models.".to_string())
             }
             Error::UndefinedColumn {
+                column,
                 suggestion: Some(near),
                 ..
-            } => Some(format!(
+            } if near.eq_ignore_ascii_case(column) => Some(format!(
                 "Column names are case-sensitive: did you mean \"{near}\"?"
+            )),
+            Error::UndefinedColumn {
+                suggestion: Some(near),
+                ..
+            } => Some(format!("Did you mean \"{near}\"?")),
+            Error::UnknownModel {
+                suggestion: Some(near),
+                ..
+            } => Some(format!("Did you mean \"{near}\"? The trained models are listed in cltv.models.")),
+            Error::QueryAsSource { .. } => Some(
+                "Make the query a view and pass its name: CREATE VIEW training_rows AS <the query>; then pass 'training_rows' (a view also lets cltv_retrain and scheduled training read fresh rows). Or CREATE TEMPORARY TABLE training_rows AS <the query>, for this session."
+                    .to_string(),
+            ),
+            Error::MissingFeatures { missing, row, .. } if row.suggestion.is_some() => {
+                let near = row.suggestion.as_deref().unwrap_or_default();
+                Some(format!(
+                    "Did you mean \"{near}\" for \"{}\"? Columns bind to features by name: rename them in the query, e.g. SELECT {} AS {}.",
+                    missing[0],
+                    quote_ident(near),
+                    quote_ident(&missing[0])
+                ))
+            }
+            Error::NumberPolicyOnText { column, .. } => Some(format!(
+                "Impute a text or enum column with \"most_frequent\", its most frequent training level: \"missing_by_feature\": {{\"{column}\": \"most_frequent\"}}."
+            )),
+            Error::MissingFeatures { missing, .. } => Some(format!(
+                "Columns bind to features by name: score a row that has {}, renaming columns in the query where needed (SELECT expression AS {}).",
+                if missing.len() == 1 { "it" } else { "them" },
+                quote_ident(&missing[0])
             )),
             Error::NullFeature { .. } => Some(
                 "The model was trained with \"missing\": \"error\". Filter the NULL rows out, or train \
@@ -762,6 +885,41 @@ fn quoted_list(names: &[String]) -> String {
     }
 }
 
+/// How many characters of a query an [`Error::QueryAsSource`] message shows.
+const SHOWN_QUERY_CHARS: usize = 60;
+
+/// How many names a [`capped_list`] shows.
+const SHOWN_NAMES: usize = 20;
+
+/// [`quoted_list`] of at most [`SHOWN_NAMES`] names, then how many more there are.
+fn capped_list(names: &[String]) -> String {
+    if names.len() <= SHOWN_NAMES {
+        return quoted_list(names);
+    }
+    format!(
+        "{} (and {} more)",
+        quoted_list(&names[..SHOWN_NAMES]),
+        names.len() - SHOWN_NAMES
+    )
+}
+
+/// An identifier as SQL text: bare if it is lower-case letters, digits and underscores
+/// (not starting with a digit), else double-quoted. For hints that show a query.
+fn quote_ident(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
 /// How many of a row's values a [`Error::NonFiniteScore`] message shows.
 const SHOWN_INPUTS: usize = 5;
 
@@ -850,6 +1008,26 @@ mod tests {
             Error::UnknownModel {
                 model: "m".into(),
                 known_versions: vec![],
+                suggestion: None,
+            },
+            Error::MissingFeatures {
+                models: vec!["m".into()],
+                missing: vec!["x".into()],
+                row: Box::new(RowColumns {
+                    row_type: "record".into(),
+                    needed: vec!["x".into()],
+                    has: vec![],
+                    suggestion: None,
+                }),
+            },
+            Error::NumberPolicyOnText {
+                column: "c".into(),
+                policy: "mean".into(),
+                type_name: "text".into(),
+            },
+            Error::QueryAsSource {
+                function: "cltv_train".into(),
+                source: "SELECT 1".into(),
             },
             Error::UndefinedColumn {
                 relation: "r".into(),
@@ -1216,5 +1394,148 @@ mod tests {
         );
         assert!(e.detail().unwrap().contains("900 of the 1000"));
         assert!(e.hint().unwrap().contains("min_frequency"));
+    }
+
+    #[test]
+    fn missing_features_list_what_the_model_needs_and_the_row_has() {
+        let e = Error::MissingFeatures {
+            models: vec!["churn".into()],
+            missing: vec!["tenure".into()],
+            row: Box::new(RowColumns {
+                row_type: "record".into(),
+                needed: vec!["age".into(), "tenure".into()],
+                has: vec!["age".into(), "tenur".into()],
+                suggestion: Some("tenur".into()),
+            }),
+        };
+        assert_eq!(e.sqlstate(), "42703");
+        assert_eq!(
+            e.message(),
+            "the row scored with model \"churn\" has no column \"tenure\""
+        );
+        assert_eq!(
+            e.detail().unwrap(),
+            "The model reads the columns \"age\", \"tenure\"; the row (of type record) has \"age\", \"tenur\"."
+        );
+        assert!(e
+            .hint()
+            .unwrap()
+            .starts_with("Did you mean \"tenur\" for \"tenure\"?"));
+        assert!(e.hint().unwrap().contains("SELECT tenur AS tenure"));
+        let many: Vec<String> = (0..25).map(|i| format!("c{i}")).collect();
+        let e = Error::MissingFeatures {
+            models: vec!["a".into(), "b".into()],
+            missing: vec!["x".into(), "Y".into()],
+            row: Box::new(RowColumns {
+                row_type: "orders".into(),
+                needed: vec!["x".into(), "Y".into()],
+                has: many,
+                suggestion: None,
+            }),
+        };
+        assert_eq!(
+            e.message(),
+            "the row scored with models \"a\", \"b\" has no columns \"x\", \"Y\""
+        );
+        assert!(e.detail().unwrap().contains("\"c19\" (and 5 more)"));
+        assert!(e.hint().unwrap().contains("AS x)"));
+    }
+
+    #[test]
+    fn a_number_policy_on_text_names_most_frequent() {
+        let e = Error::NumberPolicyOnText {
+            column: "channel".into(),
+            policy: "median".into(),
+            type_name: "text".into(),
+        };
+        assert_eq!(e.sqlstate(), "22023");
+        assert_eq!(
+            e.message(),
+            "invalid option \"missing_by_feature.channel\": \"median\" imputes a number, and \"channel\" is a text column"
+        );
+        assert!(e.hint().unwrap().contains("{\"channel\": \"most_frequent\"}"));
+    }
+
+    #[test]
+    fn gamma_gamma_errors_get_gamma_gamma_hints() {
+        let frequency = crate::gamma_gamma::validate_summary(-1.0, 5.0).unwrap_err();
+        assert!(frequency
+            .hint()
+            .unwrap()
+            .starts_with("frequency is the number of repeat purchases"));
+        let spend = crate::gamma_gamma::validate_summary(2.0, -5.0).unwrap_err();
+        assert!(spend.hint().unwrap().contains("positive mean spend"));
+        assert!(crate::gamma_gamma::validate_summary(0.0, f64::NAN).is_ok());
+        let stuck = Error::ModelNotIdentified {
+            model: "Gamma-Gamma".into(),
+            parameter: "q".into(),
+            value: 1e13,
+        };
+        assert!(
+            !stuck.hint().unwrap().contains("time unit"),
+            "{}",
+            stuck.hint().unwrap()
+        );
+        let stuck = Error::ModelNotIdentified {
+            model: "BG/NBD".into(),
+            parameter: "a".into(),
+            value: 1e-13,
+        };
+        assert!(stuck.hint().unwrap().contains("time unit"));
+        // No hint of either model names the other's quantities.
+        for e in [frequency, spend] {
+            let hint = e.hint().unwrap();
+            assert!(!hint.contains("recency") && !hint.contains(" T "), "{hint}");
+        }
+    }
+
+    #[test]
+    fn a_query_as_source_says_to_make_it_a_view() {
+        let e = Error::QueryAsSource {
+            function: "cltv_train".into(),
+            source: "SELECT *\n  FROM orders WHERE placed > '2026-01-01' AND amount > 0 AND country = 'DE' AND channel = 'web'".into(),
+        };
+        assert_eq!(e.sqlstate(), "42602");
+        assert_eq!(
+            e.message(),
+            "cltv_train reads a table or a view, not a query: \"SELECT * FROM orders WHERE placed > '2026-01-01' AND amount…\""
+        );
+        assert!(e.hint().unwrap().contains("CREATE VIEW"));
+        assert!(e.hint().unwrap().contains("TEMPORARY TABLE"));
+    }
+
+    #[test]
+    fn near_misses_are_suggested() {
+        let case_only = Error::UndefinedColumn {
+            relation: "public.t".into(),
+            column: "Age".into(),
+            suggestion: Some("age".into()),
+        };
+        assert!(case_only
+            .hint()
+            .unwrap()
+            .starts_with("Column names are case-sensitive"));
+        let typo = Error::UndefinedColumn {
+            relation: "public.t".into(),
+            column: "tenrue".into(),
+            suggestion: Some("tenure".into()),
+        };
+        assert_eq!(typo.hint().unwrap(), "Did you mean \"tenure\"?");
+        let model = Error::UnknownModel {
+            model: "chrun".into(),
+            known_versions: vec![],
+            suggestion: Some("churn".into()),
+        };
+        assert_eq!(model.sqlstate(), "42704");
+        assert!(model.hint().unwrap().starts_with("Did you mean \"churn\"?"));
+        let none = Error::UnknownModel {
+            model: "zzz".into(),
+            known_versions: vec![],
+            suggestion: None,
+        };
+        assert_eq!(
+            none.hint().unwrap(),
+            "The trained models are listed in cltv.models."
+        );
     }
 }

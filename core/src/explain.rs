@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::encoding::{Design, Input};
 use crate::error::{Error, Result};
 use crate::linalg::cholesky;
 use crate::model::{check_score, sigmoid};
@@ -89,6 +90,57 @@ pub fn contributions(
         })
         .collect();
     Ok((baseline, parts))
+}
+
+/// The contributions of one input column: a numeric column's one term, or the sum over a
+/// categorical column's one-hot levels.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct ColumnContribution {
+    pub column: String,
+    /// A numeric column's value.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub value: Option<f64>,
+    /// A categorical column: the level the row is scored as (its reference level when no
+    /// indicator is set: the reference itself, or an unseen level under "unseen": "reference").
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub level: Option<String>,
+    /// The sum of the column's terms' contributions.
+    pub contribution: f64,
+}
+
+/// `parts` (one per term of `design`, in its order, as [`contributions`] returns them)
+/// summed into one per input column, in the design's column order: the total is unchanged.
+pub fn by_column(design: &Design, parts: &[Contribution]) -> Result<Vec<ColumnContribution>> {
+    if parts.len() != design.terms().len() {
+        return Err(Error::CorruptModel {
+            reason: format!("{} contributions for {} terms", parts.len(), design.terms().len()),
+        });
+    }
+    Ok(design
+        .inputs()
+        .iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let range = design.term_range(i);
+            let terms = &parts[range];
+            let (value, level) = match input {
+                Input::Number { .. } => (Some(terms[0].value), None),
+                Input::Category { categorical, .. } => {
+                    let level = terms
+                        .iter()
+                        .position(|t| t.value == 1.0)
+                        .map_or(&categorical.reference, |j| &categorical.levels[j]);
+                    (None, Some(level.clone()))
+                }
+            };
+            ColumnContribution {
+                column: input.column().to_string(),
+                value,
+                level,
+                contribution: terms.iter().map(|t| t.contribution).sum(),
+            }
+        })
+        .collect())
 }
 
 /// x̃ᵀ C x̃ with x̃ = [1, x] and C the row-major (p+1)×(p+1) covariance of the coefficients.
@@ -186,6 +238,51 @@ mod tests {
         // A constant feature, and an exact copy.
         assert_eq!(vif(&[1.0, 0.0, 0.0, 0.0], 2), vec![Some(1.0), None]);
         assert_eq!(vif(&[1.0, 1.0, 1.0, 1.0], 2), vec![None, None]);
+    }
+
+    #[test]
+    fn by_column_sums_the_levels_of_a_categorical_column() {
+        use crate::encoding::{Categorical, Unseen};
+        let counts = vec![
+            ("web".to_string(), 50),
+            ("email".to_string(), 30),
+            ("social".to_string(), 20),
+        ];
+        let channel = Categorical::from_counts("channel", &counts, 100, None).unwrap();
+        let reference = channel.reference.clone();
+        let design = Design::new(
+            vec![("age".to_string(), None), ("channel".to_string(), Some(channel))],
+            Unseen::Error,
+        );
+        let terms = design.terms().to_vec();
+        assert_eq!(terms.len(), 3, "{terms:?}");
+        // age, and the two non-reference levels: the row has the second level's indicator.
+        let estimate = [0.5, 2.0, -1.0, 3.0];
+        let means = [40.0, 0.3, 0.2];
+        let x = [45.0, 0.0, 1.0];
+        let (baseline, parts) = contributions(&terms, &estimate, &means, &x).unwrap();
+        let columns = by_column(&design, &parts).unwrap();
+        assert_eq!(columns.len(), 2);
+        assert_eq!(columns[0].column, "age");
+        assert_eq!(columns[0].value, Some(45.0));
+        assert_eq!(columns[0].contribution, 2.0 * 5.0);
+        assert_eq!(columns[1].column, "channel");
+        assert_eq!(
+            columns[1].level.as_deref(),
+            Some(terms[2].strip_prefix("channel=").unwrap())
+        );
+        // Independently: −1·(0 − 0.3) + 3·(1 − 0.2).
+        assert!((columns[1].contribution - (0.3 + 2.4)).abs() < 1e-12);
+        let total = baseline + columns.iter().map(|c| c.contribution).sum::<f64>();
+        let prediction = 0.5 + 2.0 * 45.0 + 3.0;
+        assert!((total - prediction).abs() < 1e-12);
+        // No indicator set: the reference level.
+        let (_, parts) = contributions(&terms, &estimate, &means, &[45.0, 0.0, 0.0]).unwrap();
+        assert_eq!(
+            by_column(&design, &parts).unwrap()[1].level.as_deref(),
+            Some(reference.as_str())
+        );
+        assert!(by_column(&design, &parts[..2]).is_err());
     }
 
     #[test]

@@ -224,6 +224,22 @@ fn invalid(x: f64, m: f64, reason: &str) -> Error {
     }
 }
 
+/// Checks one customer's (frequency x, mean repeat-purchase spend m̄): x finite and at
+/// least 0; when x > 0, m̄ finite and positive (with x = 0, m̄ is not read). The one check
+/// of fitting, scoring and CLV.
+pub fn validate_summary(x: f64, m: f64) -> Result<()> {
+    if !x.is_finite() || x < 0.0 {
+        return Err(invalid(x, m, "frequency must be a finite number, at least 0"));
+    }
+    if x > 0.0 && !m.is_finite() {
+        return Err(invalid(x, m, "monetary value must be finite"));
+    }
+    if x > 0.0 && m <= 0.0 {
+        return Err(invalid(x, m, "monetary value must be positive"));
+    }
+    Ok(())
+}
+
 fn pearson(rows: &[(f64, f64)]) -> Option<f64> {
     let n = rows.len() as f64;
     if rows.len() < 2 {
@@ -263,18 +279,10 @@ pub fn fit_gamma_gamma(data: &[(f64, f64)], opts: &GammaGammaFitOptions) -> Resu
     let mut excluded = 0.0;
     for (i, &(x, m)) in data.iter().enumerate() {
         interrupt::check_every(i);
-        if !x.is_finite() || x < 0.0 {
-            return Err(invalid(x, m, "frequency must be a finite number, at least 0"));
-        }
+        validate_summary(x, m)?;
         if x == 0.0 {
             excluded += 1.0;
             continue;
-        }
-        if !m.is_finite() {
-            return Err(invalid(x, m, "monetary value must be finite"));
-        }
-        if m <= 0.0 {
-            return Err(invalid(x, m, "monetary value must be positive"));
         }
         used.push((x, m));
     }

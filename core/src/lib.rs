@@ -29,5 +29,6 @@ pub mod special;
 pub mod split;
 pub mod stats;
 pub mod suffstats;
+pub mod suggest;
 
 pub use error::{Error, Result};

@@ -263,12 +263,7 @@ impl Scorer {
                 Ok(p.expected_purchases(h, x[0], x[1], x[2]))
             }
             (Scorer::GammaGamma(p), None) => {
-                if !(x[0] >= 0.0 && x[1] > 0.0 || x[0] == 0.0) {
-                    return Err(Error::InvalidArgument {
-                        what: format!("(frequency, monetary_value) = ({}, {})", x[0], x[1]),
-                        reason: "needs frequency >= 0 and a positive monetary value".into(),
-                    });
-                }
+                crate::gamma_gamma::validate_summary(x[0], x[1])?;
                 // A customer without repeat purchases gets the population mean (x = 0 in the formula).
                 Ok(p.conditional_expected_spend(x[0], x[1]))
             }
@@ -278,9 +273,9 @@ impl Scorer {
                     .into(),
             }),
             (_, Some(_)) => Err(Error::InvalidArgument {
-                what: "a horizon".into(),
+                what: "horizon".into(),
                 reason: format!(
-                    "applies to BG/NBD models, not to a {} model",
+                    "applies to BG/NBD models only, not to a {} model: score it with cltv_predict(model, row)",
                     self.kind().as_str()
                 ),
             }),
@@ -319,8 +314,8 @@ impl Scorer {
                 Ok(p.p_alive(x[0], x[1], x[2]))
             }
             other => Err(Error::InvalidArgument {
-                what: "cltv_p_alive".into(),
-                reason: format!("needs a bgnbd model, not a {} one", other.kind().as_str()),
+                what: format!("{} model for cltv_p_alive", other.kind().as_str()),
+                reason: "the probability of being alive comes from a bgnbd model".into(),
             }),
         }
     }
@@ -380,6 +375,24 @@ pub fn linear_predictor(intercept: f64, coefficients: &[f64], x: &[f64]) -> f64 
         .iter()
         .zip(x)
         .fold(intercept, |acc, (b, v)| acc + b * v)
+}
+
+/// Does `source` read as a query rather than a relation name: its first word (after any
+/// opening parentheses) a keyword that starts a query, followed by more text? A relation
+/// really named so is written quoted ('"select x"'), which this never matches.
+pub fn looks_like_query(source: &str) -> bool {
+    let text = source
+        .trim_start()
+        .trim_start_matches(['(', ' ', '\t', '\n', '\r']);
+    let word: String = text
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let rest = &text[word.len()..];
+    matches!(word.as_str(), "select" | "with" | "values" | "table")
+        && rest.starts_with(|c: char| c.is_whitespace() || c == '(' || c == '*')
+        && !rest.trim().is_empty()
 }
 
 #[cfg(test)]
@@ -505,5 +518,32 @@ mod tests {
         assert!(Scorer::Linear(s).check_len(3).is_err());
         assert!(LinearScorer::from_coefficients(&[]).is_err());
         assert!(LinearScorer::from_coefficients(&[f64::NAN]).is_err());
+    }
+
+    #[test]
+    fn queries_are_told_from_relation_names() {
+        for query in [
+            "SELECT * FROM t",
+            "select a, b from t where a > 1",
+            "  (SELECT 1)",
+            "WITH x AS (SELECT 1) SELECT * FROM x",
+            "VALUES (1, 2)",
+            "TABLE customers",
+            "select*from t",
+        ] {
+            assert!(looks_like_query(query), "{query}");
+        }
+        for name in [
+            "customers",
+            "public.customers",
+            "select",
+            "\"select x\"",
+            "selection",
+            "tables.t",
+            "with_data",
+            "",
+        ] {
+            assert!(!looks_like_query(name), "{name}");
+        }
     }
 }

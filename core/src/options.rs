@@ -22,28 +22,53 @@ pub enum MissingPolicy {
     Median,
     /// As `Mean`, with 0.
     Zero,
+    /// The most frequent value of the training rows (scikit-learn's `SimpleImputer`
+    /// strategy of that name): a text or enum column's most frequent level, a number's mode
+    /// (the smallest of tied values, as PostgreSQL's `mode()` and scikit-learn pick).
+    #[serde(rename = "most_frequent")]
+    MostFrequent,
 }
 
 impl MissingPolicy {
     pub fn imputes(self) -> bool {
         matches!(
             self,
+            MissingPolicy::Mean | MissingPolicy::Median | MissingPolicy::Zero | MissingPolicy::MostFrequent
+        )
+    }
+
+    /// Whether the policy imputes a number (mean, median, zero), which a text column has not.
+    pub fn imputes_a_number(self) -> bool {
+        matches!(
+            self,
             MissingPolicy::Mean | MissingPolicy::Median | MissingPolicy::Zero
         )
     }
 
-    fn parse(key: &str, value: &Value) -> Result<MissingPolicy> {
-        match string(key, value)? {
-            "error" => Ok(MissingPolicy::Error),
-            "drop" => Ok(MissingPolicy::Drop),
-            "mean" => Ok(MissingPolicy::Mean),
-            "median" => Ok(MissingPolicy::Median),
-            "zero" => Ok(MissingPolicy::Zero),
-            other => Err(invalid(
-                key,
-                format!("must be \"error\", \"drop\", \"mean\", \"median\" or \"zero\", got \"{other}\""),
-            )),
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MissingPolicy::Error => "error",
+            MissingPolicy::Drop => "drop",
+            MissingPolicy::Mean => "mean",
+            MissingPolicy::Median => "median",
+            MissingPolicy::Zero => "zero",
+            MissingPolicy::MostFrequent => "most_frequent",
         }
+    }
+
+    fn parse(key: &str, value: &Value) -> Result<MissingPolicy> {
+        one_of(
+            key,
+            value,
+            &[
+                ("error", MissingPolicy::Error),
+                ("drop", MissingPolicy::Drop),
+                ("mean", MissingPolicy::Mean),
+                ("median", MissingPolicy::Median),
+                ("zero", MissingPolicy::Zero),
+                ("most_frequent", MissingPolicy::MostFrequent),
+            ],
+        )
     }
 }
 
@@ -263,7 +288,7 @@ pub const OPTIONS: &[OptionSpec] = &[
     spec("split", ALL_KINDS, "object", None,
         "out-of-time split {\"column\": ..., \"test_from\": ...}: the rows at or after test_from are the test rows, in place of test_fraction and split_key; ignored by bgnbd and gamma_gamma"),
     spec("missing", ALL_KINDS, "string", Some("\"error\""),
-        "NULL target or feature: error, drop, or impute the training rows' mean, median or zero (BG/NBD and Gamma-Gamma: error or drop)"),
+        "NULL target or feature: error, drop, or impute the training rows' mean, median, zero or most_frequent (text and enum columns: most_frequent; BG/NBD and Gamma-Gamma: error or drop)"),
     spec("missing_by_feature", ALL_KINDS, "object", Some("{}"),
         "per-feature overrides of missing, {\"feature\": \"policy\", ...}"),
     spec("promote", ALL_KINDS, "string", Some("\"never\""),
@@ -273,9 +298,12 @@ pub const OPTIONS: &[OptionSpec] = &[
         ..spec("metric", LINEAR_LOGISTIC, "string", Some("\"rmse\""),
             "the comparison of promote if_better: rmse, mse, mae, r_squared (linear); auc, log_loss, brier, accuracy, f1 (logistic)")
     },
-    spec("segments", LINEAR_LOGISTIC, "object",
-        Some("{\"labels\": [\"bronze\", \"silver\", \"gold\", \"platinum\"], \"quantiles\": [0.4, 0.7, 0.9]}"),
-        "value tiers of cltv_segment: labels, and the quantiles of the training predictions that separate them"),
+    OptionSpec {
+        logistic_default: Some("{\"labels\": [\"low\", \"medium\", \"high\", \"very high\"], \"quantiles\": [0.4, 0.7, 0.9]}"),
+        ..spec("segments", LINEAR_LOGISTIC, "object",
+            Some("{\"labels\": [\"bronze\", \"silver\", \"gold\", \"platinum\"], \"quantiles\": [0.4, 0.7, 0.9]}"),
+            "tiers of cltv_segment: labels, and the quantiles of the training predictions that separate them (a logistic model's are risk tiers)")
+    },
     spec("standardize", LINEAR_LOGISTIC, "boolean", Some("true"),
         "penalise the coefficients of standardised features (only with l2 > 0); false penalises the raw coefficients"),
     spec("max_categories", LINEAR_LOGISTIC, "integer", Some("100"),
@@ -373,6 +401,7 @@ impl TrainOptions {
                 "rmse"
             }
             .into(),
+            segments: Segments::default_for(kind),
             ..TrainOptions::default()
         };
         let map: &Map<String, Value> = match options {
@@ -388,9 +417,12 @@ impl TrainOptions {
         for (key, value) in map {
             let spec = OptionSpec::find(key).ok_or_else(|| {
                 let known: Vec<&str> = OptionSpec::for_kind(Some(kind)).map(|o| o.name).collect();
+                let guess = crate::suggest::nearest(key, known.iter().copied())
+                    .map(|near| format!(" (did you mean \"{near}\"?)"))
+                    .unwrap_or_default();
                 Error::InvalidOption {
                     key: key.clone(),
-                    reason: format!("is not a known option; known options: {}", known.join(", ")),
+                    reason: format!("is not a known option{guess}; known options: {}", known.join(", ")),
                 }
             })?;
             if !spec.kinds.contains(&kind) {
@@ -495,16 +527,14 @@ impl TrainOptions {
                         })?;
                 }
                 "group_fallback" => {
-                    parsed.group_fallback = match string(key, value)? {
-                        "error" => crate::groups::GroupFallback::Error,
-                        "pooled" => crate::groups::GroupFallback::Pooled,
-                        other => {
-                            return Err(invalid(
-                                key,
-                                format!("must be \"error\" or \"pooled\", got \"{other}\""),
-                            ))
-                        }
-                    }
+                    parsed.group_fallback = one_of(
+                        key,
+                        value,
+                        &[
+                            ("error", crate::groups::GroupFallback::Error),
+                            ("pooled", crate::groups::GroupFallback::Pooled),
+                        ],
+                    )?
                 }
                 "max_categories" => {
                     parsed.max_categories =
@@ -524,32 +554,28 @@ impl TrainOptions {
                     })?);
                 }
                 "unseen" => {
-                    parsed.unseen = match string(key, value)? {
-                        "reference" => crate::encoding::Unseen::Reference,
-                        "error" => crate::encoding::Unseen::Error,
-                        other => {
-                            return Err(invalid(
-                                key,
-                                format!("must be \"reference\" or \"error\", got \"{other}\""),
-                            ))
-                        }
-                    }
+                    parsed.unseen = one_of(
+                        key,
+                        value,
+                        &[
+                            ("reference", crate::encoding::Unseen::Reference),
+                            ("error", crate::encoding::Unseen::Error),
+                        ],
+                    )?
                 }
                 "segments" => {
-                    parsed.segments = Segments::parse(value)?;
+                    parsed.segments = Segments::parse(value, kind)?;
                 }
                 "promote" => {
-                    parsed.promote = match string(key, value)? {
-                        "never" => Promote::Never,
-                        "always" => Promote::Always,
-                        "if_better" => Promote::IfBetter,
-                        other => {
-                            return Err(invalid(
-                                key,
-                                format!("must be \"never\", \"always\" or \"if_better\", got \"{other}\""),
-                            ))
-                        }
-                    }
+                    parsed.promote = one_of(
+                        key,
+                        value,
+                        &[
+                            ("never", Promote::Never),
+                            ("always", Promote::Always),
+                            ("if_better", Promote::IfBetter),
+                        ],
+                    )?
                 }
                 "metric" => {
                     let metric = string(key, value)?;
@@ -584,16 +610,7 @@ impl TrainOptions {
                     parsed.metric = metric.to_string();
                 }
                 "solver" => {
-                    parsed.solver = match string(key, value)? {
-                        "irls" => Solver::Irls,
-                        "lbfgs" => Solver::Lbfgs,
-                        other => {
-                            return Err(invalid(
-                                key,
-                                format!("must be \"irls\" or \"lbfgs\", got \"{other}\""),
-                            ))
-                        }
-                    }
+                    parsed.solver = one_of(key, value, &[("irls", Solver::Irls), ("lbfgs", Solver::Lbfgs)])?
                 }
                 "tol" => {
                     let tol = number(key, value)?;
@@ -685,6 +702,25 @@ fn number(key: &str, value: &Value) -> Result<f64> {
     value
         .as_f64()
         .ok_or_else(|| invalid(key, format!("must be a number, got {value}")))
+}
+
+/// The value of `choices` that `value` names, or an error that lists them and suggests
+/// the nearest: `must be "a", "b" or "c", got "x" (did you mean "b"?)`.
+fn one_of<T: Copy>(key: &str, value: &Value, choices: &[(&str, T)]) -> Result<T> {
+    let given = string(key, value)?;
+    if let Some((_, v)) = choices.iter().find(|(name, _)| *name == given) {
+        return Ok(*v);
+    }
+    let names: Vec<String> = choices.iter().map(|(name, _)| format!("\"{name}\"")).collect();
+    let list = match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    let guess = crate::suggest::nearest(given, choices.iter().map(|(name, _)| *name))
+        .map(|near| format!(" (did you mean \"{near}\"?)"))
+        .unwrap_or_default();
+    Err(invalid(key, format!("must be {list}, got \"{given}\"{guess}")))
 }
 
 fn string<'a>(key: &str, value: &'a Value) -> Result<&'a str> {
@@ -949,5 +985,90 @@ mod tests {
         assert!(TrainOptions::parse(ModelKind::Linear, &json!({"test_fraction": 1.0})).is_err());
         assert!(TrainOptions::parse(ModelKind::Linear, &json!({"missing": "average"})).is_err());
         assert!(TrainOptions::parse(ModelKind::Linear, &json!([1])).is_err());
+    }
+
+    #[test]
+    fn unknown_names_suggest_the_nearest_known_one() {
+        let e = TrainOptions::parse(ModelKind::Linear, &json!({"test_fracton": 0.3})).unwrap_err();
+        assert!(
+            e.message()
+                .starts_with("invalid option \"test_fracton\": is not a known option (did you mean \"test_fraction\"?); known options: l2,"),
+            "{}",
+            e.message()
+        );
+        // Logistic-only keys are known, and suggested, for logistic models only.
+        let e = TrainOptions::parse(ModelKind::Logistic, &json!({"max_iters": 5})).unwrap_err();
+        assert!(
+            e.message().contains("(did you mean \"max_iter\"?)"),
+            "{}",
+            e.message()
+        );
+        let e = TrainOptions::parse(ModelKind::Linear, &json!({"learning_rate": 0.1})).unwrap_err();
+        assert!(!e.message().contains("did you mean"), "{}", e.message());
+        let e = TrainOptions::parse(ModelKind::Linear, &json!({"missing": "medain"})).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "invalid option \"missing\": must be \"error\", \"drop\", \"mean\", \"median\", \"zero\" or \"most_frequent\", got \"medain\" (did you mean \"median\"?)"
+        );
+        let e = TrainOptions::parse(ModelKind::Linear, &json!({"promote": "if-better"})).unwrap_err();
+        assert!(
+            e.message()
+                .ends_with("got \"if-better\" (did you mean \"if_better\"?)"),
+            "{}",
+            e.message()
+        );
+        let e = TrainOptions::parse(ModelKind::Logistic, &json!({"solver": "newton"})).unwrap_err();
+        assert_eq!(
+            e.message(),
+            "invalid option \"solver\": must be \"irls\" or \"lbfgs\", got \"newton\""
+        );
+    }
+
+    #[test]
+    fn most_frequent_is_a_policy_stored_by_its_name() {
+        let o = TrainOptions::parse(
+            ModelKind::Linear,
+            &json!({"missing": "mean", "missing_by_feature": {"channel": "most_frequent"}}),
+        )
+        .unwrap();
+        assert_eq!(o.missing_for("channel"), MissingPolicy::MostFrequent);
+        assert!(MissingPolicy::MostFrequent.imputes());
+        assert!(!MissingPolicy::MostFrequent.imputes_a_number());
+        assert!(MissingPolicy::Median.imputes_a_number());
+        assert_eq!(
+            serde_json::to_value(MissingPolicy::MostFrequent).unwrap(),
+            json!("most_frequent")
+        );
+        assert_eq!(MissingPolicy::MostFrequent.as_str(), "most_frequent");
+        // Stored documents of 0.4.0 say "mean", "median", "zero": they still read.
+        for (name, policy) in [
+            ("mean", MissingPolicy::Mean),
+            ("median", MissingPolicy::Median),
+            ("zero", MissingPolicy::Zero),
+            ("drop", MissingPolicy::Drop),
+        ] {
+            assert_eq!(
+                serde_json::from_value::<MissingPolicy>(json!(name)).unwrap(),
+                policy
+            );
+            assert_eq!(policy.as_str(), name);
+        }
+        assert!(TrainOptions::parse(ModelKind::BgNbd, &json!({"missing": "most_frequent"})).is_err());
+    }
+
+    #[test]
+    fn logistic_models_default_to_risk_tiers() {
+        let o = TrainOptions::parse(ModelKind::Logistic, &Value::Null).unwrap();
+        assert_eq!(o.segments.labels, ["low", "medium", "high", "very high"]);
+        let o = TrainOptions::parse(ModelKind::Logistic, &json!({"l2": 1})).unwrap();
+        assert_eq!(o.segments.labels, ["low", "medium", "high", "very high"]);
+        let o = TrainOptions::parse(ModelKind::Linear, &json!({})).unwrap();
+        assert_eq!(o.segments.labels, ["bronze", "silver", "gold", "platinum"]);
+        let o = TrainOptions::parse(
+            ModelKind::Logistic,
+            &json!({"segments": {"labels": ["keep", "call"], "quantiles": [0.9]}}),
+        )
+        .unwrap();
+        assert_eq!(o.segments.labels, ["keep", "call"]);
     }
 }

@@ -7,8 +7,12 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-/// Tiers from the lowest predictions to the highest.
+/// Tiers from the lowest predictions to the highest: value tiers, for the amounts a
+/// linear model predicts (spend, CLV).
 pub const DEFAULT_LABELS: [&str; 4] = ["bronze", "silver", "gold", "platinum"];
+/// A logistic model's tiers: the probability it predicts is a risk (of churn, of
+/// default), so its highest tier is the highest risk, not a "platinum" customer.
+pub const DEFAULT_RISK_LABELS: [&str; 4] = ["low", "medium", "high", "very high"];
 /// Cumulative shares of the training predictions at the cuts: bronze is the lowest 40%,
 /// silver the next 30%, gold the next 20%, platinum the top 10%.
 pub const DEFAULT_QUANTILES: [f64; 3] = [0.4, 0.7, 0.9];
@@ -42,8 +46,23 @@ fn invalid(reason: String) -> Error {
 }
 
 impl Segments {
-    /// The `"segments"` option: `{"labels": [...], "quantiles": [...]}`, either key optional.
-    pub fn parse(value: &Value) -> Result<Segments> {
+    /// The default tiers of a model of `kind`: risk labels for a logistic model (see
+    /// [`DEFAULT_RISK_LABELS`]), value labels otherwise; the same quantiles.
+    pub fn default_for(kind: crate::model::ModelKind) -> Segments {
+        let labels: &[&str] = if kind == crate::model::ModelKind::Logistic {
+            &DEFAULT_RISK_LABELS
+        } else {
+            &DEFAULT_LABELS
+        };
+        Segments {
+            labels: labels.iter().map(|s| s.to_string()).collect(),
+            ..Segments::default()
+        }
+    }
+
+    /// The `"segments"` option: `{"labels": [...], "quantiles": [...]}`, either key optional
+    /// (an omitted one is `kind`'s default, see [`Segments::default_for`]).
+    pub fn parse(value: &Value, kind: crate::model::ModelKind) -> Result<Segments> {
         let map = value.as_object().ok_or_else(|| {
             invalid(format!(
                 "must be an object with \"labels\" and \"quantiles\", got {value}"
@@ -54,7 +73,7 @@ impl Segments {
                 "has no key \"{key}\"; it takes \"labels\" and \"quantiles\""
             )));
         }
-        let mut parsed = Segments::default();
+        let mut parsed = Segments::default_for(kind);
         if let Some(labels) = map.get("labels") {
             parsed.labels = serde_json::from_value(labels.clone())
                 .map_err(|_| invalid(format!("labels must be an array of strings, got {labels}")))?;
@@ -129,6 +148,45 @@ impl Segments {
     }
 }
 
+/// The tier of `value` among `labels` (lowest first) split at ascending `cut_points`, as a
+/// model's segments: at a cut point, the higher tier. For tiering any values (CLV, above
+/// all) by cut points found with `cltv_score_quantiles` over a cohort. The cut points and
+/// labels are checked as a stored version's are; `what` names the value in errors.
+pub fn tier_of<'a>(value: f64, cut_points: &[f64], labels: &'a [String]) -> Result<&'a str> {
+    let bad = |what: &str, reason: String| Error::InvalidArgument {
+        what: what.to_string(),
+        reason,
+    };
+    if labels.len() != cut_points.len() + 1 {
+        return Err(bad(
+            "labels",
+            format!(
+                "{} cut point(s) make {} tiers, but {} label(s) are given",
+                cut_points.len(),
+                cut_points.len() + 1,
+                labels.len()
+            ),
+        ));
+    }
+    if labels.iter().any(|l| l.is_empty()) {
+        return Err(bad("labels", "must not be empty strings".into()));
+    }
+    if let Some(twice) = labels.iter().enumerate().find(|(i, l)| labels[..*i].contains(l)) {
+        return Err(bad("labels", format!("\"{}\" is listed twice", twice.1)));
+    }
+    if cut_points.iter().any(|c| !c.is_finite()) || cut_points.windows(2).any(|w| w[0] > w[1]) {
+        return Err(bad(
+            "cut_points",
+            format!("must be finite and ascending, got {cut_points:?}"),
+        ));
+    }
+    if value.is_nan() {
+        return Err(bad("value NaN", "has no tier".into()));
+    }
+    let tier = cut_points.iter().take_while(|cut| **cut <= value).count();
+    Ok(&labels[tier])
+}
+
 /// The `q` quantile of ascending `sorted` values by linear interpolation between the
 /// closest ranks (R's type 7, numpy's default, PostgreSQL's `percentile_cont`).
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
@@ -175,6 +233,30 @@ mod tests {
     }
 
     #[test]
+    fn tier_of_agrees_with_the_segments_and_checks_its_arguments() {
+        let s = Segments {
+            cut_points: vec![10.0, 20.0, 30.0],
+            ..Segments::default()
+        };
+        for v in [-1e300, 5.0, 10.0, 15.0, 20.0, 29.9, 30.0, f64::INFINITY] {
+            assert_eq!(
+                tier_of(v, &s.cut_points, &s.labels).unwrap(),
+                s.label_of(v),
+                "{v}"
+            );
+        }
+        let labels: Vec<String> = DEFAULT_LABELS.iter().map(|l| l.to_string()).collect();
+        assert!(tier_of(1.0, &[1.0, 2.0], &labels).is_err());
+        assert!(tier_of(1.0, &[3.0, 2.0, 4.0], &labels).is_err());
+        assert!(tier_of(1.0, &[1.0, f64::NAN, 4.0], &labels).is_err());
+        assert!(tier_of(f64::NAN, &[1.0, 2.0, 4.0], &labels).is_err());
+        let twice = vec!["a".to_string(), "a".to_string()];
+        assert!(tier_of(1.0, &[1.0], &twice).is_err());
+        // Tied cut points (repeated values in the cohort) leave a tier empty, not an error.
+        assert_eq!(tier_of(2.0, &[1.0, 2.0, 2.0], &labels).unwrap(), "platinum");
+    }
+
+    #[test]
     fn stored_segments_are_checked() {
         let good =
             json!({"labels": ["low", "mid", "high"], "quantiles": [0.5, 0.9], "cut_points": [1.0, 1.0]});
@@ -206,9 +288,26 @@ mod tests {
 
     #[test]
     fn the_option_is_checked() {
-        let s = Segments::parse(&json!({"labels": ["low", "high"], "quantiles": [0.5]})).unwrap();
+        use crate::model::ModelKind;
+        let s = Segments::parse(
+            &json!({"labels": ["low", "high"], "quantiles": [0.5]}),
+            ModelKind::Linear,
+        )
+        .unwrap();
         assert_eq!(s.labels, ["low", "high"]);
-        assert_eq!(Segments::parse(&json!({})).unwrap(), Segments::default());
+        assert_eq!(
+            Segments::parse(&json!({}), ModelKind::Linear).unwrap(),
+            Segments::default()
+        );
+        // A logistic model's tiers are risks; an omitted key takes the kind's default.
+        let risk = Segments::parse(&json!({"quantiles": [0.5, 0.8, 0.95]}), ModelKind::Logistic).unwrap();
+        assert_eq!(risk.labels, ["low", "medium", "high", "very high"]);
+        assert_eq!(risk.quantiles, [0.5, 0.8, 0.95]);
+        assert_eq!(Segments::default_for(ModelKind::Linear).labels, DEFAULT_LABELS);
+        assert_eq!(
+            Segments::default_for(ModelKind::Logistic).labels,
+            DEFAULT_RISK_LABELS
+        );
         for bad in [
             json!({"labels": ["a", "b"], "quantiles": [0.3, 0.6]}),
             json!({"labels": ["a", "a"], "quantiles": [0.5]}),
@@ -218,7 +317,7 @@ mod tests {
             json!({"tiers": 3}),
             json!([1]),
         ] {
-            let e = Segments::parse(&bad).unwrap_err();
+            let e = Segments::parse(&bad, ModelKind::Linear).unwrap_err();
             assert_eq!(e.sqlstate(), "22023", "{bad}");
         }
     }

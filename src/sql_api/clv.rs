@@ -236,12 +236,14 @@ pub unsafe extern "C-unwind" fn cltv_clv_row(fcinfo: pg_sys::FunctionCallInfo) -
     }
     let site = slot.as_mut().expect("just set");
     let header = pg_sys::pg_detoast_datum(args[2].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+    let models = &site.models;
     let binding = RowBinding::cached(
         &mut site.row,
         header,
         &site.design,
         &[],
         (*(*fcinfo).flinfo).fn_mcxt,
+        &|| models.iter().map(|m| m.display_name()).collect(),
     );
     let (models, null_rule) = (&site.models, &site.null_rule);
     let on_null = |i: usize| {
@@ -296,4 +298,40 @@ fn cltv_expected_purchases(model: &str, t: f64, fcinfo: pg_sys::FunctionCallInfo
         &[t],
     )
     .or_raise()
+}
+
+/// The tier of `value` (a CLV, above all) among `labels`, lowest first, split at ascending
+/// `cut_points`: at a cut point, the higher tier, as `cltv_segment`. The cut points come
+/// from the values of a cohort, e.g. `cltv_score_quantiles(clv, ARRAY[0.4, 0.7, 0.9])`
+/// over the training customers, so that a customer's tier does not depend on the query.
+/// NULL in, NULL out; a NULL element of an array is an error.
+#[pg_extern(immutable, parallel_safe)]
+fn cltv_tier(
+    value: Option<f64>,
+    cut_points: Option<Vec<Option<f64>>>,
+    labels: default!(
+        Option<Vec<Option<String>>>,
+        "ARRAY['bronze', 'silver', 'gold', 'platinum']"
+    ),
+) -> Option<String> {
+    let (value, cut_points, labels) = (value?, cut_points?, labels?);
+    fn no_nulls<T>(what: &str) -> T {
+        raise(Error::InvalidArgument {
+            what: what.to_string(),
+            reason: "must not contain NULL".into(),
+        })
+    }
+    let cut_points: Vec<f64> = cut_points
+        .into_iter()
+        .map(|c| c.unwrap_or_else(|| no_nulls("cut_points")))
+        .collect();
+    let labels: Vec<String> = labels
+        .into_iter()
+        .map(|l| l.unwrap_or_else(|| no_nulls("labels")))
+        .collect();
+    Some(
+        cltv_core::segments::tier_of(value, &cut_points, &labels)
+            .or_raise()
+            .to_string(),
+    )
 }

@@ -7,7 +7,9 @@ use super::v1_function_info;
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use cltv_core::error::Error;
-use cltv_core::explain::{contributions, logistic_confidence_interval, ols_prediction_interval, StoredFit};
+use cltv_core::explain::{
+    by_column, contributions, logistic_confidence_interval, ols_prediction_interval, StoredFit,
+};
 use cltv_core::model::{check_score, sigmoid, ModelKind, ModelRef};
 use pgrx::heap_tuple::PgHeapTuple;
 use pgrx::prelude::*;
@@ -103,6 +105,7 @@ unsafe fn bind<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ExplainSite> 
         &model.design,
         group_columns,
         (*(*fcinfo).flinfo).fn_mcxt,
+        &|| vec![model.display_name()],
     );
     if let Some(groups) = &model.groups {
         binding.read_group_key(header, &mut site.group_key);
@@ -130,19 +133,58 @@ unsafe fn null(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
 
 v1_function_info!(pg_finfo_cltv_explain_row);
 
-/// `cltv_explain(model, row, top_k)`: the baseline (the prediction at the training means)
-/// and each feature's contribution coefficient × (value − mean), on the linear-predictor
-/// scale (log-odds for logistic models), largest first.
+/// What `cltv_explain` splits a prediction by.
+#[derive(Clone, Copy, PartialEq)]
+enum By {
+    /// One contribution per term: a numeric feature, or one level of a categorical one.
+    Feature,
+    /// One per input column: a categorical column's levels summed.
+    Column,
+}
+
+const BY_NAMES: [&str; 2] = ["feature", "column"];
+
+/// `cltv_explain(model, row, top_k)` and `cltv_explain(model, row, by, top_k)`: the
+/// baseline (the prediction at the training means) and each feature's contribution
+/// coefficient × (value − mean), on the linear-predictor scale (log-odds for logistic
+/// models), largest first; `by => 'column'` sums a categorical column's one-hot levels.
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_explain_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+    // The three-argument form has top_k third; the four-argument form has by, then top_k.
+    let nargs = (*fcinfo).nargs as usize;
+    let args = (*fcinfo).args.as_slice(nargs);
+    let (by_arg, top_k_arg) = if nargs >= 4 {
+        (Some(args[2]), args[3])
+    } else {
+        (None, args[2])
+    };
+    let by = match by_arg.filter(|a| !a.isnull) {
+        None => By::Feature,
+        Some(arg) => {
+            let text = pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(
+                arg.value.cast_mut_ptr(),
+            ));
+            let text = String::from_utf8_lossy(text);
+            match &*text {
+                "feature" => By::Feature,
+                "column" => By::Column,
+                other => raise(Error::InvalidArgument {
+                    what: format!("by '{other}'"),
+                    reason: format!(
+                        "must be 'feature' (one contribution per term, a level of a categorical column each) or 'column' (a categorical column's levels summed){}",
+                        cltv_core::suggest::nearest(other, BY_NAMES)
+                            .map(|near| format!("; did you mean '{near}'?"))
+                            .unwrap_or_default()
+                    ),
+                }),
+            }
+        }
+    };
     let Some(site) = bind(fcinfo) else {
         return null(fcinfo);
     };
-    let top_k = {
-        let arg = (*fcinfo).args.as_slice(3)[2];
-        (!arg.isnull).then(|| arg.value.value() as i32)
-    };
+    let top_k = (!top_k_arg.isnull).then(|| top_k_arg.value.value() as i32);
     if let Some(k) = top_k.filter(|k| *k < 1) {
         raise(Error::InvalidArgument {
             what: format!("top_k {k}"),
@@ -166,17 +208,30 @@ pub unsafe extern "C-unwind" fn cltv_explain_row(fcinfo: pg_sys::FunctionCallInf
         &site.values,
     )
     .or_raise();
-    parts.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
     let mut explanation = json!({
         "model": site.model.display_name(),
         "baseline": baseline,
     });
-    if let Some(k) = top_k.map(|k| k as usize).filter(|k| *k < parts.len()) {
-        let rest: f64 = parts[k..].iter().map(|c| c.contribution).sum();
-        parts.truncate(k);
-        explanation["other_features"] = rest.into();
+    let k = top_k.map(|k| k as usize);
+    if by == By::Column {
+        let mut columns = by_column(&site.model.design, &parts).or_raise();
+        columns.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+        if let Some(k) = k.filter(|k| *k < columns.len()) {
+            let rest: f64 = columns[k..].iter().map(|c| c.contribution).sum();
+            columns.truncate(k);
+            explanation["other_columns"] = rest.into();
+        }
+        explanation["by"] = "column".into();
+        explanation["contributions"] = serde_json::to_value(&columns).expect("contributions serialise");
+    } else {
+        parts.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+        if let Some(k) = k.filter(|k| *k < parts.len()) {
+            let rest: f64 = parts[k..].iter().map(|c| c.contribution).sum();
+            parts.truncate(k);
+            explanation["other_features"] = rest.into();
+        }
+        explanation["contributions"] = serde_json::to_value(&parts).expect("contributions serialise");
     }
-    explanation["contributions"] = serde_json::to_value(&parts).expect("contributions serialise");
     if is_logistic {
         explanation["scale"] = "log_odds".into();
         explanation["log_odds"] = linear_predictor.into();
@@ -264,6 +319,11 @@ CREATE FUNCTION cltv_explain(model text, "row" record, top_k integer DEFAULT NUL
     AS 'MODULE_PATHNAME', 'cltv_explain_row';
 COMMENT ON FUNCTION cltv_explain(text, record, integer) IS
     'Why a row scores what it does: the baseline (the prediction at the training means) and each feature''s contribution coefficient * (value - mean), largest first (log-odds for logistic models); baseline + contributions = the prediction';
+CREATE FUNCTION cltv_explain(model text, "row" record, "by" text, top_k integer DEFAULT NULL) RETURNS jsonb
+    LANGUAGE c CALLED ON NULL INPUT STABLE PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'cltv_explain_row';
+COMMENT ON FUNCTION cltv_explain(text, record, text, integer) IS
+    'cltv_explain with by => ''column'': a categorical column''s one-hot levels summed into one contribution (with the level the row scores as); by => ''feature'' (or NULL) is the three-argument form; baseline + contributions = the prediction';
 CREATE TYPE cltv_interval AS (prediction float8, lower float8, upper float8);
 COMMENT ON TYPE cltv_interval IS 'A prediction with the bounds of an interval, as cltv_predict_interval returns it';
 CREATE FUNCTION cltv_predict_interval(model text, "row" record, level float8 DEFAULT 0.95) RETURNS cltv_interval

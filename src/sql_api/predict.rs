@@ -10,7 +10,7 @@ use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
 use crate::jsonb_arg::JsonbArg;
 use cltv_core::encoding::{Design, Input};
-use cltv_core::error::Error;
+use cltv_core::error::{Error, RowColumns};
 use cltv_core::groups::push_key_part;
 use cltv_core::model::{check_score, ModelKind, ModelRef, Scorer};
 use pgrx::prelude::*;
@@ -91,13 +91,15 @@ unsafe fn call_site<'a>(fcinfo: pg_sys::FunctionCallInfo, spec: &[u8]) -> &'a mu
 
 impl RowBinding {
     /// Find each input of `design`, and each group column, among the columns of the row type
-    /// (typid, typmod), by name.
+    /// (typid, typmod), by name. A row without some of them is an error that lists what
+    /// `models()` read and what the row has.
     unsafe fn new(
         typid: pg_sys::Oid,
         typmod: i32,
         design: &Design,
         group_columns: &[String],
         fn_mcxt: pg_sys::MemoryContext,
+        models: &dyn Fn() -> Vec<String>,
     ) -> RowBinding {
         let shared = pg_sys::lookup_rowtype_tupdesc(typid, typmod);
         let tupdesc = {
@@ -111,17 +113,46 @@ impl RowBinding {
         }
         let natts = (*tupdesc).natts as usize;
         let attrs = (*tupdesc).attrs.as_slice(natts);
+        let name_of = |a: &pg_sys::FormData_pg_attribute| {
+            std::ffi::CStr::from_ptr(a.attname.data.as_ptr())
+                .to_string_lossy()
+                .into_owned()
+        };
+        let needed: Vec<&str> = design
+            .inputs()
+            .iter()
+            .map(|spec| spec.column())
+            .chain(group_columns.iter().map(String::as_str))
+            .collect();
+        let has: Vec<String> = attrs.iter().filter(|a| !a.attisdropped).map(name_of).collect();
+        let missing: Vec<String> = needed
+            .iter()
+            .filter(|c| !has.iter().any(|h| h == *c))
+            .map(|c| c.to_string())
+            .collect();
+        if let Some(first) = missing.first() {
+            let suggestion = cltv_core::suggest::nearest(
+                first,
+                has.iter().map(String::as_str).filter(|h| !needed.contains(h)),
+            )
+            .map(str::to_string);
+            raise(Error::MissingFeatures {
+                models: models(),
+                row: Box::new(RowColumns {
+                    row_type: type_name(typid),
+                    needed: needed.iter().map(|c| c.to_string()).collect(),
+                    has,
+                    suggestion,
+                }),
+                missing,
+            })
+        }
         let find = |column: &str| {
-            let found = attrs.iter().enumerate().find(|(_, a)| {
-                !a.attisdropped && std::ffi::CStr::from_ptr(a.attname.data.as_ptr()).to_str() == Ok(column)
-            });
-            let Some((i, attr)) = found else {
-                raise(Error::UndefinedColumn {
-                    relation: type_name(typid),
-                    column: column.to_string(),
-                    suggestion: None,
-                })
-            };
+            let (i, attr) = attrs
+                .iter()
+                .enumerate()
+                .find(|(_, a)| !a.attisdropped && name_of(a) == column)
+                .expect("every needed column was found above");
             (i as i32 + 1, attr)
         };
         let slots = design
@@ -166,13 +197,15 @@ impl RowBinding {
         }
     }
 
-    /// The binding for `header`'s row type, made once per call site and row type.
+    /// The binding for `header`'s row type, made once per call site and row type;
+    /// `models()` names the model(s) scoring it, for the error of a row that lacks a column.
     pub(super) unsafe fn cached<'a>(
         slot: &'a mut Option<RowBinding>,
         header: pg_sys::HeapTupleHeader,
         design: &Design,
         group_columns: &[String],
         fn_mcxt: pg_sys::MemoryContext,
+        models: &dyn Fn() -> Vec<String>,
     ) -> &'a RowBinding {
         let typid = pgrx::heap_tuple_header_get_type_id(header);
         let typmod = pgrx::heap_tuple_header_get_typmod(header);
@@ -180,7 +213,14 @@ impl RowBinding {
             .as_ref()
             .is_some_and(|b| b.typid == typid && b.typmod == typmod)
         {
-            *slot = Some(RowBinding::new(typid, typmod, design, group_columns, fn_mcxt));
+            *slot = Some(RowBinding::new(
+                typid,
+                typmod,
+                design,
+                group_columns,
+                fn_mcxt,
+                models,
+            ));
         }
         slot.as_ref().expect("just bound")
     }
@@ -368,6 +408,7 @@ unsafe fn bind_values<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a CallSi
         &model.design,
         group_columns,
         (*(*fcinfo).flinfo).fn_mcxt,
+        &|| vec![model.display_name()],
     );
     if !group_columns.is_empty() {
         binding.read_group_key(header, &mut site.group_key);
@@ -468,8 +509,8 @@ fn classify(score: f64, site: &CallSite, threshold: f64) -> bool {
 
 v1_function_info!(pg_finfo_cltv_segment_row);
 
-/// `cltv_segment(model, row)`: the row's value tier, from the cut points the model's
-/// training predictions set (quantiles stored with the version).
+/// `cltv_segment(model, row)`: the row's tier, from the cut points the model's training
+/// predictions set (quantiles and labels stored with the version).
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_segment_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
@@ -519,7 +560,7 @@ CREATE FUNCTION cltv_segment(model text, "row" record) RETURNS text
     LANGUAGE c STRICT STABLE PARALLEL SAFE
     AS 'MODULE_PATHNAME', 'cltv_segment_row';
 COMMENT ON FUNCTION cltv_segment(text, record) IS
-    'The value tier of a row (by default bronze, silver, gold, platinum: the lowest 40%, the next 30% and 20%, the top 10% of the training predictions), from cut points stored with the model version';
+    'The tier of a row (by default the lowest 40%, the next 30% and 20%, the top 10% of the training predictions: bronze, silver, gold, platinum for a linear model, low, medium, high, very high risk for a logistic one), from cut points stored with the model version';
 
 CREATE FUNCTION cltv_predict(model text, "row" record, horizon float8) RETURNS float8
     LANGUAGE c STRICT STABLE PARALLEL SAFE
@@ -538,7 +579,7 @@ COMMENT ON FUNCTION cltv_p_alive(text, record) IS
 
 fn not_a_vector() -> Error {
     Error::InvalidArgument {
-        what: "the feature array".into(),
+        what: "feature array".into(),
         reason: "must be one-dimensional".into(),
     }
 }

@@ -50,7 +50,7 @@ schema_diff="$(diff <(q cltv_upgrade_old -f "$CLTV_ROOT/tests/upgrade/describe.s
                     <(q cltv_upgrade_new -f "$CLTV_ROOT/tests/upgrade/describe.sql") || true)"
 expect "the updated database has exactly the objects of a fresh $current install" "$schema_diff" ""
 expect "the comparison sees the objects" \
-    "$(q cltv_upgrade_new -f "$CLTV_ROOT/tests/upgrade/describe.sql" | grep -c '^function public.cltv_train(')" "1"
+    "$(q cltv_upgrade_new -f "$CLTV_ROOT/tests/upgrade/describe.sql" | grep -c '^function public.cltv_train(model text, source regclass,')" "1"
 
 # From 0.2.0: a logistic model trained (metrics from a pass of their own) under a library
 # that already serves 0.3.0, then the update; the model scores as before and training goes

@@ -147,6 +147,14 @@ fn cltv_evaluate(model: &str, source: PgRelation) -> JsonB {
     crate::trusted_sql::pinned(|| evaluate(model, source))
 }
 
+/// `cltv_evaluate` with the source as text (what a quoted name resolves to), resolved as a
+/// regclass argument is; a query string is an error that says to make it a view.
+#[pg_extern(stable, parallel_restricted, name = "cltv_evaluate")]
+fn cltv_evaluate_by_name(model: &str, source: &str) -> JsonB {
+    let source = super::source::resolve("cltv_evaluate", source);
+    cltv_evaluate(model, source)
+}
+
 fn evaluate(model: &str, source: PgRelation) -> JsonB {
     let reference = ModelRef::parse(model).unwrap_or_else(|e| raise(e));
     let loaded = catalog::resolve(&reference);

@@ -1,5 +1,6 @@
 //! Missing values beyond the default: per-feature policies, and imputation with the mean,
-//! the exact median or zero of the training rows, found in one pass before fitting.
+//! the exact median, zero or the most frequent value of the training rows, found in one
+//! pass before fitting (a text column's most frequent level by the vocabulary pass).
 
 use super::{SourceColumns, TrainingSql};
 use crate::error::raise;
@@ -46,6 +47,20 @@ pub(super) fn prepare(
     // Placeholders give the completeness test of the columns that are not imputed.
     let placeholders: Vec<(String, f64)> = imputed.iter().map(|f| (f.to_string(), 0.0)).collect();
     let sql = TrainingSql::new(columns, target, features, opts, &placeholders, &[]);
+    // A text column's imputation is its most frequent level: a number policy named for it
+    // is a mistake. (The default "missing" policy imputes numbers as it says and text
+    // columns with their most frequent level.)
+    if let Some((column, policy)) = opts
+        .missing_by_feature
+        .iter()
+        .find(|(f, p)| p.imputes_a_number() && sql.categorical.contains(f))
+    {
+        raise(Error::NumberPolicyOnText {
+            column: column.clone(),
+            policy: policy.as_str().to_string(),
+            type_name: columns.find(column).type_name.clone(),
+        })
+    }
 
     let mut checked: Vec<&str> = features
         .iter()
@@ -74,6 +89,11 @@ pub(super) fn prepare(
             MissingPolicy::Mean => format!("avg({x}) FILTER (WHERE NOT {is_test})", is_test = sql.is_test),
             MissingPolicy::Median => format!(
                 "percentile_cont(0.5) WITHIN GROUP (ORDER BY {x}) FILTER (WHERE NOT {is_test})",
+                is_test = sql.is_test
+            ),
+            // The smallest of the most frequent values, as scikit-learn's "most_frequent".
+            MissingPolicy::MostFrequent => format!(
+                "mode() WITHIN GROUP (ORDER BY {x}) FILTER (WHERE NOT {is_test})",
                 is_test = sql.is_test
             ),
             _ => "0::float8".to_string(),
@@ -106,9 +126,15 @@ pub(super) fn prepare(
             raise(Error::NullValues {
                 column: Some(column.to_string()),
                 rows: nulls,
-                detail: Some(format!(
-                    "The missing-value policy of \"{column}\" is \"error\"; choose \"drop\", \"mean\", \"median\" or \"zero\" for it in \"missing_by_feature\"."
-                )),
+                detail: Some(if sql.categorical.iter().any(|c| c == column) {
+                    format!(
+                        "The missing-value policy of \"{column}\" is \"error\"; choose \"drop\" or \"most_frequent\" for it in \"missing_by_feature\"."
+                    )
+                } else {
+                    format!(
+                        "The missing-value policy of \"{column}\" is \"error\"; choose \"drop\", \"mean\", \"median\", \"zero\" or \"most_frequent\" for it in \"missing_by_feature\"."
+                    )
+                }),
             })
         }
     }

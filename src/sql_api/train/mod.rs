@@ -31,6 +31,7 @@ mod linear;
 mod logistic;
 mod missing;
 mod progress;
+mod source;
 
 /// A column of the source relation, as the catalog describes it.
 struct Column {
@@ -169,11 +170,8 @@ impl SourceColumns {
     /// The column `name`, or an error that names it (with a near miss in case).
     fn find(&self, name: &str) -> &Column {
         self.columns.iter().find(|c| c.name == name).unwrap_or_else(|| {
-            let near = self
-                .columns
-                .iter()
-                .find(|c| c.name.eq_ignore_ascii_case(name))
-                .map(|c| c.name.clone());
+            let near = cltv_core::suggest::nearest(name, self.columns.iter().map(|c| c.name.as_str()))
+                .map(str::to_string);
             raise(Error::UndefinedColumn {
                 relation: self.name.clone(),
                 column: name.to_string(),
@@ -1007,8 +1005,39 @@ fn run_training(call: TrainCall) -> TrainRow {
     )
 }
 
+/// The kind of a `cltv_train` call that omits it, from the target's type: a boolean target
+/// is a logistic model (with a NOTICE), a numeric one a linear model (as always). BG/NBD
+/// and Gamma-Gamma models have no target and are never inferred.
+fn infer_kind(source: &PgRelation, target: Option<&str>) -> ModelKind {
+    let Some(target) = target else {
+        raise(Error::InvalidArgument {
+            what: "target".into(),
+            reason: "must not be NULL when kind is omitted (a boolean target makes a logistic model, a numeric one a linear model); models of customer summaries have no target: pass kind => 'bgnbd' or 'gamma_gamma'".into(),
+        })
+    };
+    let columns = SourceColumns::of(source);
+    let column = columns.find(target);
+    match column.category {
+        'B' => {
+            // Until 0.5.0 an omitted kind was linear: say that this one is not.
+            notice!(
+                "kind not given: the boolean target \"{target}\" makes a logistic model (pass kind => 'linear' for a linear probability model)"
+            );
+            ModelKind::Logistic
+        }
+        // The default of every earlier version, and the `kind` column of the result says it:
+        // no NOTICE on every training of a numeric target.
+        'N' => ModelKind::Linear,
+        _ => raise(Error::NonNumericColumn {
+            column: target.to_string(),
+            type_name: column.type_name.clone(),
+        }),
+    }
+}
+
 /// Fit `kind` over `source` and store it as the next version of `model`. The first
-/// version of a model is deployed; later ones as the `promote` option says.
+/// version of a model is deployed; later ones as the `promote` option says. Without a
+/// kind, the target's type decides (see `infer_kind`).
 #[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn cltv_train(
@@ -1016,7 +1045,7 @@ fn cltv_train(
     source: Option<PgRelation>,
     target: default!(Option<&str>, "NULL"),
     features: default!(Option<Vec<Option<String>>>, "NULL"),
-    kind: default!(Option<&str>, "'linear'"),
+    kind: default!(Option<&str>, "NULL"),
     options: default!(Option<JsonbArg>, "'{}'"),
 ) -> TableIterator<
     'static,
@@ -1033,7 +1062,6 @@ fn cltv_train(
     // Not STRICT: a NULL argument is an error that names it, not a silent empty result.
     let model = required("model", model);
     let source = required("source", source);
-    let kind = required("kind", kind);
     let options = required("options", options);
     let features: Vec<String> = required("features", features)
         .into_iter()
@@ -1046,8 +1074,9 @@ fn cltv_train(
             })
         })
         .collect();
-    let kind = ModelKind::parse(kind).or_raise();
+    let kind = kind.map(|k| ModelKind::parse(k).or_raise());
     TableIterator::once(pinned(|| {
+        let kind = kind.unwrap_or_else(|| infer_kind(&source, target));
         run_training(TrainCall {
             model,
             source,
@@ -1058,6 +1087,34 @@ fn cltv_train(
             call: "train",
         })
     }))
+}
+
+/// `cltv_train` with the source as text, which a quoted name in a call resolves to (an
+/// unknown literal prefers text): resolved as a regclass argument is, before anything else
+/// and under the caller's search_path; a query string is an error that says to make it a view.
+#[allow(clippy::type_complexity)]
+#[pg_extern(volatile, parallel_unsafe, name = "cltv_train")]
+fn cltv_train_by_name(
+    model: Option<&str>,
+    source: Option<&str>,
+    target: default!(Option<&str>, "NULL"),
+    features: default!(Option<Vec<Option<String>>>, "NULL"),
+    kind: default!(Option<&str>, "NULL"),
+    options: default!(Option<JsonbArg>, "'{}'"),
+) -> TableIterator<
+    'static,
+    (
+        name!(model, String),
+        name!(version, i32),
+        name!(kind, String),
+        name!(n_train, i64),
+        name!(n_test, i64),
+        name!(metrics, JsonB),
+        name!(deployed, bool),
+    ),
+> {
+    let source = source.map(|s| source::resolve("cltv_train", s));
+    cltv_train(model, source, target, features, kind, options)
 }
 
 /// Train `model` again with the arguments of its newest version: the same source, target,
