@@ -422,7 +422,10 @@ impl TrainOptions {
                     .unwrap_or_default();
                 Error::InvalidOption {
                     key: key.clone(),
-                    reason: format!("is not a known option{guess}; known options: {}", known.join(", ")),
+                    reason: format!(
+                        "is not a known option{guess}; known options: {}",
+                        known.join(", ")
+                    ),
                 }
             })?;
             if !spec.kinds.contains(&kind) {
