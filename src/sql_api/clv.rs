@@ -265,19 +265,7 @@ pub unsafe extern "C-unwind" fn cltv_clv_row(fcinfo: pg_sys::FunctionCallInfo) -
     pg_sys::Datum::from(value.to_bits() as usize)
 }
 
-extension_sql!(
-    r#"
-CREATE FUNCTION cltv_clv(purchase_model text, spend_model text, "row" record, months float8,
-                         discount_rate float8, month_in_units float8 DEFAULT NULL,
-                         continuous boolean DEFAULT false) RETURNS float8
-    LANGUAGE c CALLED ON NULL INPUT STABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'cltv_clv_row';
-COMMENT ON FUNCTION cltv_clv(text, text, record, float8, float8, float8, boolean) IS
-    'Discounted CLV of a customer row: the BG/NBD model reads (frequency, recency, T) and the Gamma-Gamma model monetary_value from the row''s columns, by the names they were trained with';
-"#,
-    name = "clv_row",
-    requires = [cltv_clv]
-);
+extension_sql_file!("../../sql/clv_row.sql", name = "clv_row", requires = [cltv_clv]);
 
 /// A BG/NBD model's expected purchases of a new customer in `t` time units, E[X(t)].
 #[pg_extern(stable, parallel_safe)]

@@ -180,23 +180,7 @@ pub unsafe extern "C-unwind" fn cltv_logreg_first_combine(fcinfo: pg_sys::Functi
     })
 }
 
-extension_sql!(
-    r#"
-CREATE FUNCTION cltv_internal.logreg_first_sfunc(state float8[], y float8, x float8[], beta float8[], is_test boolean) RETURNS float8[]
-    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'cltv_logreg_first_sfunc';
-CREATE FUNCTION cltv_internal.logreg_first_combine(state float8[], partial float8[]) RETURNS float8[]
-    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'cltv_logreg_first_combine';
-CREATE FUNCTION cltv_internal.logreg_sfunc(state float8[], y boolean, x float8[], beta float8[]) RETURNS float8[]
-    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'cltv_logreg_sfunc';
-CREATE FUNCTION cltv_internal.logreg_combine(state float8[], partial float8[]) RETURNS float8[]
-    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'cltv_logreg_combine';
-"#,
-    name = "logreg_aggregate"
-);
+extension_sql_file!("../../sql/logreg_aggregate.sql", name = "logreg_aggregate");
 
 v1_function_info!(pg_finfo_cltv_logreg_scored_sfunc);
 
@@ -270,21 +254,8 @@ pub unsafe extern "C-unwind" fn cltv_logreg_scored_combine(
     })
 }
 
-extension_sql!(
-    r#"
-CREATE FUNCTION cltv_internal.logreg_first_columns_sfunc(state float8[], y float8, beta float8[], is_test boolean, VARIADIC x "any") RETURNS float8[]
-    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'cltv_logreg_first_columns_sfunc';
-CREATE FUNCTION cltv_internal.logreg_columns_sfunc(state float8[], y boolean, beta float8[], VARIADIC x "any") RETURNS float8[]
-    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'cltv_logreg_columns_sfunc';
-CREATE FUNCTION cltv_internal.logreg_scored_sfunc(state float8[], y boolean, beta float8[], is_test boolean, sample_fractions float8[], VARIADIC x "any") RETURNS float8[]
-    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'cltv_logreg_scored_sfunc';
-CREATE FUNCTION cltv_internal.logreg_scored_combine(state float8[], partial float8[]) RETURNS float8[]
-    LANGUAGE c CALLED ON NULL INPUT IMMUTABLE PARALLEL SAFE
-    AS 'MODULE_PATHNAME', 'cltv_logreg_scored_combine';
-"#,
+extension_sql_file!(
+    "../../sql/logreg_columns.sql",
     name = "logreg_columns",
     requires = ["logreg_aggregate"]
 );
