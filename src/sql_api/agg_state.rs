@@ -47,7 +47,7 @@ pub(super) unsafe fn writable_state(
         let state = read_state(datum);
         match context {
             Some(_) => state,
-            None => copy_state(state.as_slice(), pg_sys::CurrentMemoryContext),
+            None => copy_state(state.as_slice()),
         }
     }
 }
@@ -65,12 +65,21 @@ pub(super) unsafe fn read_state(datum: pg_sys::Datum) -> Float8Array {
     }
 }
 
+/// A new state holding `values`, in CurrentMemoryContext: the call's per-tuple memory.
+///
+/// A transition or combine function that returns a new pointer (a first state, or one
+/// re-made wider) must not allocate it in the aggregate's context: the executor
+/// (ExecAggTransReparent, PostgreSQL 15 nodeAgg.c) copies every new by-reference state into
+/// that context itself and frees only the old one, so a state made there would stay until
+/// the aggregate's context is reset: one orphan per group under a hashed `GROUP BY`. The
+/// per-tuple memory is reset after the call; outside an aggregate, it is the caller's.
+///
 /// # Safety
-/// `context` is a live memory context that outlives every use of the copy.
-pub(super) unsafe fn copy_state(values: &[f64], context: pg_sys::MemoryContext) -> Float8Array {
+/// Called from a V1 function, whose CurrentMemoryContext lives at least until it returns.
+pub(super) unsafe fn copy_state(values: &[f64]) -> Float8Array {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
-        let mut copy = Float8Array::alloc_in(context, values.len());
+        let mut copy = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, values.len());
         copy.as_mut_slice().copy_from_slice(values);
         copy
     }
@@ -83,21 +92,21 @@ pub(super) unsafe fn copy_state(values: &[f64], context: pg_sys::MemoryContext) 
 /// `fcinfo` is the valid FunctionCallInfo of the current call of a combine function: arguments 0 and 1 are float8[] states or NULL.
 pub(super) unsafe fn combine(
     fcinfo: pg_sys::FunctionCallInfo,
-    merge: impl FnOnce(Float8Array, Float8Array, pg_sys::MemoryContext) -> Float8Array,
+    merge: impl FnOnce(Float8Array, Float8Array) -> Float8Array,
 ) -> pg_sys::Datum {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         let agg_context = aggregate_context(fcinfo);
-        let context = agg_context.unwrap_or(pg_sys::CurrentMemoryContext);
         match (arg(fcinfo, 0), arg(fcinfo, 1)) {
             (None, None) => {
                 (*fcinfo).isnull = true;
                 pg_sys::Datum::from(0usize)
             }
             (Some(ours), None) => ours,
-            (None, Some(theirs)) => copy_state(read_state(theirs).as_slice(), context).into_datum(),
+            // A new pointer: the executor copies it into the aggregate's context.
+            (None, Some(theirs)) => copy_state(read_state(theirs).as_slice()).into_datum(),
             (Some(ours), Some(theirs)) => {
-                merge(writable_state(ours, agg_context), read_state(theirs), context).into_datum()
+                merge(writable_state(ours, agg_context), read_state(theirs)).into_datum()
             }
         }
     }

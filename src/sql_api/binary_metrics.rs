@@ -159,7 +159,7 @@ unsafe fn combine_scores(fcinfo: pg_sys::FunctionCallInfo, kind: ScoreStateKind)
             // A lone partial state is copied as it is: check it first.
             score_state::parse(kind, read_state(theirs).as_slice()).or_raise();
         }
-        combine(fcinfo, |ours, theirs, _| {
+        combine(fcinfo, |ours, theirs| {
             let extra = score_state::merge_scores(kind, ours.as_slice(), theirs.as_slice()).or_raise();
             let (header, _) = score_state::check_header(kind, ours.as_slice()).or_raise();
             append(ours, header, COUNT_AT, extra)

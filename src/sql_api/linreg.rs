@@ -14,19 +14,21 @@ use cltv_core::suffstats::{self, StateMut, SuffStats};
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
+/// A new state for `p` features (see `copy_state` for where it lives).
+///
 /// # Safety
-/// `context` is a live memory context that outlives every use of the state.
-unsafe fn new_state(p: usize, context: pg_sys::MemoryContext) -> Float8Array {
+/// As `copy_state`.
+unsafe fn new_state(p: usize) -> Float8Array {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
-    unsafe { copy_state(&suffstats::new_state(p), context) }
+    unsafe { copy_state(&suffstats::new_state(p)) }
 }
 
 /// Make `state` hold `p` features. A state that has seen no complete row yet (it may have
 /// been created by a leading NULL row, before `p` was known) is re-made with its counters.
 ///
 /// # Safety
-/// `state` is this aggregate's writable state and `context` a live memory context that outlives the result's use.
-unsafe fn state_for_width(mut state: Float8Array, p: usize, context: pg_sys::MemoryContext) -> Float8Array {
+/// `state` is this aggregate's writable state; as `copy_state`.
+unsafe fn state_for_width(mut state: Float8Array, p: usize) -> Float8Array {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         if suffstats::width_of(state.as_slice()) == Some(p) {
@@ -39,7 +41,7 @@ unsafe fn state_for_width(mut state: Float8Array, p: usize, context: pg_sys::Mem
                 got: p,
             });
         }
-        let mut wider = new_state(p, context);
+        let mut wider = new_state(p);
         StateMut::new(wider.as_mut_slice())
             .or_raise()
             .merge(state.as_slice())
@@ -99,13 +101,12 @@ unsafe fn fold_row(
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         let agg_context = aggregate_context(fcinfo);
-        let context = agg_context.unwrap_or(pg_sys::CurrentMemoryContext);
         let state = match arg(fcinfo, 0) {
-            None => new_state(p, context),
+            None => new_state(p),
             Some(datum) => writable_state(datum, agg_context),
         };
         let mut state = match (x, y) {
-            (Some(_), Some(_)) => state_for_width(state, p, context),
+            (Some(_), Some(_)) => state_for_width(state, p),
             _ => state,
         };
         let mut stats = StateMut::new(state.as_mut_slice()).or_raise();
@@ -134,10 +135,10 @@ pub unsafe extern "C-unwind" fn cltv_linreg_combine(fcinfo: pg_sys::FunctionCall
     // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
     // its CREATE FUNCTION, valid for the whole call.
     unsafe {
-        combine(fcinfo, |ours, theirs, context| {
+        combine(fcinfo, |ours, theirs| {
             let their_stats = SuffStats::from_state(theirs.as_slice()).or_raise();
             let mut ours = if their_stats.n > 0 {
-                state_for_width(ours, their_stats.p, context)
+                state_for_width(ours, their_stats.p)
             } else {
                 ours
             };

@@ -50,11 +50,11 @@ unsafe fn fold_pass(fcinfo: pg_sys::FunctionCallInfo, beta_at: usize, features: 
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         let agg_context = aggregate_context(fcinfo);
-        let context = agg_context.unwrap_or(pg_sys::CurrentMemoryContext);
         let (beta, p) = beta_arg(fcinfo, beta_at);
         let beta = beta.as_slice();
         let mut state = match arg(fcinfo, 0) {
-            None => copy_state(&logistic::new_state(p), context),
+            // A new pointer: the executor copies it into the aggregate's context.
+            None => copy_state(&logistic::new_state(p)),
             Some(datum) => writable_state(datum, agg_context),
         };
         // cltv_train filters incomplete rows out before this; a direct caller's are skipped.
@@ -119,7 +119,7 @@ pub unsafe extern "C-unwind" fn cltv_logreg_combine(fcinfo: pg_sys::FunctionCall
     // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
     // its CREATE FUNCTION, valid for the whole call.
     unsafe {
-        combine(fcinfo, |mut ours, theirs, _| {
+        combine(fcinfo, |mut ours, theirs| {
             LogitStateMut::new(ours.as_mut_slice())
                 .or_raise()
                 .merge(theirs.as_slice())
@@ -167,14 +167,14 @@ unsafe fn fold_first(
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         let agg_context = aggregate_context(fcinfo);
-        let context = agg_context.unwrap_or(pg_sys::CurrentMemoryContext);
         let (beta, p) = beta_arg(fcinfo, beta_at);
         let beta = beta.as_slice();
         let mut state = match arg(fcinfo, 0) {
+            // A new pointer: the executor copies it into the aggregate's context.
             None => {
                 let mut fresh = input_checks::new_counts().to_vec();
                 fresh.extend(logistic::new_state(p));
-                copy_state(&fresh, context)
+                copy_state(&fresh)
             }
             Some(datum) => writable_state(datum, agg_context),
         };
@@ -209,7 +209,7 @@ pub unsafe extern "C-unwind" fn cltv_logreg_first_combine(fcinfo: pg_sys::Functi
             let (_, their_sums) = input_checks::split_state(theirs.as_slice()).or_raise();
             LogitPass::from_state(their_sums).or_raise();
         }
-        combine(fcinfo, |mut ours, theirs, _| {
+        combine(fcinfo, |mut ours, theirs| {
             let (counts, sums) = input_checks::split_state_mut(ours.as_mut_slice()).or_raise();
             let (their_counts, their_sums) = input_checks::split_state(theirs.as_slice()).or_raise();
             LogitStateMut::new(sums).or_raise().merge(their_sums).or_raise();
@@ -303,7 +303,7 @@ pub unsafe extern "C-unwind" fn cltv_logreg_scored_combine(
     // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
     // its CREATE FUNCTION, valid for the whole call.
     unsafe {
-        combine(fcinfo, |mut ours, theirs, _| {
+        combine(fcinfo, |mut ours, theirs| {
             let (p, _) = scored_pass::read_sizes(ours.as_slice()).or_raise();
             let (_, extra) = scored_pass::read_sizes(theirs.as_slice()).or_raise();
             let header = scored_pass::header_len(p);

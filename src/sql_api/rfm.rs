@@ -366,7 +366,7 @@ pub unsafe extern "C-unwind" fn cltv_rfm_combine(fcinfo: pg_sys::FunctionCallInf
             // A lone partial state is copied as it is: check it first.
             rfm_parse_state(read_state(theirs).as_slice()).or_raise();
         }
-        combine(fcinfo, |ours, theirs, _| {
+        combine(fcinfo, |ours, theirs| {
             let (a, b) = (ours.as_slice(), theirs.as_slice());
             let (_, merged) = rfm_merge_states(a, b, show_day).or_raise();
             rfm_state_with_room(a, &merged, merged.len() / 2)
