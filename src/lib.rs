@@ -13,6 +13,7 @@ use pgrx::prelude::*;
 compile_error!("cltv must be built with panic = \"unwind\" (see [profile.*] in Cargo.toml)");
 
 mod cache;
+mod call_site;
 mod catalog;
 mod error;
 mod float8_array;

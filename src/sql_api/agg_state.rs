@@ -2,6 +2,7 @@
 //! `crate::float8_array`): who owns the state, and how it is copied.
 
 use super::conversion::Conversion;
+use crate::call_site::CallSite;
 use crate::error::raise;
 use crate::float8_array::Float8Array;
 use cltv_core::error::Error;
@@ -226,26 +227,29 @@ impl Features {
 }
 
 /// How each argument from `first` on becomes a double, found from the argument types once
-/// per call site and kept in `fn_extra`.
+/// per call site (its `CallSite` memo).
 ///
 /// # Safety
-/// `fcinfo` is the valid FunctionCallInfo of the current call, whose arguments from `first` on are the feature columns; no other reference to its call-site memo is alive.
-unsafe fn column_conversions(fcinfo: pg_sys::FunctionCallInfo, first: usize) -> &'static [Conversion] {
+/// As `CallSite::of`; the arguments of `fcinfo` from `first` on are the feature columns.
+unsafe fn column_conversions<'call>(fcinfo: pg_sys::FunctionCallInfo, first: usize) -> &'call [Conversion] {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
-    unsafe {
-        let flinfo = (*fcinfo).flinfo;
-        let n = ((*fcinfo).nargs as usize).saturating_sub(first);
-        if n > MAX_COLUMN_FEATURES {
-            raise(Error::InvalidArgument {
-                what: format!("{n} feature arguments"),
-                reason: format!("at most {MAX_COLUMN_FEATURES} fit in a call: pass the features as an array"),
-            })
-        }
-        if (*flinfo).fn_extra.is_null() {
-            let mut found = Vec::with_capacity(n);
-            for i in first..first + n {
-                let type_oid = pg_sys::get_fn_expr_argtype(flinfo, i as i32);
-                found.push(Conversion::for_type(type_oid).unwrap_or_else(|| {
+    let (flinfo, nargs) = unsafe { ((*fcinfo).flinfo, (*fcinfo).nargs as usize) };
+    let n = nargs.saturating_sub(first);
+    if n > MAX_COLUMN_FEATURES {
+        raise(Error::InvalidArgument {
+            what: format!("{n} feature arguments"),
+            reason: format!("at most {MAX_COLUMN_FEATURES} fit in a call: pass the features as an array"),
+        })
+    }
+    // SAFETY: the caller upholds `CallSite::of`'s contract; the memo does not outlive the call.
+    let site = unsafe { CallSite::<Vec<Conversion>>::of(fcinfo) };
+    // The argument count is the key: the same for every call of one call site.
+    site.get_or_make(&[&n.to_ne_bytes()], || {
+        (first..first + n)
+            .map(|i| {
+                // SAFETY: `flinfo` is the current call's; any argument number is allowed.
+                let type_oid = unsafe { pg_sys::get_fn_expr_argtype(flinfo, i as i32) };
+                Conversion::for_type(type_oid).unwrap_or_else(|| {
                     raise(Error::InvalidArgument {
                         what: format!("feature argument {}", i - first + 1),
                         reason: if type_oid == pg_sys::InvalidOid {
@@ -254,15 +258,8 @@ unsafe fn column_conversions(fcinfo: pg_sys::FunctionCallInfo, first: usize) -> 
                             "must be a number (float8, float4, integer, numeric) or a boolean".into()
                         },
                     })
-                }));
-            }
-            // In the call site's memory context, which lives as long as fn_extra is read.
-            let kept =
-                pg_sys::MemoryContextAlloc((*flinfo).fn_mcxt, n.max(1) * std::mem::size_of::<Conversion>())
-                    as *mut Conversion;
-            std::ptr::copy_nonoverlapping(found.as_ptr(), kept, n);
-            (*flinfo).fn_extra = kept.cast();
-        }
-        std::slice::from_raw_parts((*flinfo).fn_extra as *const Conversion, n)
-    }
+                })
+            })
+            .collect()
+    })
 }

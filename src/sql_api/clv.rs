@@ -3,6 +3,7 @@
 
 use super::predict::RowBinding;
 use super::v1_function_info;
+use crate::call_site::{model_reference, CallSite};
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use cltv_core::bgnbd::BgNbdParams;
@@ -40,24 +41,16 @@ fn wrong_kind(model: &LoadedModel, wanted: &str, got: &Scorer) -> Error {
     }
 }
 
-/// The models of a call site, resolved once per statement (`fn_extra`), not per row.
+/// The models of a call site, resolved once per call site (its `CallSite` memo), not per row.
 ///
 /// # Safety
-/// `fcinfo` is the valid FunctionCallInfo of the current call, whose `fn_extra` only this
-/// function uses.
+/// As `CallSite::of`.
 unsafe fn models(fcinfo: pg_sys::FunctionCallInfo, specs: &[&str]) -> Vec<Rc<LoadedModel>> {
-    // SAFETY: the caller upholds this function's contract (`# Safety` above); fn_extra lives
-    // in fn_mcxt, longer than this call, and the reference does not leave it.
-    let slot =
-        unsafe { &mut *pgrx::pg_func_extra(fcinfo, || None::<(Vec<String>, Vec<Rc<LoadedModel>>)>).as_ptr() };
-    if slot
-        .as_ref()
-        .is_none_or(|(names, _)| names.iter().map(String::as_str).ne(specs.iter().copied()))
-    {
-        let loaded = resolve_all(specs.iter().copied());
-        *slot = Some((specs.iter().map(|s| s.to_string()).collect(), loaded));
-    }
-    slot.as_ref().expect("just set").1.clone()
+    // SAFETY: the caller upholds `CallSite::of`'s contract; the memo does not leave this call.
+    let site = unsafe { CallSite::<Vec<Rc<LoadedModel>>>::of(fcinfo) };
+    let key: Vec<&[u8]> = specs.iter().map(|s| s.as_bytes()).collect();
+    site.get_or_make(&key, || resolve_all(specs.iter().copied()))
+        .clone()
 }
 
 fn resolve_all<'a>(specs: impl Iterator<Item = &'a str>) -> Vec<Rc<LoadedModel>> {
@@ -150,7 +143,7 @@ fn cltv_clv(
     let (purchase_model, spend_model) = (purchase_model?, spend_model?);
     let summary = [frequency?, recency?, t?, monetary_value?];
     let (months, discount_rate) = (months?, discount_rate?);
-    // SAFETY: pgrx passes the `fcinfo` of the current call; only `models` uses its fn_extra.
+    // SAFETY: pgrx passes the `fcinfo` of the current call; the memo does not leave `models`.
     let loaded = unsafe { models(fcinfo, &[purchase_model, spend_model]) };
     Some(clv_of(
         &loaded,
@@ -164,7 +157,6 @@ fn cltv_clv(
 
 /// What the row form of cltv_clv keeps per call site.
 struct ClvRowSite {
-    specs: Vec<String>,
     models: Vec<Rc<LoadedModel>>,
     /// The distinct columns both models read, as numeric inputs, and where each summary
     /// value is among them.
@@ -178,7 +170,7 @@ struct ClvRowSite {
 }
 
 impl ClvRowSite {
-    fn new(specs: Vec<String>, models: Vec<Rc<LoadedModel>>) -> ClvRowSite {
+    fn new(models: Vec<Rc<LoadedModel>>) -> ClvRowSite {
         // BG/NBD reads (frequency, recency, T), Gamma-Gamma (frequency, monetary_value),
         // under the column names each was trained with.
         let wanted = [(0, 0), (0, 1), (0, 2), (1, 1)];
@@ -194,7 +186,6 @@ impl ClvRowSite {
             });
         }
         ClvRowSite {
-            specs,
             models,
             values: vec![0.0; columns.len()],
             design: Design::numeric(&columns),
@@ -229,22 +220,9 @@ pub unsafe extern "C-unwind" fn cltv_clv_row(fcinfo: pg_sys::FunctionCallInfo) -
         };
         let float = |a: &pg_sys::NullableDatum| (!a.isnull).then(|| f64::from_bits(a.value.value() as u64));
         let (purchase, spend) = (bytes(args[0].value), bytes(args[1].value));
-        let extra = pgrx::pg_func_extra(fcinfo, || None::<ClvRowSite>);
-        let slot: &mut Option<ClvRowSite> = &mut *extra.as_ptr();
-        // Per row only a byte comparison of the two model arguments, as in cltv_predict.
-        if slot
-            .as_ref()
-            .is_none_or(|site| site.specs[0].as_bytes() != purchase || site.specs[1].as_bytes() != spend)
-        {
-            let specs: Vec<String> = [purchase, spend]
-                .iter()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-                .collect();
-            // Not `models()`: this call site's fn_extra holds a ClvRowSite.
-            let loaded = resolve_all(specs.iter().map(String::as_str));
-            *slot = Some(ClvRowSite::new(specs, loaded));
-        }
-        let site = slot.as_mut().expect("just set");
+        let site = CallSite::<ClvRowSite>::of(fcinfo).get_or_make(&[purchase, spend], || {
+            ClvRowSite::new(resolve_all([purchase, spend].into_iter().map(model_reference)))
+        });
         let header = pg_sys::pg_detoast_datum(args[2].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
         let models = &site.models;
         let binding = RowBinding::cached(
@@ -293,7 +271,7 @@ COMMENT ON FUNCTION cltv_clv(text, text, record, float8, float8, float8, boolean
 /// A BG/NBD model's expected purchases of a new customer in `t` time units, E[X(t)].
 #[pg_extern(stable, parallel_safe)]
 fn cltv_expected_purchases(model: &str, t: f64, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
-    // SAFETY: pgrx passes the `fcinfo` of the current call; only `models` uses its fn_extra.
+    // SAFETY: pgrx passes the `fcinfo` of the current call; the memo does not leave `models`.
     let loaded = unsafe { models(fcinfo, &[model]) };
     if !(t.is_finite() && t >= 0.0) {
         raise(Error::InvalidArgument {

@@ -4,6 +4,7 @@
 
 use super::predict::RowBinding;
 use super::v1_function_info;
+use crate::call_site::{model_reference, CallSite};
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use cltv_core::error::Error;
@@ -17,9 +18,8 @@ use pgrx::{AllocatedByRust, JsonB};
 use serde_json::json;
 use std::rc::Rc;
 
-/// What a call site keeps between rows.
+/// What an explaining call site keeps between rows (its `CallSite` memo).
 struct ExplainSite {
-    spec: String,
     model: Rc<LoadedModel>,
     /// The fit of the model, or of the pooled model for one trained per group.
     fit: StoredFit,
@@ -55,11 +55,8 @@ unsafe fn bind<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ExplainSite> 
         let spec = pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(
             args[0].value.cast_mut_ptr(),
         ));
-        let extra = pgrx::pg_func_extra(fcinfo, || None::<ExplainSite>);
-        let slot: &'a mut Option<ExplainSite> = &mut *extra.as_ptr();
-        if slot.as_ref().is_none_or(|site| site.spec.as_bytes() != spec) {
-            let spec = String::from_utf8_lossy(spec).into_owned();
-            let reference = ModelRef::parse(&spec).or_raise();
+        let site = CallSite::<ExplainSite>::of(fcinfo).get_or_make(&[spec], || {
+            let reference = ModelRef::parse(model_reference(spec)).or_raise();
             let model = catalog::resolve(&reference);
             let kind = model.scorer.kind();
             if !matches!(kind, ModelKind::Linear | ModelKind::Logistic) {
@@ -91,8 +88,7 @@ unsafe fn bind<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ExplainSite> 
                 _ => Vec::new(),
             };
             let n = model.features.len();
-            *slot = Some(ExplainSite {
-                spec,
+            ExplainSite {
                 model,
                 fit,
                 group_fits,
@@ -100,9 +96,8 @@ unsafe fn bind<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ExplainSite> 
                 row_group: None,
                 row: None,
                 values: vec![0.0; n],
-            });
-        }
-        let site = slot.as_mut().expect("just set");
+            }
+        });
         let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
         let model = &site.model;
         let group_columns = model.groups.as_ref().map_or(&[][..], |g| g.columns());

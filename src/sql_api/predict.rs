@@ -1,10 +1,11 @@
 //! `cltv_predict`: score inside any query.
 //!
 //! The model, and the mapping from the row's columns to the model's features, are
-//! resolved once per call site (`fn_extra`), not once per row.
+//! resolved once per call site (`crate::call_site`), not once per row.
 
 use super::conversion::Conversion;
 use super::v1_function_info;
+use crate::call_site::{model_reference, CallSite};
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
@@ -54,9 +55,8 @@ pub(super) struct RowBinding {
     group_slots: Vec<(i32, LevelReader)>,
 }
 
-/// What a call site keeps between rows.
-struct CallSite {
-    spec: String,
+/// What a scoring call site keeps between rows (its `CallSite` memo).
+struct ScoringSite {
     model: Rc<LoadedModel>,
     row: Option<RowBinding>,
     values: Vec<f64>,
@@ -64,34 +64,23 @@ struct CallSite {
     group_key: String,
 }
 
+/// The scoring memo of the current call's site, for the model reference `spec`.
+///
 /// # Safety
-/// `fcinfo` is the valid FunctionCallInfo of the current call, and no other reference to its call-site memo is alive; the result lives no longer than the call.
-unsafe fn call_site<'a>(fcinfo: pg_sys::FunctionCallInfo, spec: &[u8]) -> &'a mut CallSite {
-    // SAFETY: the caller upholds this function's contract (`# Safety` above).
-    unsafe {
-        let extra = pgrx::pg_func_extra(fcinfo, || None::<CallSite>);
-        // fn_extra lives in fn_mcxt, as long as the call site: longer than any one call.
-        let slot: &'a mut Option<CallSite> = &mut *extra.as_ptr();
-        // Per row only a byte comparison: the model argument is almost always a constant.
-        if slot.as_ref().is_none_or(|site| site.spec.as_bytes() != spec) {
-            let spec = std::str::from_utf8(spec).unwrap_or_else(|_| {
-                raise(Error::InvalidArgument {
-                    what: "model reference".into(),
-                    reason: "is not valid UTF-8".into(),
-                })
-            });
-            let model = catalog::resolve(&ModelRef::parse(spec).or_raise());
-            let n = model.features.len();
-            *slot = Some(CallSite {
-                spec: spec.to_string(),
-                model,
-                row: None,
-                values: vec![0.0; n],
-                group_key: String::new(),
-            });
+/// As `CallSite::of`.
+unsafe fn scoring_site<'call>(fcinfo: pg_sys::FunctionCallInfo, spec: &[u8]) -> &'call mut ScoringSite {
+    // SAFETY: the caller upholds `CallSite::of`'s contract.
+    let site = unsafe { CallSite::<ScoringSite>::of(fcinfo) };
+    site.get_or_make(&[spec], || {
+        let model = catalog::resolve(&ModelRef::parse(model_reference(spec)).or_raise());
+        let n = model.features.len();
+        ScoringSite {
+            model,
+            row: None,
+            values: vec![0.0; n],
+            group_key: String::new(),
         }
-        slot.as_mut().expect("just set")
-    }
+    })
 }
 
 impl RowBinding {
@@ -397,7 +386,7 @@ unsafe fn with_level<R>(reader: LevelReader, datum: pg_sys::Datum, f: impl FnOnc
     }
 }
 
-impl CallSite {
+impl ScoringSite {
     /// The row's score; one that is not finite (an overflow) is an error naming the model
     /// and the row's values.
     #[inline]
@@ -446,14 +435,14 @@ fn type_name(typid: pg_sys::Oid) -> String {
 ///
 /// # Safety
 /// `fcinfo` is the valid FunctionCallInfo of the current call of a row-scoring function: argument 0 the model as text, 1 a record, neither NULL (STRICT); no other reference to its call-site memo is alive; the result lives no longer than the call.
-unsafe fn bind_values<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a CallSite> {
+unsafe fn bind_values<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ScoringSite> {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         let args = (*fcinfo).args.as_slice(2);
         let spec = pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(
             args[0].value.cast_mut_ptr(),
         ));
-        let site = call_site(fcinfo, spec);
+        let site = scoring_site(fcinfo, spec);
         let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
         let model = &site.model;
         let group_columns = model.groups.as_ref().map_or(&[][..], |g| g.columns());
@@ -481,7 +470,7 @@ unsafe fn bind_values<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a CallSi
 unsafe fn score_row<'a>(
     fcinfo: pg_sys::FunctionCallInfo,
     horizon: Option<f64>,
-) -> Option<(f64, &'a CallSite)> {
+) -> Option<(f64, &'a ScoringSite)> {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe { bind_values(fcinfo).map(|site| (site.score(horizon), site)) }
 }
@@ -572,7 +561,7 @@ pub unsafe extern "C-unwind" fn cltv_predict_row(fcinfo: pg_sys::FunctionCallInf
 }
 
 /// The class of a probability: an error for models that do not predict one.
-fn classify(score: f64, site: &CallSite, threshold: f64) -> bool {
+fn classify(score: f64, site: &ScoringSite, threshold: f64) -> bool {
     let kind = site.model.scorer.kind();
     if kind != ModelKind::Logistic {
         raise(Error::InvalidArgument {
@@ -698,9 +687,9 @@ fn score_array<'a>(
     model: &str,
     x: Vec<Option<f64>>,
     fcinfo: pg_sys::FunctionCallInfo,
-) -> Option<(f64, &'a CallSite)> {
+) -> Option<(f64, &'a ScoringSite)> {
     // SAFETY: pgrx passes the `fcinfo` of the current call; the site is used only within it.
-    let site = unsafe { call_site(fcinfo, model.as_bytes()) };
+    let site = unsafe { scoring_site(fcinfo, model.as_bytes()) };
     if site.model.groups.is_some() {
         raise(Error::Unsupported {
             what: format!(
@@ -738,18 +727,13 @@ pub unsafe extern "C-unwind" fn cltv_predict_fit(fcinfo: pg_sys::FunctionCallInf
         let args = (*fcinfo).args.as_slice(2);
         let fit = pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr());
         let fit_bytes = pgrx::varlena::varlena_to_byte_slice(fit);
-        let extra = pgrx::pg_func_extra(fcinfo, || None::<(Vec<u8>, Scorer)>);
-        let cached = &mut *extra.as_ptr();
-        if cached
-            .as_ref()
-            .is_none_or(|(bytes, _)| bytes.as_slice() != fit_bytes)
-        {
+        // Parsed once per distinct fit (e.g. once per group), not per row.
+        let scorer = CallSite::<Scorer>::of(fcinfo).get_or_make(&[fit_bytes], || {
             let json = JsonbArg::from_polymorphic_datum(args[0].value, false, pg_sys::JSONBOID)
                 .unwrap_or_else(|| raise(not_a_vector()))
                 .value("fit");
-            *cached = Some((fit_bytes.to_vec(), scorer_from_fit(&json)));
-        }
-        let scorer = &cached.as_ref().expect("just set").1;
+            scorer_from_fit(&json)
+        });
         let x = match Float8Array::from_datum(args[1].value) {
             Ok(x) => x,
             Err(Float8ArrayIssue::NotOneDimensional) => raise(not_a_vector()),
