@@ -6,14 +6,18 @@
 //! pointer computations live here, in one place.
 
 use pgrx::pg_sys;
+use std::marker::PhantomData;
 use std::mem::size_of;
 
 /// ARR_OVERHEAD_NONULLS(1): the header, one dimension and one lower bound, MAXALIGNed.
 const HEADER_1D: usize = (size_of::<pg_sys::ArrayType>() + 2 * size_of::<i32>() + 7) & !7;
 
-/// A detoasted, one-dimensional `float8[]` without NULL elements.
-pub struct Float8Array {
+/// A detoasted, one-dimensional `float8[]` without NULL elements, in memory that stays
+/// valid for `'mem` (a memory context's lifetime, usually the current call's): its slices
+/// borrow it, so none can outlive that memory.
+pub struct Float8Array<'mem> {
     ptr: *mut pg_sys::ArrayType,
+    _mem: PhantomData<&'mem mut [f64]>,
 }
 
 /// Why an argument could not be read as a plain vector of doubles.
@@ -22,11 +26,12 @@ pub enum Float8ArrayIssue {
     NotOneDimensional,
 }
 
-impl Float8Array {
+impl<'mem> Float8Array<'mem> {
     /// Detoast `datum` (a no-op for the states we allocate ourselves) and check its shape.
     ///
     /// # Safety
-    /// `datum` must be a non-NULL `float8[]` datum.
+    /// `datum` must be a non-NULL `float8[]` datum whose memory (and that of its detoasted
+    /// copy, CurrentMemoryContext) stays valid for `'mem`.
     #[inline]
     pub unsafe fn from_datum(datum: pg_sys::Datum) -> Result<Self, Float8ArrayIssue> {
         let raw = datum.cast_mut_ptr::<pg_sys::varlena>();
@@ -49,13 +54,16 @@ impl Float8Array {
             return Err(Float8ArrayIssue::HasNulls);
         }
         debug_assert_eq!(elemtype, pg_sys::FLOAT8OID);
-        Ok(Float8Array { ptr })
+        Ok(Float8Array {
+            ptr,
+            _mem: PhantomData,
+        })
     }
 
     /// A zeroed `float8[]` of `len` elements, allocated in `context`.
     ///
     /// # Safety
-    /// `context` must be a valid memory context that outlives the returned value's use.
+    /// `context` must be a valid memory context that stays alive for `'mem`.
     pub unsafe fn alloc_in(context: pg_sys::MemoryContext, len: usize) -> Self {
         let size = HEADER_1D + len * size_of::<f64>();
         // SAFETY: `context` is a live memory context (the contract); MemoryContextAllocZero
@@ -70,7 +78,10 @@ impl Float8Array {
             let dims = (ptr as *mut u8).add(size_of::<pg_sys::ArrayType>()) as *mut i32;
             *dims = len as i32; // ARR_DIMS[0]
             *dims.add(1) = 1; // ARR_LBOUND[0]
-            Float8Array { ptr }
+            Float8Array {
+                ptr,
+                _mem: PhantomData,
+            }
         }
     }
 

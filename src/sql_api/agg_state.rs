@@ -39,10 +39,10 @@ pub(super) unsafe fn arg(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> Option<p
 ///
 /// # Safety
 /// `datum` is a non-NULL float8[] datum; `context` is `aggregate_context` of the current call.
-pub(super) unsafe fn writable_state(
+pub(super) unsafe fn writable_state<'mem>(
     datum: pg_sys::Datum,
     context: Option<pg_sys::MemoryContext>,
-) -> Float8Array {
+) -> Float8Array<'mem> {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         let state = read_state(datum);
@@ -55,7 +55,7 @@ pub(super) unsafe fn writable_state(
 
 /// # Safety
 /// `datum` is a non-NULL float8[] datum that stays valid while the result is used.
-pub(super) unsafe fn read_state(datum: pg_sys::Datum) -> Float8Array {
+pub(super) unsafe fn read_state<'mem>(datum: pg_sys::Datum) -> Float8Array<'mem> {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         Float8Array::from_datum(datum).unwrap_or_else(|_| {
@@ -77,7 +77,7 @@ pub(super) unsafe fn read_state(datum: pg_sys::Datum) -> Float8Array {
 ///
 /// # Safety
 /// Called from a V1 function, whose CurrentMemoryContext lives at least until it returns.
-pub(super) unsafe fn copy_state(values: &[f64]) -> Float8Array {
+pub(super) unsafe fn copy_state<'mem>(values: &[f64]) -> Float8Array<'mem> {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         let mut copy = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, values.len());
@@ -93,7 +93,7 @@ pub(super) unsafe fn copy_state(values: &[f64]) -> Float8Array {
 /// `fcinfo` is the valid FunctionCallInfo of the current call of a combine function: arguments 0 and 1 are float8[] states or NULL.
 pub(super) unsafe fn combine(
     fcinfo: pg_sys::FunctionCallInfo,
-    merge: impl FnOnce(Float8Array, Float8Array) -> Float8Array,
+    merge: impl for<'mem> FnOnce(Float8Array<'mem>, Float8Array<'mem>) -> Float8Array<'mem>,
 ) -> pg_sys::Datum {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
@@ -117,7 +117,7 @@ pub(super) unsafe fn combine(
 ///
 /// # Safety
 /// CurrentMemoryContext outlives every use of the state (the call's, or the aggregate's).
-pub(super) unsafe fn new_growing(header: &[f64]) -> Float8Array {
+pub(super) unsafe fn new_growing<'mem>(header: &[f64]) -> Float8Array<'mem> {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         let mut state = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, header.len() + 64);
@@ -132,12 +132,12 @@ pub(super) unsafe fn new_growing(header: &[f64]) -> Float8Array {
 ///
 /// # Safety
 /// `state` is writable (this aggregate's) and CurrentMemoryContext outlives the result's use.
-pub(super) unsafe fn append(
-    mut state: Float8Array,
+pub(super) unsafe fn append<'mem>(
+    mut state: Float8Array<'mem>,
     header: usize,
     count_at: usize,
     items: &[f64],
-) -> Float8Array {
+) -> Float8Array<'mem> {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         let used = state.as_slice()[count_at] as usize;

@@ -18,7 +18,7 @@ use pgrx::JsonB;
 ///
 /// # Safety
 /// As `copy_state`.
-unsafe fn new_state(p: usize) -> Float8Array {
+unsafe fn new_state<'mem>(p: usize) -> Float8Array<'mem> {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe { copy_state(&suffstats::new_state(p)) }
 }
@@ -28,7 +28,7 @@ unsafe fn new_state(p: usize) -> Float8Array {
 ///
 /// # Safety
 /// `state` is this aggregate's writable state; as `copy_state`.
-unsafe fn state_for_width(mut state: Float8Array, p: usize) -> Float8Array {
+unsafe fn state_for_width<'mem>(mut state: Float8Array<'mem>, p: usize) -> Float8Array<'mem> {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         if suffstats::width_of(state.as_slice()) == Some(p) {

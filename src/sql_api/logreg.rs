@@ -74,7 +74,7 @@ unsafe fn fold_pass(fcinfo: pg_sys::FunctionCallInfo, beta_at: usize, features: 
 ///
 /// # Safety
 /// `fcinfo` is the valid FunctionCallInfo of the current call; argument `at` is a float8[] or NULL.
-unsafe fn beta_arg(fcinfo: pg_sys::FunctionCallInfo, at: usize) -> (Float8Array, usize) {
+unsafe fn beta_arg<'mem>(fcinfo: pg_sys::FunctionCallInfo, at: usize) -> (Float8Array<'mem>, usize) {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         let Some(beta) = arg(fcinfo, at).map(|d| read_vector(d, "beta")) else {
@@ -95,7 +95,7 @@ unsafe fn beta_arg(fcinfo: pg_sys::FunctionCallInfo, at: usize) -> (Float8Array,
 
 /// # Safety
 /// `datum` is a non-NULL float8[] datum that stays valid while the result is used.
-unsafe fn read_vector(datum: pg_sys::Datum, what: &str) -> Float8Array {
+unsafe fn read_vector<'mem>(datum: pg_sys::Datum, what: &str) -> Float8Array<'mem> {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         Float8Array::from_datum(datum).unwrap_or_else(|issue| {

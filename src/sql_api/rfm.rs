@@ -182,7 +182,7 @@ const PAIRS_AT: usize = RFM_STATE_HEADER_LEN - 1;
 
 /// # Safety
 /// CurrentMemoryContext outlives every use of the state (the call's, or the aggregate's).
-unsafe fn rfm_state_with_room(header: &[f64], pairs: &[f64], room_pairs: usize) -> Float8Array {
+unsafe fn rfm_state_with_room<'mem>(header: &[f64], pairs: &[f64], room_pairs: usize) -> Float8Array<'mem> {
     // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe {
         let capacity = room_pairs.max(8);
