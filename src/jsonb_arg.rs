@@ -72,25 +72,29 @@ impl FromDatum for JsonbArg {
         is_null: bool,
         _: pg_sys::Oid,
     ) -> Option<JsonbArg> {
-        if is_null {
-            return None;
+        // SAFETY: the caller upholds `FromDatum::from_polymorphic_datum`'s contract: a non-NULL `datum` is a valid jsonb datum.
+        unsafe {
+            if is_null {
+                return None;
+            }
+            let varlena = datum.cast_mut_ptr();
+            let detoasted = pg_sys::pg_detoast_datum_packed(varlena);
+            let cstr =
+                pgrx::direct_function_call::<&std::ffi::CStr>(pg_sys::jsonb_out, &[Some(detoasted.into())])?;
+            let owned = cstr.to_string_lossy().into_owned();
+            pg_sys::pfree(cstr.as_ptr() as *mut std::ffi::c_void);
+            if detoasted != varlena {
+                pg_sys::pfree(detoasted.cast());
+            }
+            Some(JsonbArg(owned))
         }
-        let varlena = datum.cast_mut_ptr();
-        let detoasted = pg_sys::pg_detoast_datum_packed(varlena);
-        let cstr =
-            pgrx::direct_function_call::<&std::ffi::CStr>(pg_sys::jsonb_out, &[Some(detoasted.into())])?;
-        let owned = cstr.to_string_lossy().into_owned();
-        pg_sys::pfree(cstr.as_ptr() as *mut std::ffi::c_void);
-        if detoasted != varlena {
-            pg_sys::pfree(detoasted.cast());
-        }
-        Some(JsonbArg(owned))
     }
 }
 
 impl IntoDatum for JsonbArg {
     fn into_datum(self) -> Option<pg_sys::Datum> {
         let text = std::ffi::CString::new(self.0).ok()?;
+        // SAFETY: jsonb_in takes one NUL-terminated cstring, which `text` keeps alive for the call.
         unsafe { pgrx::direct_function_call_as_datum(pg_sys::jsonb_in, &[Some(text.as_ptr().into())]) }
     }
 
@@ -99,22 +103,29 @@ impl IntoDatum for JsonbArg {
     }
 }
 
+// SAFETY: both methods read the argument through `FromDatum`, as pgrx's own impls do, and
+// the SQL type below (jsonb) is the one `from_polymorphic_datum` reads.
 unsafe impl<'fcx> ArgAbi<'fcx> for JsonbArg {
     unsafe fn unbox_arg_unchecked(arg: Arg<'_, 'fcx>) -> Self {
-        let index = arg.index();
-        arg.unbox_arg_using_from_datum().unwrap_or_else(|| {
-            raise(Error::InvalidArgument {
-                what: format!("jsonb argument {}", index + 1),
-                reason: "must not be NULL".into(),
+        // SAFETY: the caller upholds `ArgAbi`'s contract: `arg` is a jsonb argument of the current call.
+        unsafe {
+            let index = arg.index();
+            arg.unbox_arg_using_from_datum().unwrap_or_else(|| {
+                raise(Error::InvalidArgument {
+                    what: format!("jsonb argument {}", index + 1),
+                    reason: "must not be NULL".into(),
+                })
             })
-        })
+        }
     }
 
     unsafe fn unbox_nullable_arg(arg: Arg<'_, 'fcx>) -> pgrx::nullable::Nullable<Self> {
-        arg.unbox_arg_using_from_datum().into()
+        // SAFETY: the caller upholds `ArgAbi`'s contract: `arg` is a jsonb argument of the current call.
+        unsafe { arg.unbox_arg_using_from_datum().into() }
     }
 }
 
+// SAFETY: the SQL type named here, jsonb, is the one this type's datums are.
 unsafe impl SqlTranslatable for JsonbArg {
     const TYPE_IDENT: &'static str = pgrx::pgrx_sql_entity_graph::pgrx_resolved_type!(JsonbArg);
     const TYPE_ORIGIN: TypeOrigin = TypeOrigin::External;

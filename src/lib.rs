@@ -6,7 +6,14 @@
 
 use pgrx::prelude::*;
 
+// A Rust panic becomes a PostgreSQL ERROR only by unwinding to pgrx's guard; with
+// `panic = "abort"` every panic (and every ERROR carried through Rust) would kill the
+// backend and restart the server.
+#[cfg(not(panic = "unwind"))]
+compile_error!("cltv must be built with panic = \"unwind\" (see [profile.*] in Cargo.toml)");
+
 mod cache;
+mod call_site;
 mod catalog;
 mod error;
 mod float8_array;

@@ -125,6 +125,36 @@ mod tests {
         assert!(max_disagreement < 1e-9, "{max_disagreement}");
     }
 
+    /// The call-site memo is keyed by the model argument: when it changes from row to row,
+    /// each row is scored (and explained) by its own model, as computed in SQL from each
+    /// model's coefficients.
+    #[pg_test]
+    fn a_model_reference_that_changes_per_row_scores_each_row_with_its_model() {
+        make_table();
+        Spi::run("SELECT cltv_train('a', 'lr', 'y', ARRAY['x1', 'x2', 'x3'])").unwrap();
+        Spi::run("SELECT cltv_train('b', 'lr', 'y', ARRAY['x1'])").unwrap();
+        let (rows, worst) = Spi::get_two::<i64, f64>(
+            "SELECT count(*), max(greatest(abs(by_name - by_sql), abs(by_position - by_sql),
+                                           abs(baseline + contributions - by_sql)))
+               FROM (SELECT cltv_predict(m, lr) AS by_name,
+                            cltv_predict(m, CASE m WHEN 'a' THEN ARRAY[x1, x2, x3] ELSE ARRAY[x1] END)
+                                AS by_position,
+                            (e->>'baseline')::float8 AS baseline,
+                            (SELECT coalesce(sum((t->>'contribution')::float8), 0)
+                               FROM jsonb_array_elements(e->'contributions') t) AS contributions,
+                            c[1] + c[2] * x1 + coalesce(c[3] * x2 + c[4] * x3, 0) AS by_sql
+                       FROM (SELECT *, CASE WHEN id % 3 = 0 THEN 'b' ELSE 'a' END AS m FROM lr
+                              WHERE id <= 300) lr,
+                            LATERAL (SELECT coefficients AS c FROM cltv.model_versions v
+                                      WHERE v.model = lr.m) f,
+                            LATERAL (SELECT cltv_explain(m, lr, 10)::jsonb AS e) x) s",
+        )
+        .unwrap();
+        assert_eq!(rows, Some(300));
+        let worst = worst.unwrap();
+        assert!(worst < 1e-9, "{worst}");
+    }
+
     #[pg_test]
     fn a_deployed_version_is_served_to_the_next_statement_and_versions_can_be_pinned() {
         make_table();

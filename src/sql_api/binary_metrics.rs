@@ -29,17 +29,23 @@ use pgrx::JsonB;
 pub(crate) const SCORE_SAMPLE_ROWS: i64 = 8_000_000;
 
 /// A `float8[]` argument (the quantiles) as a vector: NULL is none.
+///
+/// # Safety
+/// `fcinfo` is the valid FunctionCallInfo of the current call; argument `n`, if passed, is a float8[] or NULL.
 unsafe fn quantiles_arg(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> Vec<f64> {
-    if (*fcinfo).nargs as usize <= n {
-        return Vec::new();
-    }
-    match arg(fcinfo, n).map(|d| Float8Array::from_datum(d)) {
-        None => Vec::new(),
-        Some(Ok(q)) => q.as_slice().to_vec(),
-        Some(Err(_)) => raise(Error::InvalidArgument {
-            what: "quantiles".into(),
-            reason: "must be a one-dimensional float8[] without NULLs".into(),
-        }),
+    // SAFETY: the caller upholds this function's contract (`# Safety` above).
+    unsafe {
+        if (*fcinfo).nargs as usize <= n {
+            return Vec::new();
+        }
+        match arg(fcinfo, n).map(|d| Float8Array::from_datum(d)) {
+            None => Vec::new(),
+            Some(Ok(q)) => q.as_slice().to_vec(),
+            Some(Err(_)) => raise(Error::InvalidArgument {
+                what: "quantiles".into(),
+                reason: "must be a one-dimensional float8[] without NULLs".into(),
+            }),
+        }
     }
 }
 
@@ -76,50 +82,54 @@ v1_function_info!(pg_finfo_cltv_binary_metrics_sfunc);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_binary_metrics_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    let agg_context = aggregate_context(fcinfo);
-    let state = arg(fcinfo, 0);
-    let fraction = if (*fcinfo).nargs > 3 {
-        arg(fcinfo, 3).map(|d| f64::from_bits(d.value() as u64))
-    } else {
-        None
-    }
-    .unwrap_or(1.0);
-    // Rows with a NULL outcome or score are skipped, as SQL aggregates skip NULLs.
-    let (Some(y), Some(p)) = (arg(fcinfo, 1), arg(fcinfo, 2)) else {
-        return match state {
-            Some(state) => state,
-            None => {
-                (*fcinfo).isnull = true;
-                pg_sys::Datum::from(0usize)
-            }
-        };
-    };
-    let p = f64::from_bits(p.value() as u64);
-    if !(0.0..=1.0).contains(&p) {
-        raise(Error::InvalidArgument {
-            what: format!("probability {}", float_name(p)),
-            reason: "is not in [0, 1]".into(),
-        })
-    }
-    let quantiles = quantiles_arg(fcinfo, 4);
-    let state = match state {
-        Some(datum) => {
-            let state = writable_state(datum, agg_context);
-            let (header, _) =
-                score_state::check_header(ScoreStateKind::BinaryMetrics, state.as_slice()).or_raise();
-            check_unchanged(state.as_slice(), header, Some(fraction), &quantiles);
-            state
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        let agg_context = aggregate_context(fcinfo);
+        let state = arg(fcinfo, 0);
+        let fraction = if (*fcinfo).nargs > 3 {
+            arg(fcinfo, 3).map(|d| f64::from_bits(d.value() as u64))
+        } else {
+            None
         }
-        None => new_growing(
-            &score_state::new_header(ScoreStateKind::BinaryMetrics, fraction, &quantiles).or_raise(),
-        ),
-    };
-    if !in_score_sample(p, fraction) {
-        return state.into_datum();
+        .unwrap_or(1.0);
+        // Rows with a NULL outcome or score are skipped, as SQL aggregates skip NULLs.
+        let (Some(y), Some(p)) = (arg(fcinfo, 1), arg(fcinfo, 2)) else {
+            return match state {
+                Some(state) => state,
+                None => {
+                    (*fcinfo).isnull = true;
+                    pg_sys::Datum::from(0usize)
+                }
+            };
+        };
+        let p = f64::from_bits(p.value() as u64);
+        if !(0.0..=1.0).contains(&p) {
+            raise(Error::InvalidArgument {
+                what: format!("probability {}", float_name(p)),
+                reason: "is not in [0, 1]".into(),
+            })
+        }
+        let quantiles = quantiles_arg(fcinfo, 4);
+        let state = match state {
+            Some(datum) => {
+                let state = writable_state(datum, agg_context);
+                let (header, _) =
+                    score_state::check_header(ScoreStateKind::BinaryMetrics, state.as_slice()).or_raise();
+                check_unchanged(state.as_slice(), header, Some(fraction), &quantiles);
+                state
+            }
+            None => new_growing(
+                &score_state::new_header(ScoreStateKind::BinaryMetrics, fraction, &quantiles).or_raise(),
+            ),
+        };
+        if !in_score_sample(p, fraction) {
+            return state.into_datum();
+        }
+        let header = score_state::FIXED_HEADER_LEN + quantiles.len();
+        let score = f64::from_bits(pack_score(p, y.value() != 0));
+        append(state, header, COUNT_AT, &[score]).into_datum()
     }
-    let header = score_state::FIXED_HEADER_LEN + quantiles.len();
-    let score = f64::from_bits(pack_score(p, y.value() != 0));
-    append(state, header, COUNT_AT, &[score]).into_datum()
 }
 
 /// Where the growing states keep their score count.
@@ -133,20 +143,28 @@ v1_function_info!(pg_finfo_cltv_binary_metrics_combine);
 pub unsafe extern "C-unwind" fn cltv_binary_metrics_combine(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
-    combine_scores(fcinfo, ScoreStateKind::BinaryMetrics)
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe { combine_scores(fcinfo, ScoreStateKind::BinaryMetrics) }
 }
 
 /// The combine function of both growing states: checked, then appended.
+///
+/// # Safety
+/// `fcinfo` is the valid FunctionCallInfo of the current call of a combine function of `kind`'s state: arguments 0 and 1 are float8[] states or NULL.
 unsafe fn combine_scores(fcinfo: pg_sys::FunctionCallInfo, kind: ScoreStateKind) -> pg_sys::Datum {
-    if let Some(theirs) = arg(fcinfo, 1) {
-        // A lone partial state is copied as it is: check it first.
-        score_state::parse(kind, read_state(theirs).as_slice()).or_raise();
+    // SAFETY: the caller upholds this function's contract (`# Safety` above).
+    unsafe {
+        if let Some(theirs) = arg(fcinfo, 1) {
+            // A lone partial state is copied as it is: check it first.
+            score_state::parse(kind, read_state(theirs).as_slice()).or_raise();
+        }
+        combine(fcinfo, |ours, theirs| {
+            let extra = score_state::merge_scores(kind, ours.as_slice(), theirs.as_slice()).or_raise();
+            let (header, _) = score_state::check_header(kind, ours.as_slice()).or_raise();
+            append(ours, header, COUNT_AT, extra)
+        })
     }
-    combine(fcinfo, |ours, theirs, _| {
-        let extra = score_state::merge_scores(kind, ours.as_slice(), theirs.as_slice()).or_raise();
-        let (header, _) = score_state::check_header(kind, ours.as_slice()).or_raise();
-        append(ours, header, COUNT_AT, extra)
-    })
 }
 
 v1_function_info!(pg_finfo_cltv_binary_metrics_final);
@@ -155,27 +173,31 @@ v1_function_info!(pg_finfo_cltv_binary_metrics_final);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_binary_metrics_final(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    let Some(state) = arg(fcinfo, 0) else {
-        (*fcinfo).isnull = true;
-        return pg_sys::Datum::from(0usize);
-    };
-    let state = read_state(state);
-    match score_state::binary_metrics_final(state.as_slice()).or_raise() {
-        Some((metrics, quantiles, fraction)) => {
-            let json = with_extras(
-                serde_json::to_value(metrics).unwrap_or_default(),
-                &quantiles,
-                fraction,
-            );
-            JsonB(json).into_datum().unwrap_or_else(|| {
-                raise(Error::Internal {
-                    reason: "the metrics could not be made a jsonb value".into(),
-                })
-            })
-        }
-        None => {
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        let Some(state) = arg(fcinfo, 0) else {
             (*fcinfo).isnull = true;
-            pg_sys::Datum::from(0usize)
+            return pg_sys::Datum::from(0usize);
+        };
+        let state = read_state(state);
+        match score_state::binary_metrics_final(state.as_slice()).or_raise() {
+            Some((metrics, quantiles, fraction)) => {
+                let json = with_extras(
+                    serde_json::to_value(metrics).unwrap_or_default(),
+                    &quantiles,
+                    fraction,
+                );
+                JsonB(json).into_datum().unwrap_or_else(|| {
+                    raise(Error::Internal {
+                        reason: "the metrics could not be made a jsonb value".into(),
+                    })
+                })
+            }
+            None => {
+                (*fcinfo).isnull = true;
+                pg_sys::Datum::from(0usize)
+            }
         }
     }
 }
@@ -227,38 +249,42 @@ v1_function_info!(pg_finfo_cltv_score_quantiles_sfunc);
 pub unsafe extern "C-unwind" fn cltv_score_quantiles_sfunc(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
-    let agg_context = aggregate_context(fcinfo);
-    let state = arg(fcinfo, 0);
-    let Some(score) = arg(fcinfo, 1).map(|d| f64::from_bits(d.value() as u64)) else {
-        return match state {
-            Some(state) => state,
-            None => {
-                (*fcinfo).isnull = true;
-                pg_sys::Datum::from(0usize)
-            }
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        let agg_context = aggregate_context(fcinfo);
+        let state = arg(fcinfo, 0);
+        let Some(score) = arg(fcinfo, 1).map(|d| f64::from_bits(d.value() as u64)) else {
+            return match state {
+                Some(state) => state,
+                None => {
+                    (*fcinfo).isnull = true;
+                    pg_sys::Datum::from(0usize)
+                }
+            };
         };
-    };
-    if !score.is_finite() {
-        raise(Error::InvalidArgument {
-            what: format!("score {}", float_name(score)),
-            reason: "is not finite".into(),
-        })
+        if !score.is_finite() {
+            raise(Error::InvalidArgument {
+                what: format!("score {}", float_name(score)),
+                reason: "is not finite".into(),
+            })
+        }
+        let quantiles = quantiles_arg(fcinfo, 2);
+        let state = match state {
+            Some(datum) => {
+                let state = writable_state(datum, agg_context);
+                let (header, _) =
+                    score_state::check_header(ScoreStateKind::ScoreQuantiles, state.as_slice()).or_raise();
+                check_unchanged(state.as_slice(), header, None, &quantiles);
+                state
+            }
+            None => new_growing(
+                &score_state::new_header(ScoreStateKind::ScoreQuantiles, 1.0, &quantiles).or_raise(),
+            ),
+        };
+        let header = score_state::FIXED_HEADER_LEN + quantiles.len();
+        append(state, header, COUNT_AT, &[score]).into_datum()
     }
-    let quantiles = quantiles_arg(fcinfo, 2);
-    let state = match state {
-        Some(datum) => {
-            let state = writable_state(datum, agg_context);
-            let (header, _) =
-                score_state::check_header(ScoreStateKind::ScoreQuantiles, state.as_slice()).or_raise();
-            check_unchanged(state.as_slice(), header, None, &quantiles);
-            state
-        }
-        None => {
-            new_growing(&score_state::new_header(ScoreStateKind::ScoreQuantiles, 1.0, &quantiles).or_raise())
-        }
-    };
-    let header = score_state::FIXED_HEADER_LEN + quantiles.len();
-    append(state, header, COUNT_AT, &[score]).into_datum()
 }
 
 v1_function_info!(pg_finfo_cltv_score_quantiles_combine);
@@ -268,7 +294,9 @@ v1_function_info!(pg_finfo_cltv_score_quantiles_combine);
 pub unsafe extern "C-unwind" fn cltv_score_quantiles_combine(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
-    combine_scores(fcinfo, ScoreStateKind::ScoreQuantiles)
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe { combine_scores(fcinfo, ScoreStateKind::ScoreQuantiles) }
 }
 
 v1_function_info!(pg_finfo_cltv_score_quantiles_final);
@@ -279,17 +307,21 @@ v1_function_info!(pg_finfo_cltv_score_quantiles_final);
 pub unsafe extern "C-unwind" fn cltv_score_quantiles_final(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> pg_sys::Datum {
-    let Some(state) = arg(fcinfo, 0) else {
-        (*fcinfo).isnull = true;
-        return pg_sys::Datum::from(0usize);
-    };
-    let state = read_state(state);
-    let quantiles = score_state::score_quantiles_final(state.as_slice()).or_raise();
-    quantiles.into_datum().unwrap_or_else(|| {
-        raise(Error::Internal {
-            reason: "the quantiles could not be made a float8[]".into(),
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        let Some(state) = arg(fcinfo, 0) else {
+            (*fcinfo).isnull = true;
+            return pg_sys::Datum::from(0usize);
+        };
+        let state = read_state(state);
+        let quantiles = score_state::score_quantiles_final(state.as_slice()).or_raise();
+        quantiles.into_datum().unwrap_or_else(|| {
+            raise(Error::Internal {
+                reason: "the quantiles could not be made a float8[]".into(),
+            })
         })
-    })
+    }
 }
 
 extension_sql_file!(

@@ -3,6 +3,7 @@
 
 use super::predict::RowBinding;
 use super::v1_function_info;
+use crate::call_site::{model_reference, CallSite};
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use cltv_core::bgnbd::BgNbdParams;
@@ -40,18 +41,16 @@ fn wrong_kind(model: &LoadedModel, wanted: &str, got: &Scorer) -> Error {
     }
 }
 
-/// The models of a call site, resolved once per statement (`fn_extra`), not per row.
-fn models(fcinfo: pg_sys::FunctionCallInfo, specs: &[&str]) -> Vec<Rc<LoadedModel>> {
-    let extra = unsafe { pgrx::pg_func_extra(fcinfo, || None::<(Vec<String>, Vec<Rc<LoadedModel>>)>) };
-    let slot = unsafe { &mut *extra.as_ptr() };
-    if slot
-        .as_ref()
-        .is_none_or(|(names, _)| names.iter().map(String::as_str).ne(specs.iter().copied()))
-    {
-        let loaded = resolve_all(specs.iter().copied());
-        *slot = Some((specs.iter().map(|s| s.to_string()).collect(), loaded));
-    }
-    slot.as_ref().expect("just set").1.clone()
+/// The models of a call site, resolved once per call site (its `CallSite` memo), not per row.
+///
+/// # Safety
+/// As `CallSite::of`.
+unsafe fn models(fcinfo: pg_sys::FunctionCallInfo, specs: &[&str]) -> Vec<Rc<LoadedModel>> {
+    // SAFETY: the caller upholds `CallSite::of`'s contract; the memo does not leave this call.
+    let site = unsafe { CallSite::<Vec<Rc<LoadedModel>>>::of(fcinfo) };
+    let key: Vec<&[u8]> = specs.iter().map(|s| s.as_bytes()).collect();
+    site.get_or_make(&key, || resolve_all(specs.iter().copied()))
+        .clone()
 }
 
 fn resolve_all<'a>(specs: impl Iterator<Item = &'a str>) -> Vec<Rc<LoadedModel>> {
@@ -144,7 +143,8 @@ fn cltv_clv(
     let (purchase_model, spend_model) = (purchase_model?, spend_model?);
     let summary = [frequency?, recency?, t?, monetary_value?];
     let (months, discount_rate) = (months?, discount_rate?);
-    let loaded = models(fcinfo, &[purchase_model, spend_model]);
+    // SAFETY: pgrx passes the `fcinfo` of the current call; the memo does not leave `models`.
+    let loaded = unsafe { models(fcinfo, &[purchase_model, spend_model]) };
     Some(clv_of(
         &loaded,
         summary,
@@ -157,7 +157,6 @@ fn cltv_clv(
 
 /// What the row form of cltv_clv keeps per call site.
 struct ClvRowSite {
-    specs: Vec<String>,
     models: Vec<Rc<LoadedModel>>,
     /// The distinct columns both models read, as numeric inputs, and where each summary
     /// value is among them.
@@ -171,7 +170,7 @@ struct ClvRowSite {
 }
 
 impl ClvRowSite {
-    fn new(specs: Vec<String>, models: Vec<Rc<LoadedModel>>) -> ClvRowSite {
+    fn new(models: Vec<Rc<LoadedModel>>) -> ClvRowSite {
         // BG/NBD reads (frequency, recency, T), Gamma-Gamma (frequency, monetary_value),
         // under the column names each was trained with.
         let wanted = [(0, 0), (0, 1), (0, 2), (1, 1)];
@@ -187,7 +186,6 @@ impl ClvRowSite {
             });
         }
         ClvRowSite {
-            specs,
             models,
             values: vec![0.0; columns.len()],
             design: Design::numeric(&columns),
@@ -206,63 +204,54 @@ v1_function_info!(pg_finfo_cltv_clv_row);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_clv_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    let args = (*fcinfo).args.as_slice(7);
-    let null = |fcinfo: pg_sys::FunctionCallInfo| {
-        (*fcinfo).isnull = true;
-        pg_sys::Datum::from(0usize)
-    };
-    if args[..5].iter().any(|a| a.isnull) {
-        return null(fcinfo);
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        let args = (*fcinfo).args.as_slice(7);
+        let null = |fcinfo: pg_sys::FunctionCallInfo| {
+            (*fcinfo).isnull = true;
+            pg_sys::Datum::from(0usize)
+        };
+        if args[..5].iter().any(|a| a.isnull) {
+            return null(fcinfo);
+        }
+        let bytes = |d: pg_sys::Datum| {
+            pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr()))
+        };
+        let float = |a: &pg_sys::NullableDatum| (!a.isnull).then(|| f64::from_bits(a.value.value() as u64));
+        let (purchase, spend) = (bytes(args[0].value), bytes(args[1].value));
+        let site = CallSite::<ClvRowSite>::of(fcinfo).get_or_make(&[purchase, spend], || {
+            ClvRowSite::new(resolve_all([purchase, spend].into_iter().map(model_reference)))
+        });
+        let header = pg_sys::pg_detoast_datum(args[2].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+        let models = &site.models;
+        let binding = RowBinding::cached(
+            &mut site.row,
+            header,
+            &site.design,
+            &[],
+            (*(*fcinfo).flinfo).fn_mcxt,
+            &|| models.iter().map(|m| m.display_name()).collect(),
+        );
+        let (models, null_rule) = (&site.models, &site.null_rule);
+        let on_null = |i: usize| {
+            let (m, j) = null_rule[i];
+            models[m].on_null(j)
+        };
+        if !binding.read(header, &mut site.values, &site.design, String::new, on_null) {
+            return null(fcinfo);
+        }
+        let summary = site.positions.map(|i| site.values[i]);
+        let value = clv_of(
+            &site.models,
+            summary,
+            float(&args[3]).unwrap_or(f64::NAN),
+            float(&args[4]).unwrap_or(f64::NAN),
+            float(&args[5]),
+            !args[6].isnull && args[6].value.value() != 0,
+        );
+        pg_sys::Datum::from(value.to_bits() as usize)
     }
-    let bytes = |d: pg_sys::Datum| {
-        pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr()))
-    };
-    let float = |a: &pg_sys::NullableDatum| (!a.isnull).then(|| f64::from_bits(a.value.value() as u64));
-    let (purchase, spend) = (bytes(args[0].value), bytes(args[1].value));
-    let extra = pgrx::pg_func_extra(fcinfo, || None::<ClvRowSite>);
-    let slot: &mut Option<ClvRowSite> = &mut *extra.as_ptr();
-    // Per row only a byte comparison of the two model arguments, as in cltv_predict.
-    if slot
-        .as_ref()
-        .is_none_or(|site| site.specs[0].as_bytes() != purchase || site.specs[1].as_bytes() != spend)
-    {
-        let specs: Vec<String> = [purchase, spend]
-            .iter()
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .collect();
-        // Not `models()`: this call site's fn_extra holds a ClvRowSite.
-        let loaded = resolve_all(specs.iter().map(String::as_str));
-        *slot = Some(ClvRowSite::new(specs, loaded));
-    }
-    let site = slot.as_mut().expect("just set");
-    let header = pg_sys::pg_detoast_datum(args[2].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
-    let models = &site.models;
-    let binding = RowBinding::cached(
-        &mut site.row,
-        header,
-        &site.design,
-        &[],
-        (*(*fcinfo).flinfo).fn_mcxt,
-        &|| models.iter().map(|m| m.display_name()).collect(),
-    );
-    let (models, null_rule) = (&site.models, &site.null_rule);
-    let on_null = |i: usize| {
-        let (m, j) = null_rule[i];
-        models[m].on_null(j)
-    };
-    if !binding.read(header, &mut site.values, &site.design, String::new, on_null) {
-        return null(fcinfo);
-    }
-    let summary = site.positions.map(|i| site.values[i]);
-    let value = clv_of(
-        &site.models,
-        summary,
-        float(&args[3]).unwrap_or(f64::NAN),
-        float(&args[4]).unwrap_or(f64::NAN),
-        float(&args[5]),
-        !args[6].isnull && args[6].value.value() != 0,
-    );
-    pg_sys::Datum::from(value.to_bits() as usize)
 }
 
 extension_sql_file!("../../sql/clv_row.sql", name = "clv_row", requires = [cltv_clv]);
@@ -270,7 +259,8 @@ extension_sql_file!("../../sql/clv_row.sql", name = "clv_row", requires = [cltv_
 /// A BG/NBD model's expected purchases of a new customer in `t` time units, E[X(t)].
 #[pg_extern(stable, parallel_safe)]
 fn cltv_expected_purchases(model: &str, t: f64, fcinfo: pg_sys::FunctionCallInfo) -> f64 {
-    let loaded = models(fcinfo, &[model]);
+    // SAFETY: pgrx passes the `fcinfo` of the current call; the memo does not leave `models`.
+    let loaded = unsafe { models(fcinfo, &[model]) };
     if !(t.is_finite() && t >= 0.0) {
         raise(Error::InvalidArgument {
             what: format!("t {t}"),

@@ -30,17 +30,23 @@ impl Conversion {
         })
     }
 
+    /// # Safety
+    /// `datum` is a non-NULL value of the type this conversion was made for.
     #[inline]
     pub(super) unsafe fn apply(self, datum: pg_sys::Datum) -> f64 {
-        match self {
-            Conversion::Float8 => f64::from_bits(datum.value() as u64),
-            Conversion::Float4 => f32::from_bits(datum.value() as u32) as f64,
-            Conversion::Int2 => datum.value() as i16 as f64,
-            Conversion::Int4 => datum.value() as i32 as f64,
-            Conversion::Int8 => datum.value() as i64 as f64,
-            Conversion::Bool => (datum.value() != 0) as u8 as f64,
-            Conversion::Numeric => {
-                pgrx::direct_function_call::<f64>(pg_sys::numeric_float8, &[Some(datum)]).unwrap_or(f64::NAN)
+        // SAFETY: the caller upholds this function's contract (`# Safety` above).
+        unsafe {
+            match self {
+                Conversion::Float8 => f64::from_bits(datum.value() as u64),
+                Conversion::Float4 => f32::from_bits(datum.value() as u32) as f64,
+                Conversion::Int2 => datum.value() as i16 as f64,
+                Conversion::Int4 => datum.value() as i32 as f64,
+                Conversion::Int8 => datum.value() as i64 as f64,
+                Conversion::Bool => (datum.value() != 0) as u8 as f64,
+                Conversion::Numeric => {
+                    pgrx::direct_function_call::<f64>(pg_sys::numeric_float8, &[Some(datum)])
+                        .unwrap_or(f64::NAN)
+                }
             }
         }
     }

@@ -4,6 +4,7 @@
 
 use super::predict::RowBinding;
 use super::v1_function_info;
+use crate::call_site::{model_reference, CallSite};
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use cltv_core::error::Error;
@@ -17,9 +18,8 @@ use pgrx::{AllocatedByRust, JsonB};
 use serde_json::json;
 use std::rc::Rc;
 
-/// What a call site keeps between rows.
+/// What an explaining call site keeps between rows (its `CallSite` memo).
 struct ExplainSite {
-    spec: String,
     model: Rc<LoadedModel>,
     /// The fit of the model, or of the pooled model for one trained per group.
     fit: StoredFit,
@@ -42,93 +42,101 @@ impl ExplainSite {
 
 /// The call site's model and fit, and the row's feature values; `None` when a NULL
 /// feature makes the answer NULL under the model's missing-data policy.
+///
+/// # Safety
+/// `fcinfo` is the valid FunctionCallInfo of the current call of `cltv_explain` or `cltv_predict_interval` (argument 0 the model as text, 1 a record), and no other reference to its call-site memo is alive; the result lives no longer than the call.
 unsafe fn bind<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ExplainSite> {
-    let args = (*fcinfo).args.as_slice(2);
-    if args[0].isnull || args[1].isnull {
-        return None;
-    }
-    let spec =
-        pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr()));
-    let extra = pgrx::pg_func_extra(fcinfo, || None::<ExplainSite>);
-    let slot: &'a mut Option<ExplainSite> = &mut *extra.as_ptr();
-    if slot.as_ref().is_none_or(|site| site.spec.as_bytes() != spec) {
-        let spec = String::from_utf8_lossy(spec).into_owned();
-        let reference = ModelRef::parse(&spec).or_raise();
-        let model = catalog::resolve(&reference);
-        let kind = model.scorer.kind();
-        if !matches!(kind, ModelKind::Linear | ModelKind::Logistic) {
-            raise(Error::Unsupported {
-                what: format!(
-                    "explaining the {} model \"{}\"",
-                    kind.as_str(),
-                    model.display_name()
-                ),
-                hint: "cltv_explain and cltv_predict_interval apply to linear and logistic models.".into(),
+    // SAFETY: the caller upholds this function's contract (`# Safety` above).
+    unsafe {
+        let args = (*fcinfo).args.as_slice(2);
+        if args[0].isnull || args[1].isnull {
+            return None;
+        }
+        let spec = pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(
+            args[0].value.cast_mut_ptr(),
+        ));
+        let site = CallSite::<ExplainSite>::of(fcinfo).get_or_make(&[spec], || {
+            let reference = ModelRef::parse(model_reference(spec)).or_raise();
+            let model = catalog::resolve(&reference);
+            let kind = model.scorer.kind();
+            if !matches!(kind, ModelKind::Linear | ModelKind::Logistic) {
+                raise(Error::Unsupported {
+                    what: format!(
+                        "explaining the {} model \"{}\"",
+                        kind.as_str(),
+                        model.display_name()
+                    ),
+                    hint: "cltv_explain and cltv_predict_interval apply to linear and logistic models."
+                        .into(),
+                })
+            }
+            let pinned = ModelRef {
+                name: model.name.clone(),
+                version: Some(model.version),
+            };
+            let fit_json = catalog::fit_of(&pinned);
+            let fit = StoredFit::from_json(&model.display_name(), &fit_json).or_raise();
+            // A group that fell back to the pooled model stored no estimate of its own.
+            let group_fits = match fit_json.get("groups").and_then(|g| g.as_array()) {
+                Some(groups) if model.groups.is_some() => groups
+                    .iter()
+                    .map(|g| {
+                        g.get("estimate")
+                            .map(|_| StoredFit::from_json(&model.display_name(), g).or_raise())
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let n = model.features.len();
+            ExplainSite {
+                model,
+                fit,
+                group_fits,
+                group_key: String::new(),
+                row_group: None,
+                row: None,
+                values: vec![0.0; n],
+            }
+        });
+        let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+        let model = &site.model;
+        let group_columns = model.groups.as_ref().map_or(&[][..], |g| g.columns());
+        let binding = RowBinding::cached(
+            &mut site.row,
+            header,
+            &model.design,
+            group_columns,
+            (*(*fcinfo).flinfo).fn_mcxt,
+            &|| vec![model.display_name()],
+        );
+        if let Some(groups) = &model.groups {
+            binding.read_group_key(header, &mut site.group_key);
+            site.row_group = groups
+                .group_index(&site.group_key, || model.display_name())
+                .or_raise();
+        }
+        if !binding.read_for(model, header, &mut site.values) {
+            return None;
+        }
+        if let Some(i) = site.values.iter().position(|v| !v.is_finite()) {
+            raise(Error::NonFinite {
+                column: site.model.features[i].clone(),
+                value: Some(site.values[i]),
+                rows: 1,
             })
         }
-        let pinned = ModelRef {
-            name: model.name.clone(),
-            version: Some(model.version),
-        };
-        let fit_json = catalog::fit_of(&pinned);
-        let fit = StoredFit::from_json(&model.display_name(), &fit_json).or_raise();
-        // A group that fell back to the pooled model stored no estimate of its own.
-        let group_fits = match fit_json.get("groups").and_then(|g| g.as_array()) {
-            Some(groups) if model.groups.is_some() => groups
-                .iter()
-                .map(|g| {
-                    g.get("estimate")
-                        .map(|_| StoredFit::from_json(&model.display_name(), g).or_raise())
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let n = model.features.len();
-        *slot = Some(ExplainSite {
-            spec,
-            model,
-            fit,
-            group_fits,
-            group_key: String::new(),
-            row_group: None,
-            row: None,
-            values: vec![0.0; n],
-        });
+        Some(site)
     }
-    let site = slot.as_mut().expect("just set");
-    let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
-    let model = &site.model;
-    let group_columns = model.groups.as_ref().map_or(&[][..], |g| g.columns());
-    let binding = RowBinding::cached(
-        &mut site.row,
-        header,
-        &model.design,
-        group_columns,
-        (*(*fcinfo).flinfo).fn_mcxt,
-        &|| vec![model.display_name()],
-    );
-    if let Some(groups) = &model.groups {
-        binding.read_group_key(header, &mut site.group_key);
-        site.row_group = groups
-            .group_index(&site.group_key, || model.display_name())
-            .or_raise();
-    }
-    if !binding.read_for(model, header, &mut site.values) {
-        return None;
-    }
-    if let Some(i) = site.values.iter().position(|v| !v.is_finite()) {
-        raise(Error::NonFinite {
-            column: site.model.features[i].clone(),
-            value: Some(site.values[i]),
-            rows: 1,
-        })
-    }
-    Some(site)
 }
 
+/// # Safety
+/// `fcinfo` is the valid FunctionCallInfo of the current call.
 unsafe fn null(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    (*fcinfo).isnull = true;
-    pg_sys::Datum::from(0usize)
+    // SAFETY: the caller upholds this function's contract (`# Safety` above).
+    unsafe {
+        (*fcinfo).isnull = true;
+        pg_sys::Datum::from(0usize)
+    }
 }
 
 v1_function_info!(pg_finfo_cltv_explain_row);
@@ -151,22 +159,25 @@ const BY_NAMES: [&str; 2] = ["feature", "column"];
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_explain_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    // The three-argument form has top_k third; the four-argument form has by, then top_k.
-    let nargs = (*fcinfo).nargs as usize;
-    let args = (*fcinfo).args.as_slice(nargs);
-    let (by_arg, top_k_arg) = if nargs >= 4 {
-        (Some(args[2]), args[3])
-    } else {
-        (None, args[2])
-    };
-    let by = match by_arg.filter(|a| !a.isnull) {
-        None => By::Feature,
-        Some(arg) => {
-            let text = pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(
-                arg.value.cast_mut_ptr(),
-            ));
-            let text = String::from_utf8_lossy(text);
-            match &*text {
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        // The three-argument form has top_k third; the four-argument form has by, then top_k.
+        let nargs = (*fcinfo).nargs as usize;
+        let args = (*fcinfo).args.as_slice(nargs);
+        let (by_arg, top_k_arg) = if nargs >= 4 {
+            (Some(args[2]), args[3])
+        } else {
+            (None, args[2])
+        };
+        let by = match by_arg.filter(|a| !a.isnull) {
+            None => By::Feature,
+            Some(arg) => {
+                let text = pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(
+                    arg.value.cast_mut_ptr(),
+                ));
+                let text = String::from_utf8_lossy(text);
+                match &*text {
                 "feature" => By::Feature,
                 "column" => By::Column,
                 other => raise(Error::InvalidArgument {
@@ -179,68 +190,69 @@ pub unsafe extern "C-unwind" fn cltv_explain_row(fcinfo: pg_sys::FunctionCallInf
                     ),
                 }),
             }
+            }
+        };
+        let Some(site) = bind(fcinfo) else {
+            return null(fcinfo);
+        };
+        let top_k = (!top_k_arg.isnull).then(|| top_k_arg.value.value() as i32);
+        if let Some(k) = top_k.filter(|k| *k < 1) {
+            raise(Error::InvalidArgument {
+                what: format!("top_k {k}"),
+                reason: "must be at least 1 (or NULL for every feature)".into(),
+            })
         }
-    };
-    let Some(site) = bind(fcinfo) else {
-        return null(fcinfo);
-    };
-    let top_k = (!top_k_arg.isnull).then(|| top_k_arg.value.value() as i32);
-    if let Some(k) = top_k.filter(|k| *k < 1) {
-        raise(Error::InvalidArgument {
-            what: format!("top_k {k}"),
-            reason: "must be at least 1 (or NULL for every feature)".into(),
-        })
-    }
-    let (baseline, mut parts) = contributions(
-        &site.model.features,
-        &site.fit().estimate,
-        &site.fit().x_mean,
-        &site.values,
-    )
-    .or_raise();
-    let is_logistic = site.model.scorer.kind() == ModelKind::Logistic;
-    // JSON has no Infinity: an overflowed prediction is an error naming the row, not null.
-    let linear_predictor = check_score(
-        baseline + parts.iter().map(|c| c.contribution).sum::<f64>(),
-        if is_logistic { "log-odds" } else { "prediction" },
-        || site.model.display_name(),
-        |i| site.model.features[i].clone(),
-        &site.values,
-    )
-    .or_raise();
-    let mut explanation = json!({
-        "model": site.model.display_name(),
-        "baseline": baseline,
-    });
-    let k = top_k.map(|k| k as usize);
-    if by == By::Column {
-        let mut columns = by_column(&site.model.design, &parts).or_raise();
-        columns.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
-        if let Some(k) = k.filter(|k| *k < columns.len()) {
-            let rest: f64 = columns[k..].iter().map(|c| c.contribution).sum();
-            columns.truncate(k);
-            explanation["other_columns"] = rest.into();
+        let (baseline, mut parts) = contributions(
+            &site.model.features,
+            &site.fit().estimate,
+            &site.fit().x_mean,
+            &site.values,
+        )
+        .or_raise();
+        let is_logistic = site.model.scorer.kind() == ModelKind::Logistic;
+        // JSON has no Infinity: an overflowed prediction is an error naming the row, not null.
+        let linear_predictor = check_score(
+            baseline + parts.iter().map(|c| c.contribution).sum::<f64>(),
+            if is_logistic { "log-odds" } else { "prediction" },
+            || site.model.display_name(),
+            |i| site.model.features[i].clone(),
+            &site.values,
+        )
+        .or_raise();
+        let mut explanation = json!({
+            "model": site.model.display_name(),
+            "baseline": baseline,
+        });
+        let k = top_k.map(|k| k as usize);
+        if by == By::Column {
+            let mut columns = by_column(&site.model.design, &parts).or_raise();
+            columns.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+            if let Some(k) = k.filter(|k| *k < columns.len()) {
+                let rest: f64 = columns[k..].iter().map(|c| c.contribution).sum();
+                columns.truncate(k);
+                explanation["other_columns"] = rest.into();
+            }
+            explanation["by"] = "column".into();
+            explanation["contributions"] = serde_json::to_value(&columns).expect("contributions serialise");
+        } else {
+            parts.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+            if let Some(k) = k.filter(|k| *k < parts.len()) {
+                let rest: f64 = parts[k..].iter().map(|c| c.contribution).sum();
+                parts.truncate(k);
+                explanation["other_features"] = rest.into();
+            }
+            explanation["contributions"] = serde_json::to_value(&parts).expect("contributions serialise");
         }
-        explanation["by"] = "column".into();
-        explanation["contributions"] = serde_json::to_value(&columns).expect("contributions serialise");
-    } else {
-        parts.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
-        if let Some(k) = k.filter(|k| *k < parts.len()) {
-            let rest: f64 = parts[k..].iter().map(|c| c.contribution).sum();
-            parts.truncate(k);
-            explanation["other_features"] = rest.into();
+        if is_logistic {
+            explanation["scale"] = "log_odds".into();
+            explanation["log_odds"] = linear_predictor.into();
+            explanation["probability"] = sigmoid(linear_predictor).into();
+        } else {
+            explanation["scale"] = "response".into();
+            explanation["prediction"] = linear_predictor.into();
         }
-        explanation["contributions"] = serde_json::to_value(&parts).expect("contributions serialise");
+        JsonB(explanation).into_datum().expect("jsonb datum")
     }
-    if is_logistic {
-        explanation["scale"] = "log_odds".into();
-        explanation["log_odds"] = linear_predictor.into();
-        explanation["probability"] = sigmoid(linear_predictor).into();
-    } else {
-        explanation["scale"] = "response".into();
-        explanation["prediction"] = linear_predictor.into();
-    }
-    JsonB(explanation).into_datum().expect("jsonb datum")
 }
 
 v1_function_info!(pg_finfo_cltv_predict_interval_row);
@@ -251,65 +263,69 @@ v1_function_info!(pg_finfo_cltv_predict_interval_row);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_predict_interval_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    let Some(site) = bind(fcinfo) else {
-        return null(fcinfo);
-    };
-    let level = {
-        let arg = (*fcinfo).args.as_slice(3)[2];
-        if arg.isnull {
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        let Some(site) = bind(fcinfo) else {
             return null(fcinfo);
-        }
-        f64::from_bits(arg.value.value() as u64)
-    };
-    let name = site.model.display_name();
-    let cov = site.fit().covariance(&name).or_raise();
-    let term = |i: usize| site.model.features[i].clone();
-    let (prediction, lower, upper) = match site.model.scorer.kind() {
-        ModelKind::Logistic => logistic_confidence_interval(
-            &site.fit().estimate,
-            cov,
-            &site.values,
-            level,
-            || name.clone(),
-            term,
-        ),
-        _ => {
-            let (Some(sigma), Some(df)) = (site.fit().residual_std_error, site.fit().df_resid) else {
-                raise(Error::Unsupported {
-                    what: format!("a prediction interval for model \"{name}\""),
-                    hint: "An exact fit has no residual variance.".into(),
-                })
-            };
-            ols_prediction_interval(
+        };
+        let level = {
+            let arg = (*fcinfo).args.as_slice(3)[2];
+            if arg.isnull {
+                return null(fcinfo);
+            }
+            f64::from_bits(arg.value.value() as u64)
+        };
+        let name = site.model.display_name();
+        let cov = site.fit().covariance(&name).or_raise();
+        let term = |i: usize| site.model.features[i].clone();
+        let (prediction, lower, upper) = match site.model.scorer.kind() {
+            ModelKind::Logistic => logistic_confidence_interval(
                 &site.fit().estimate,
                 cov,
-                sigma,
-                df,
                 &site.values,
                 level,
                 || name.clone(),
                 term,
-            )
+            ),
+            _ => {
+                let (Some(sigma), Some(df)) = (site.fit().residual_std_error, site.fit().df_resid) else {
+                    raise(Error::Unsupported {
+                        what: format!("a prediction interval for model \"{name}\""),
+                        hint: "An exact fit has no residual variance.".into(),
+                    })
+                };
+                ols_prediction_interval(
+                    &site.fit().estimate,
+                    cov,
+                    sigma,
+                    df,
+                    &site.values,
+                    level,
+                    || name.clone(),
+                    term,
+                )
+            }
         }
-    }
-    .or_raise();
-    let type_oid = pg_sys::get_func_rettype((*(*fcinfo).flinfo).fn_oid);
-    let mut tuple = PgHeapTuple::new_composite_type_by_oid(type_oid).unwrap_or_else(|e| {
-        raise(Error::Internal {
-            reason: format!("the cltv_interval type: {e}"),
-        })
-    });
-    let set = |tuple: &mut PgHeapTuple<'_, AllocatedByRust>, name: &str, value: f64| {
-        tuple.set_by_name(name, value).unwrap_or_else(|e| {
+        .or_raise();
+        let type_oid = pg_sys::get_func_rettype((*(*fcinfo).flinfo).fn_oid);
+        let mut tuple = PgHeapTuple::new_composite_type_by_oid(type_oid).unwrap_or_else(|e| {
             raise(Error::Internal {
-                reason: format!("cltv_interval.{name}: {e}"),
+                reason: format!("the cltv_interval type: {e}"),
             })
-        })
-    };
-    set(&mut tuple, "prediction", prediction);
-    set(&mut tuple, "lower", lower);
-    set(&mut tuple, "upper", upper);
-    tuple.into_composite_datum().expect("a composite datum")
+        });
+        let set = |tuple: &mut PgHeapTuple<'_, AllocatedByRust>, name: &str, value: f64| {
+            tuple.set_by_name(name, value).unwrap_or_else(|e| {
+                raise(Error::Internal {
+                    reason: format!("cltv_interval.{name}: {e}"),
+                })
+            })
+        };
+        set(&mut tuple, "prediction", prediction);
+        set(&mut tuple, "lower", lower);
+        set(&mut tuple, "upper", upper);
+        tuple.into_composite_datum().expect("a composite datum")
+    }
 }
 
 extension_sql_file!("../../sql/explain.sql", name = "explain");

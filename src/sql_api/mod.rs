@@ -42,6 +42,8 @@ pub(crate) fn quote_literal(value: &str) -> String {
             reason: "contains a NUL byte".into(),
         })
     });
+    // SAFETY: quote_literal_cstr takes a NUL-terminated string (`c`) and returns a palloc'd
+    // one, copied out at once.
     unsafe { std::ffi::CStr::from_ptr(pg_sys::quote_literal_cstr(c.as_ptr())) }
         .to_string_lossy()
         .into_owned()
@@ -54,6 +56,8 @@ pub(crate) fn quote_ident(name: &str) -> String {
             reason: "contains a NUL byte".into(),
         })
     });
+    // SAFETY: quote_identifier takes a NUL-terminated string (`c`) and returns it or a
+    // palloc'd quoted copy, NUL-terminated, copied out at once.
     unsafe { std::ffi::CStr::from_ptr(pg_sys::quote_identifier(c.as_ptr())) }
         .to_string_lossy()
         .into_owned()

@@ -1,10 +1,11 @@
 //! `cltv_predict`: score inside any query.
 //!
 //! The model, and the mapping from the row's columns to the model's features, are
-//! resolved once per call site (`fn_extra`), not once per row.
+//! resolved once per call site (`crate::call_site`), not once per row.
 
 use super::conversion::Conversion;
 use super::v1_function_info;
+use crate::call_site::{model_reference, CallSite};
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
@@ -54,9 +55,8 @@ pub(super) struct RowBinding {
     group_slots: Vec<(i32, LevelReader)>,
 }
 
-/// What a call site keeps between rows.
-struct CallSite {
-    spec: String,
+/// What a scoring call site keeps between rows (its `CallSite` memo).
+struct ScoringSite {
     model: Rc<LoadedModel>,
     row: Option<RowBinding>,
     values: Vec<f64>,
@@ -64,35 +64,32 @@ struct CallSite {
     group_key: String,
 }
 
-unsafe fn call_site<'a>(fcinfo: pg_sys::FunctionCallInfo, spec: &[u8]) -> &'a mut CallSite {
-    let extra = pgrx::pg_func_extra(fcinfo, || None::<CallSite>);
-    // fn_extra lives in fn_mcxt, as long as the call site: longer than any one call.
-    let slot: &'a mut Option<CallSite> = &mut *extra.as_ptr();
-    // Per row only a byte comparison: the model argument is almost always a constant.
-    if slot.as_ref().is_none_or(|site| site.spec.as_bytes() != spec) {
-        let spec = std::str::from_utf8(spec).unwrap_or_else(|_| {
-            raise(Error::InvalidArgument {
-                what: "model reference".into(),
-                reason: "is not valid UTF-8".into(),
-            })
-        });
-        let model = catalog::resolve(&ModelRef::parse(spec).or_raise());
+/// The scoring memo of the current call's site, for the model reference `spec`.
+///
+/// # Safety
+/// As `CallSite::of`.
+unsafe fn scoring_site<'call>(fcinfo: pg_sys::FunctionCallInfo, spec: &[u8]) -> &'call mut ScoringSite {
+    // SAFETY: the caller upholds `CallSite::of`'s contract.
+    let site = unsafe { CallSite::<ScoringSite>::of(fcinfo) };
+    site.get_or_make(&[spec], || {
+        let model = catalog::resolve(&ModelRef::parse(model_reference(spec)).or_raise());
         let n = model.features.len();
-        *slot = Some(CallSite {
-            spec: spec.to_string(),
+        ScoringSite {
             model,
             row: None,
             values: vec![0.0; n],
             group_key: String::new(),
-        });
-    }
-    slot.as_mut().expect("just set")
+        }
+    })
 }
 
 impl RowBinding {
     /// Find each input of `design`, and each group column, among the columns of the row type
     /// (typid, typmod), by name. A row without some of them is an error that lists what
     /// `models()` read and what the row has.
+    ///
+    /// # Safety
+    /// `typid`/`typmod` name a row type and `fn_mcxt` is the call site's memory context.
     unsafe fn new(
         typid: pg_sys::Oid,
         typmod: i32,
@@ -101,104 +98,110 @@ impl RowBinding {
         fn_mcxt: pg_sys::MemoryContext,
         models: &dyn Fn() -> Vec<String>,
     ) -> RowBinding {
-        let shared = pg_sys::lookup_rowtype_tupdesc(typid, typmod);
-        let tupdesc = {
-            let _guard = pgrx::PgMemoryContexts::For(fn_mcxt).set_as_current();
-            pg_sys::CreateTupleDescCopy(shared)
-        };
-        // ReleaseTupleDesc: a record type a parallel query registered lives in shared memory
-        // and is not reference-counted.
-        if (*shared).tdrefcount >= 0 {
-            pg_sys::DecrTupleDescRefCount(shared);
-        }
-        let natts = (*tupdesc).natts as usize;
-        let attrs = (*tupdesc).attrs.as_slice(natts);
-        let name_of = |a: &pg_sys::FormData_pg_attribute| {
-            std::ffi::CStr::from_ptr(a.attname.data.as_ptr())
-                .to_string_lossy()
-                .into_owned()
-        };
-        let needed: Vec<&str> = design
-            .inputs()
-            .iter()
-            .map(|spec| spec.column())
-            .chain(group_columns.iter().map(String::as_str))
-            .collect();
-        let has: Vec<String> = attrs.iter().filter(|a| !a.attisdropped).map(name_of).collect();
-        let missing: Vec<String> = needed
-            .iter()
-            .filter(|c| !has.iter().any(|h| h == *c))
-            .map(|c| c.to_string())
-            .collect();
-        if let Some(first) = missing.first() {
-            let suggestion = cltv_core::suggest::nearest(
-                first,
-                has.iter().map(String::as_str).filter(|h| !needed.contains(h)),
-            )
-            .map(str::to_string);
-            raise(Error::MissingFeatures {
-                models: models(),
-                row: Box::new(RowColumns {
-                    row_type: type_name(typid),
-                    needed: needed.iter().map(|c| c.to_string()).collect(),
-                    has,
-                    suggestion,
-                }),
-                missing,
-            })
-        }
-        let find = |column: &str| {
-            let (i, attr) = attrs
+        // SAFETY: the caller upholds this function's contract (`# Safety` above).
+        unsafe {
+            let shared = pg_sys::lookup_rowtype_tupdesc(typid, typmod);
+            let tupdesc = {
+                let _guard = pgrx::PgMemoryContexts::For(fn_mcxt).set_as_current();
+                pg_sys::CreateTupleDescCopy(shared)
+            };
+            // ReleaseTupleDesc: a record type a parallel query registered lives in shared memory
+            // and is not reference-counted.
+            if (*shared).tdrefcount >= 0 {
+                pg_sys::DecrTupleDescRefCount(shared);
+            }
+            let natts = (*tupdesc).natts as usize;
+            let attrs = (*tupdesc).attrs.as_slice(natts);
+            let name_of = |a: &pg_sys::FormData_pg_attribute| {
+                std::ffi::CStr::from_ptr(a.attname.data.as_ptr())
+                    .to_string_lossy()
+                    .into_owned()
+            };
+            let needed: Vec<&str> = design
+                .inputs()
+                .iter()
+                .map(|spec| spec.column())
+                .chain(group_columns.iter().map(String::as_str))
+                .collect();
+            let has: Vec<String> = attrs.iter().filter(|a| !a.attisdropped).map(name_of).collect();
+            let missing: Vec<String> = needed
+                .iter()
+                .filter(|c| !has.iter().any(|h| h == *c))
+                .map(|c| c.to_string())
+                .collect();
+            if let Some(first) = missing.first() {
+                let suggestion = cltv_core::suggest::nearest(
+                    first,
+                    has.iter().map(String::as_str).filter(|h| !needed.contains(h)),
+                )
+                .map(str::to_string);
+                raise(Error::MissingFeatures {
+                    models: models(),
+                    row: Box::new(RowColumns {
+                        row_type: type_name(typid),
+                        needed: needed.iter().map(|c| c.to_string()).collect(),
+                        has,
+                        suggestion,
+                    }),
+                    missing,
+                })
+            }
+            let find = |column: &str| {
+                let (i, attr) = attrs
+                    .iter()
+                    .enumerate()
+                    .find(|(_, a)| !a.attisdropped && name_of(a) == column)
+                    .expect("every needed column was found above");
+                (i as i32 + 1, attr)
+            };
+            let slots = design
+                .inputs()
                 .iter()
                 .enumerate()
-                .find(|(_, a)| !a.attisdropped && name_of(a) == column)
-                .expect("every needed column was found above");
-            (i as i32 + 1, attr)
-        };
-        let slots = design
-            .inputs()
-            .iter()
-            .enumerate()
-            .map(|(input, spec)| {
-                let column = spec.column();
-                let (attnum, attr) = find(column);
-                match spec {
-                    Input::Number { term, .. } => Slot::Number {
-                        attnum,
-                        conversion: Conversion::for_type(attr.atttypid).unwrap_or_else(|| {
-                            raise(Error::NonNumericColumn {
-                                column: column.to_string(),
-                                type_name: type_name(attr.atttypid),
-                            })
-                        }),
-                        term: *term,
-                    },
-                    Input::Category { .. } => Slot::Category {
-                        attnum,
-                        input,
-                        reader: LevelReader::for_type(attr.atttypid),
-                    },
-                }
-            })
-            .collect();
-        let group_slots = group_columns
-            .iter()
-            .map(|column| {
-                let (attnum, attr) = find(column);
-                (attnum, LevelReader::for_type(attr.atttypid))
-            })
-            .collect();
-        RowBinding {
-            typid,
-            typmod,
-            tupdesc,
-            slots,
-            group_slots,
+                .map(|(input, spec)| {
+                    let column = spec.column();
+                    let (attnum, attr) = find(column);
+                    match spec {
+                        Input::Number { term, .. } => Slot::Number {
+                            attnum,
+                            conversion: Conversion::for_type(attr.atttypid).unwrap_or_else(|| {
+                                raise(Error::NonNumericColumn {
+                                    column: column.to_string(),
+                                    type_name: type_name(attr.atttypid),
+                                })
+                            }),
+                            term: *term,
+                        },
+                        Input::Category { .. } => Slot::Category {
+                            attnum,
+                            input,
+                            reader: LevelReader::for_type(attr.atttypid),
+                        },
+                    }
+                })
+                .collect();
+            let group_slots = group_columns
+                .iter()
+                .map(|column| {
+                    let (attnum, attr) = find(column);
+                    (attnum, LevelReader::for_type(attr.atttypid))
+                })
+                .collect();
+            RowBinding {
+                typid,
+                typmod,
+                tupdesc,
+                slots,
+                group_slots,
+            }
         }
     }
 
     /// The binding for `header`'s row type, made once per call site and row type;
     /// `models()` names the model(s) scoring it, for the error of a row that lacks a column.
+    ///
+    /// # Safety
+    /// `header` is a valid, detoasted row datum and `fn_mcxt` the call site's memory context.
     pub(super) unsafe fn cached<'a>(
         slot: &'a mut Option<RowBinding>,
         header: pg_sys::HeapTupleHeader,
@@ -207,27 +210,33 @@ impl RowBinding {
         fn_mcxt: pg_sys::MemoryContext,
         models: &dyn Fn() -> Vec<String>,
     ) -> &'a RowBinding {
-        let typid = pgrx::heap_tuple_header_get_type_id(header);
-        let typmod = pgrx::heap_tuple_header_get_typmod(header);
-        if !slot
-            .as_ref()
-            .is_some_and(|b| b.typid == typid && b.typmod == typmod)
-        {
-            *slot = Some(RowBinding::new(
-                typid,
-                typmod,
-                design,
-                group_columns,
-                fn_mcxt,
-                models,
-            ));
+        // SAFETY: the caller upholds this function's contract (`# Safety` above).
+        unsafe {
+            let typid = pgrx::heap_tuple_header_get_type_id(header);
+            let typmod = pgrx::heap_tuple_header_get_typmod(header);
+            if !slot
+                .as_ref()
+                .is_some_and(|b| b.typid == typid && b.typmod == typmod)
+            {
+                *slot = Some(RowBinding::new(
+                    typid,
+                    typmod,
+                    design,
+                    group_columns,
+                    fn_mcxt,
+                    models,
+                ));
+            }
+            slot.as_ref().expect("just bound")
         }
-        slot.as_ref().expect("just bound")
     }
 
     /// Read one row into `out`, in `design`'s term space. A NULL in a column sets each of its
     /// terms i to `on_null(i)`, and scores NULL (returns `false`) if that is `None`. An
     /// unseen level follows the design's policy; `model` names the model in its error.
+    ///
+    /// # Safety
+    /// `header` is a valid, detoasted row datum of the row type this binding was made for.
     pub(super) unsafe fn read(
         &self,
         header: pg_sys::HeapTupleHeader,
@@ -236,92 +245,112 @@ impl RowBinding {
         model: impl Fn() -> String,
         on_null: impl Fn(usize) -> Option<f64>,
     ) -> bool {
-        let mut tuple = pg_sys::HeapTupleData {
-            t_len: pgrx::heap_tuple_header_get_datum_length(header) as u32,
-            t_data: header,
-            ..Default::default()
-        };
-        for slot in &self.slots {
-            let attnum = match slot {
-                Slot::Number { attnum, .. } | Slot::Category { attnum, .. } => *attnum,
+        // SAFETY: the caller upholds this function's contract (`# Safety` above).
+        unsafe {
+            let mut tuple = pg_sys::HeapTupleData {
+                t_len: pgrx::heap_tuple_header_get_datum_length(header) as u32,
+                t_data: header,
+                ..Default::default()
             };
-            let mut isnull = false;
-            let datum = pg_sys::heap_getattr(&mut tuple, attnum, self.tupdesc, &mut isnull);
-            match slot {
-                Slot::Number { conversion, term, .. } => {
-                    out[*term] = if isnull {
-                        match on_null(*term) {
-                            Some(value) => value,
-                            None => return false,
-                        }
-                    } else {
-                        conversion.apply(datum)
-                    }
-                }
-                Slot::Category { input, .. } if isnull => {
-                    for term in design.term_range(*input) {
-                        match on_null(term) {
-                            Some(value) => out[term] = value,
-                            None => return false,
+            for slot in &self.slots {
+                let attnum = match slot {
+                    Slot::Number { attnum, .. } | Slot::Category { attnum, .. } => *attnum,
+                };
+                let mut isnull = false;
+                let datum = pg_sys::heap_getattr(&mut tuple, attnum, self.tupdesc, &mut isnull);
+                match slot {
+                    Slot::Number { conversion, term, .. } => {
+                        out[*term] = if isnull {
+                            match on_null(*term) {
+                                Some(value) => value,
+                                None => return false,
+                            }
+                        } else {
+                            conversion.apply(datum)
                         }
                     }
-                }
-                Slot::Category { input, reader, .. } => {
-                    with_level(*reader, datum, |level| {
-                        design.set_level(*input, level, out, &model)
-                    })
-                    .or_raise();
+                    Slot::Category { input, .. } if isnull => {
+                        for term in design.term_range(*input) {
+                            match on_null(term) {
+                                Some(value) => out[term] = value,
+                                None => return false,
+                            }
+                        }
+                    }
+                    Slot::Category { input, reader, .. } => {
+                        with_level(*reader, datum, |level| {
+                            design.set_level(*input, level, out, &model)
+                        })
+                        .or_raise();
+                    }
                 }
             }
+            true
         }
-        true
     }
 
     /// `read` under a catalog model's design and missing-value rules.
+    ///
+    /// # Safety
+    /// `header` is a valid, detoasted row datum of the row type this binding was made for.
     pub(super) unsafe fn read_for(
         &self,
         model: &LoadedModel,
         header: pg_sys::HeapTupleHeader,
         out: &mut [f64],
     ) -> bool {
-        self.read(
-            header,
-            out,
-            &model.design,
-            || model.display_name(),
-            |i| model.on_null(i),
-        )
+        // SAFETY: the caller upholds this function's contract (`# Safety` above).
+        unsafe {
+            self.read(
+                header,
+                out,
+                &model.design,
+                || model.display_name(),
+                |i| model.on_null(i),
+            )
+        }
     }
 
     /// The row's group key (see `cltv_core::groups`) into `key`.
+    ///
+    /// # Safety
+    /// `header` is a valid, detoasted row datum of the row type this binding was made for.
     pub(super) unsafe fn read_group_key(&self, header: pg_sys::HeapTupleHeader, key: &mut String) {
-        let mut tuple = pg_sys::HeapTupleData {
-            t_len: pgrx::heap_tuple_header_get_datum_length(header) as u32,
-            t_data: header,
-            ..Default::default()
-        };
-        key.clear();
-        for (attnum, reader) in &self.group_slots {
-            let mut isnull = false;
-            let datum = pg_sys::heap_getattr(&mut tuple, *attnum, self.tupdesc, &mut isnull);
-            if isnull {
-                push_key_part(key, None);
-            } else {
-                with_level(*reader, datum, |value| push_key_part(key, Some(value)));
+        // SAFETY: the caller upholds this function's contract (`# Safety` above).
+        unsafe {
+            let mut tuple = pg_sys::HeapTupleData {
+                t_len: pgrx::heap_tuple_header_get_datum_length(header) as u32,
+                t_data: header,
+                ..Default::default()
+            };
+            key.clear();
+            for (attnum, reader) in &self.group_slots {
+                let mut isnull = false;
+                let datum = pg_sys::heap_getattr(&mut tuple, *attnum, self.tupdesc, &mut isnull);
+                if isnull {
+                    push_key_part(key, None);
+                } else {
+                    with_level(*reader, datum, |value| push_key_part(key, Some(value)));
+                }
             }
         }
     }
 }
 
 impl LevelReader {
+    /// # Safety
+    /// `typid` is a valid type OID (a row type's column type).
     unsafe fn for_type(typid: pg_sys::Oid) -> LevelReader {
-        match typid {
-            pg_sys::TEXTOID | pg_sys::VARCHAROID => LevelReader::Text,
-            pg_sys::BPCHAROID => LevelReader::Bpchar,
-            typid => {
-                let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
-                pg_sys::getTypeOutputInfo(typid, &mut output, &mut varlena);
-                LevelReader::Output(output)
+        // SAFETY: the caller upholds this function's contract (`# Safety` above).
+        unsafe {
+            match typid {
+                pg_sys::TEXTOID | pg_sys::VARCHAROID => LevelReader::Text,
+                pg_sys::BPCHAROID => LevelReader::Bpchar,
+                typid => {
+                    let (mut output, mut varlena) = (pg_sys::InvalidOid, false);
+                    pg_sys::getTypeOutputInfo(typid, &mut output, &mut varlena);
+                    LevelReader::Output(output)
+                }
             }
         }
     }
@@ -329,28 +358,35 @@ impl LevelReader {
 
 /// `f` of the text of a categorical value (the bytes live in the row or in this call's
 /// memory context, so only for the length of the call).
+///
+/// # Safety
+/// `datum` is a non-NULL value of the type `reader` was made for.
 unsafe fn with_level<R>(reader: LevelReader, datum: pg_sys::Datum, f: impl FnOnce(&str) -> R) -> R {
-    let bytes: &[u8] = match reader {
-        LevelReader::Text => {
-            pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(datum.cast_mut_ptr()))
+    // SAFETY: the caller upholds this function's contract (`# Safety` above).
+    unsafe {
+        let bytes: &[u8] = match reader {
+            LevelReader::Text => {
+                pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(datum.cast_mut_ptr()))
+            }
+            LevelReader::Bpchar => {
+                let padded = pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(
+                    datum.cast_mut_ptr(),
+                ));
+                let end = padded.iter().rposition(|b| *b != b' ').map_or(0, |i| i + 1);
+                &padded[..end]
+            }
+            LevelReader::Output(output) => {
+                std::ffi::CStr::from_ptr(pg_sys::OidOutputFunctionCall(output, datum)).to_bytes()
+            }
+        };
+        match std::str::from_utf8(bytes) {
+            Ok(level) => f(level),
+            Err(_) => f(&String::from_utf8_lossy(bytes)),
         }
-        LevelReader::Bpchar => {
-            let padded =
-                pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(datum.cast_mut_ptr()));
-            let end = padded.iter().rposition(|b| *b != b' ').map_or(0, |i| i + 1);
-            &padded[..end]
-        }
-        LevelReader::Output(output) => {
-            std::ffi::CStr::from_ptr(pg_sys::OidOutputFunctionCall(output, datum)).to_bytes()
-        }
-    };
-    match std::str::from_utf8(bytes) {
-        Ok(level) => f(level),
-        Err(_) => f(&String::from_utf8_lossy(bytes)),
     }
 }
 
-impl CallSite {
+impl ScoringSite {
     /// The row's score; one that is not finite (an overflow) is an error naming the model
     /// and the row's values.
     #[inline]
@@ -387,6 +423,8 @@ impl CallSite {
 }
 
 fn type_name(typid: pg_sys::Oid) -> String {
+    // SAFETY: format_type_be takes any OID (an unknown one prints as ???) and returns a
+    // palloc'd NUL-terminated string, copied out at once.
     unsafe { std::ffi::CStr::from_ptr(pg_sys::format_type_be(typid)) }
         .to_string_lossy()
         .into_owned()
@@ -394,47 +432,68 @@ fn type_name(typid: pg_sys::Oid) -> String {
 
 /// Bind the row argument (number 1) of a call by name to the call site's model's
 /// features; `None` when a NULL feature scores NULL under the model's missing-data policy.
-unsafe fn bind_values<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a CallSite> {
-    let args = (*fcinfo).args.as_slice(2);
-    let spec =
-        pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr()));
-    let site = call_site(fcinfo, spec);
-    let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
-    let model = &site.model;
-    let group_columns = model.groups.as_ref().map_or(&[][..], |g| g.columns());
-    let binding = RowBinding::cached(
-        &mut site.row,
-        header,
-        &model.design,
-        group_columns,
-        (*(*fcinfo).flinfo).fn_mcxt,
-        &|| vec![model.display_name()],
-    );
-    if !group_columns.is_empty() {
-        binding.read_group_key(header, &mut site.group_key);
+///
+/// # Safety
+/// `fcinfo` is the valid FunctionCallInfo of the current call of a row-scoring function: argument 0 the model as text, 1 a record, neither NULL (STRICT); no other reference to its call-site memo is alive; the result lives no longer than the call.
+unsafe fn bind_values<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ScoringSite> {
+    // SAFETY: the caller upholds this function's contract (`# Safety` above).
+    unsafe {
+        let args = (*fcinfo).args.as_slice(2);
+        let spec = pgrx::varlena::varlena_to_byte_slice(pg_sys::pg_detoast_datum_packed(
+            args[0].value.cast_mut_ptr(),
+        ));
+        let site = scoring_site(fcinfo, spec);
+        let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+        let model = &site.model;
+        let group_columns = model.groups.as_ref().map_or(&[][..], |g| g.columns());
+        let binding = RowBinding::cached(
+            &mut site.row,
+            header,
+            &model.design,
+            group_columns,
+            (*(*fcinfo).flinfo).fn_mcxt,
+            &|| vec![model.display_name()],
+        );
+        if !group_columns.is_empty() {
+            binding.read_group_key(header, &mut site.group_key);
+        }
+        if !binding.read_for(model, header, &mut site.values) {
+            return None;
+        }
+        site.check_finite();
+        Some(site)
     }
-    if !binding.read_for(model, header, &mut site.values) {
-        return None;
-    }
-    site.check_finite();
-    Some(site)
 }
 
+/// # Safety
+/// As for `bind_values`.
 unsafe fn score_row<'a>(
     fcinfo: pg_sys::FunctionCallInfo,
     horizon: Option<f64>,
-) -> Option<(f64, &'a CallSite)> {
-    bind_values(fcinfo).map(|site| (site.score(horizon), site))
+) -> Option<(f64, &'a ScoringSite)> {
+    // SAFETY: the caller upholds this function's contract (`# Safety` above).
+    unsafe { bind_values(fcinfo).map(|site| (site.score(horizon), site)) }
 }
 
-fn float8_arg(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> f64 {
+/// Argument `n` of the call, a float8.
+///
+/// # Safety
+/// `fcinfo` is the valid FunctionCallInfo of the current call, which has at least `n + 1`
+/// arguments, argument `n` a non-NULL float8.
+unsafe fn float8_arg(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> f64 {
+    // SAFETY: the caller upholds this function's contract (`# Safety` above).
     unsafe { f64::from_bits((*fcinfo).args.as_slice(n + 1)[n].value.value() as u64) }
 }
 
+/// # Safety
+/// `fcinfo` is the valid FunctionCallInfo of the current call.
 unsafe fn return_float8(fcinfo: pg_sys::FunctionCallInfo, value: Option<f64>) -> pg_sys::Datum {
-    match value {
-        Some(v) => pg_sys::Datum::from(v.to_bits() as usize),
-        None => set_null(fcinfo),
+    // SAFETY: the caller upholds this function's contract (`# Safety` above).
+    unsafe {
+        match value {
+            Some(v) => pg_sys::Datum::from(v.to_bits() as usize),
+            None => set_null(fcinfo),
+        }
     }
 }
 
@@ -445,8 +504,12 @@ v1_function_info!(pg_finfo_cltv_predict_horizon_row);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_predict_horizon_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    let horizon = float8_arg(fcinfo, 2);
-    return_float8(fcinfo, score_row(fcinfo, Some(horizon)).map(|(score, _)| score))
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        let horizon = float8_arg(fcinfo, 2);
+        return_float8(fcinfo, score_row(fcinfo, Some(horizon)).map(|(score, _)| score))
+    }
 }
 
 v1_function_info!(pg_finfo_cltv_p_alive_row);
@@ -455,23 +518,32 @@ v1_function_info!(pg_finfo_cltv_p_alive_row);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_p_alive_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    let p_alive = bind_values(fcinfo).map(|site| {
-        let p = site.model.scorer.p_alive(&site.values).or_raise();
-        check_score(
-            p,
-            "P(alive)",
-            || site.model.display_name(),
-            |i| site.model.features[i].clone(),
-            &site.values,
-        )
-        .or_raise()
-    });
-    return_float8(fcinfo, p_alive)
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        let p_alive = bind_values(fcinfo).map(|site| {
+            let p = site.model.scorer.p_alive(&site.values).or_raise();
+            check_score(
+                p,
+                "P(alive)",
+                || site.model.display_name(),
+                |i| site.model.features[i].clone(),
+                &site.values,
+            )
+            .or_raise()
+        });
+        return_float8(fcinfo, p_alive)
+    }
 }
 
+/// # Safety
+/// `fcinfo` is the valid FunctionCallInfo of the current call.
 unsafe fn set_null(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    (*fcinfo).isnull = true;
-    pg_sys::Datum::from(0usize)
+    // SAFETY: the caller upholds this function's contract (`# Safety` above).
+    unsafe {
+        (*fcinfo).isnull = true;
+        pg_sys::Datum::from(0usize)
+    }
 }
 
 v1_function_info!(pg_finfo_cltv_predict_row);
@@ -483,11 +555,13 @@ v1_function_info!(pg_finfo_cltv_predict_row);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_predict_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    return_float8(fcinfo, score_row(fcinfo, None).map(|(score, _)| score))
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe { return_float8(fcinfo, score_row(fcinfo, None).map(|(score, _)| score)) }
 }
 
 /// The class of a probability: an error for models that do not predict one.
-fn classify(score: f64, site: &CallSite, threshold: f64) -> bool {
+fn classify(score: f64, site: &ScoringSite, threshold: f64) -> bool {
     let kind = site.model.scorer.kind();
     if kind != ModelKind::Logistic {
         raise(Error::InvalidArgument {
@@ -514,20 +588,24 @@ v1_function_info!(pg_finfo_cltv_segment_row);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_segment_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    let Some((score, site)) = score_row(fcinfo, None) else {
-        return set_null(fcinfo);
-    };
-    let Some(segments) = &site.model.segments else {
-        raise(Error::Unsupported {
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        let Some((score, site)) = score_row(fcinfo, None) else {
+            return set_null(fcinfo);
+        };
+        let Some(segments) = &site.model.segments else {
+            raise(Error::Unsupported {
             what: format!("cltv_segment with model \"{}\"", site.model.display_name()),
             hint: "Value segments come with linear and logistic versions trained by cltv 0.2.0 or later: retrain the model.".into(),
         })
-    };
-    segments
-        .label_of(score)
-        .to_string()
-        .into_datum()
-        .expect("a text datum")
+        };
+        segments
+            .label_of(score)
+            .to_string()
+            .into_datum()
+            .expect("a text datum")
+    }
 }
 
 v1_function_info!(pg_finfo_cltv_predict_class_row);
@@ -536,10 +614,14 @@ v1_function_info!(pg_finfo_cltv_predict_class_row);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_predict_class_row(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    let threshold = float8_arg(fcinfo, 2);
-    match score_row(fcinfo, None) {
-        Some((score, site)) => pg_sys::Datum::from(classify(score, site, threshold)),
-        None => set_null(fcinfo),
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        let threshold = float8_arg(fcinfo, 2);
+        match score_row(fcinfo, None) {
+            Some((score, site)) => pg_sys::Datum::from(classify(score, site, threshold)),
+            None => set_null(fcinfo),
+        }
     }
 }
 
@@ -573,8 +655,9 @@ fn score_array<'a>(
     model: &str,
     x: Vec<Option<f64>>,
     fcinfo: pg_sys::FunctionCallInfo,
-) -> Option<(f64, &'a CallSite)> {
-    let site = unsafe { call_site(fcinfo, model.as_bytes()) };
+) -> Option<(f64, &'a ScoringSite)> {
+    // SAFETY: pgrx passes the `fcinfo` of the current call; the site is used only within it.
+    let site = unsafe { scoring_site(fcinfo, model.as_bytes()) };
     if site.model.groups.is_some() {
         raise(Error::Unsupported {
             what: format!(
@@ -605,48 +688,47 @@ v1_function_info!(pg_finfo_cltv_predict_fit);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_predict_fit(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    // Declared STRICT: neither argument is NULL here.
-    let args = (*fcinfo).args.as_slice(2);
-    let fit = pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr());
-    let fit_bytes = pgrx::varlena::varlena_to_byte_slice(fit);
-    let extra = pgrx::pg_func_extra(fcinfo, || None::<(Vec<u8>, Scorer)>);
-    let cached = &mut *extra.as_ptr();
-    if cached
-        .as_ref()
-        .is_none_or(|(bytes, _)| bytes.as_slice() != fit_bytes)
-    {
-        let json = JsonbArg::from_polymorphic_datum(args[0].value, false, pg_sys::JSONBOID)
-            .unwrap_or_else(|| raise(not_a_vector()))
-            .value("fit");
-        *cached = Some((fit_bytes.to_vec(), scorer_from_fit(&json)));
-    }
-    let scorer = &cached.as_ref().expect("just set").1;
-    let x = match Float8Array::from_datum(args[1].value) {
-        Ok(x) => x,
-        Err(Float8ArrayIssue::NotOneDimensional) => raise(not_a_vector()),
-        Err(Float8ArrayIssue::HasNulls) => {
-            (*fcinfo).isnull = true;
-            return pg_sys::Datum::from(0usize);
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        // Declared STRICT: neither argument is NULL here.
+        let args = (*fcinfo).args.as_slice(2);
+        let fit = pg_sys::pg_detoast_datum_packed(args[0].value.cast_mut_ptr());
+        let fit_bytes = pgrx::varlena::varlena_to_byte_slice(fit);
+        // Parsed once per distinct fit (e.g. once per group), not per row.
+        let scorer = CallSite::<Scorer>::of(fcinfo).get_or_make(&[fit_bytes], || {
+            let json = JsonbArg::from_polymorphic_datum(args[0].value, false, pg_sys::JSONBOID)
+                .unwrap_or_else(|| raise(not_a_vector()))
+                .value("fit");
+            scorer_from_fit(&json)
+        });
+        let x = match Float8Array::from_datum(args[1].value) {
+            Ok(x) => x,
+            Err(Float8ArrayIssue::NotOneDimensional) => raise(not_a_vector()),
+            Err(Float8ArrayIssue::HasNulls) => {
+                (*fcinfo).isnull = true;
+                return pg_sys::Datum::from(0usize);
+            }
+        };
+        let x = x.as_slice();
+        scorer.check_len(x.len()).or_raise();
+        if let Some(i) = x.iter().position(|v| !v.is_finite()) {
+            raise(Error::NonFinite {
+                column: format!("x[{}]", i + 1),
+                value: Some(x[i]),
+                rows: 1,
+            })
         }
-    };
-    let x = x.as_slice();
-    scorer.check_len(x.len()).or_raise();
-    if let Some(i) = x.iter().position(|v| !v.is_finite()) {
-        raise(Error::NonFinite {
-            column: format!("x[{}]", i + 1),
-            value: Some(x[i]),
-            rows: 1,
-        })
+        let score = scorer
+            .score(
+                x,
+                None,
+                || "the cltv_linreg fit".into(),
+                |i| format!("x[{}]", i + 1),
+            )
+            .or_raise();
+        pg_sys::Datum::from(score.to_bits() as usize)
     }
-    let score = scorer
-        .score(
-            x,
-            None,
-            || "the cltv_linreg fit".into(),
-            |i| format!("x[{}]", i + 1),
-        )
-        .or_raise();
-    pg_sys::Datum::from(score.to_bits() as usize)
 }
 
 extension_sql_file!("../../sql/predict_fit.sql", name = "predict_fit");

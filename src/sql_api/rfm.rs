@@ -180,19 +180,25 @@ fn cltv_rfm(
 const RFM_HEADER: usize = RFM_STATE_HEADER_LEN;
 const PAIRS_AT: usize = RFM_STATE_HEADER_LEN - 1;
 
-unsafe fn rfm_state_with_room(header: &[f64], pairs: &[f64], room_pairs: usize) -> Float8Array {
-    let capacity = room_pairs.max(8);
-    let mut state = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, RFM_HEADER + 2 * capacity);
-    let values = state.as_mut_slice();
-    values[..PAIRS_AT].copy_from_slice(&header[..PAIRS_AT]);
-    values[PAIRS_AT] = (pairs.len() / 2) as f64;
-    values[RFM_HEADER..RFM_HEADER + pairs.len()].copy_from_slice(pairs);
-    state
+/// # Safety
+/// CurrentMemoryContext outlives every use of the state (the call's, or the aggregate's).
+unsafe fn rfm_state_with_room<'mem>(header: &[f64], pairs: &[f64], room_pairs: usize) -> Float8Array<'mem> {
+    // SAFETY: the caller upholds this function's contract (`# Safety` above).
+    unsafe {
+        let capacity = room_pairs.max(8);
+        let mut state = Float8Array::alloc_in(pg_sys::CurrentMemoryContext, RFM_HEADER + 2 * capacity);
+        let values = state.as_mut_slice();
+        values[..PAIRS_AT].copy_from_slice(&header[..PAIRS_AT]);
+        values[PAIRS_AT] = (pairs.len() / 2) as f64;
+        values[RFM_HEADER..RFM_HEADER + pairs.len()].copy_from_slice(pairs);
+        state
+    }
 }
 
 /// A day number as PostgreSQL spells the date.
 fn show_day(day: f64) -> String {
     if day.fract() == 0.0 && day.abs() < 1e8 {
+        // SAFETY: any day number is a date value (a finite one, below 1e8 days).
         unsafe { Date::from_pg_epoch_days(day as i32) }.to_string()
     } else {
         format!("day {day}")
@@ -212,27 +218,33 @@ fn finite_day(day: i32, what: &str) -> i32 {
 
 /// The constant arguments of this row, as the state's header keeps them: day numbers and
 /// the unit in days.
+///
+/// # Safety
+/// `fcinfo` is the valid FunctionCallInfo of the current call of `cltv_rfm_agg`'s transition: arguments 3 and 4 dates, 5 an interval, each possibly NULL.
 unsafe fn rfm_header(fcinfo: pg_sys::FunctionCallInfo) -> [f64; RFM_STATE_HEADER_LEN] {
-    let date_arg = |n: usize| arg(fcinfo, n).map(|d| d.value() as i32);
-    let Some(calibration_end) = date_arg(3) else {
-        raise(Error::NullArgument {
-            function: "cltv_rfm_agg".into(),
-            argument: "calibration_end".into(),
+    // SAFETY: the caller upholds this function's contract (`# Safety` above).
+    unsafe {
+        let date_arg = |n: usize| arg(fcinfo, n).map(|d| d.value() as i32);
+        let Some(calibration_end) = date_arg(3) else {
+            raise(Error::NullArgument {
+                function: "cltv_rfm_agg".into(),
+                argument: "calibration_end".into(),
+            })
+        };
+        let calibration_end = finite_day(calibration_end, "calibration_end");
+        let holdout_end = date_arg(4).map(|d| finite_day(d, "holdout_end"));
+        let unit = arg(fcinfo, 5)
+            .and_then(|d| Interval::from_polymorphic_datum(d, false, pg_sys::INTERVALOID))
+            .unwrap_or_else(|| Interval::from_days(7));
+        check_rfm_dates(calibration_end, holdout_end);
+        let unit_days = check_unit(&unit);
+        rfm_state_header(&RfmOptions {
+            calibration_end: calibration_end as f64,
+            holdout_end: holdout_end.map(|d| d as f64),
+            unit_days,
         })
-    };
-    let calibration_end = finite_day(calibration_end, "calibration_end");
-    let holdout_end = date_arg(4).map(|d| finite_day(d, "holdout_end"));
-    let unit = arg(fcinfo, 5)
-        .and_then(|d| Interval::from_polymorphic_datum(d, false, pg_sys::INTERVALOID))
-        .unwrap_or_else(|| Interval::from_days(7));
-    check_rfm_dates(calibration_end, holdout_end);
-    let unit_days = check_unit(&unit);
-    rfm_state_header(&RfmOptions {
-        calibration_end: calibration_end as f64,
-        holdout_end: holdout_end.map(|d| d as f64),
-        unit_days,
-    })
-    .or_raise()
+        .or_raise()
+    }
 }
 
 /// This row's constant arguments against the state's: they must not change within a group.
@@ -277,6 +289,7 @@ fn check_unit(unit: &Interval) -> f64 {
 fn check_rfm_dates(calibration_end: i32, holdout_end: Option<i32>) {
     if let Some(holdout_end) = holdout_end {
         if holdout_end < calibration_end {
+            // SAFETY: any day number is a date value (these were checked finite).
             let show = |day: i32| -> String { unsafe { Date::from_pg_epoch_days(day) }.to_string() };
             raise(Error::InvalidArgument {
                 what: format!("holdout_end {}", show(holdout_end)),
@@ -295,45 +308,49 @@ v1_function_info!(pg_finfo_cltv_rfm_sfunc);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_rfm_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    let agg_context = aggregate_context(fcinfo);
-    // The constant arguments are checked on every row: the first row's are kept in the
-    // state, and a row whose differ is an error.
-    let header = rfm_header(fcinfo);
-    let mut state = match arg(fcinfo, 0) {
-        Some(datum) => {
-            let state = writable_state(datum, agg_context);
-            rfm_check_header(state.as_slice()).or_raise();
-            check_unchanged(state.as_slice(), &header);
-            state
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        let agg_context = aggregate_context(fcinfo);
+        // The constant arguments are checked on every row: the first row's are kept in the
+        // state, and a row whose differ is an error.
+        let header = rfm_header(fcinfo);
+        let mut state = match arg(fcinfo, 0) {
+            Some(datum) => {
+                let state = writable_state(datum, agg_context);
+                rfm_check_header(state.as_slice()).or_raise();
+                check_unchanged(state.as_slice(), &header);
+                state
+            }
+            None => rfm_state_with_room(&header, &[], 8),
+        };
+        let (Some(day), Some(amount)) = (arg(fcinfo, 1), arg(fcinfo, 2)) else {
+            raise(Error::NullValues {
+                column: None,
+                rows: 1,
+                detail: Some(
+                    "cltv_rfm_agg needs a date and an amount for every order; filter NULLs out first.".into(),
+                ),
+            })
+        };
+        let day = finite_day(day.value() as i32, "order_date") as f64;
+        let amount = f64::from_bits(amount.value() as u64);
+        if amount < 0.0 {
+            raise(Error::InvalidArgument {
+                what: format!("amount {amount}"),
+                reason: "is negative; returns are not purchases: filter them out or net them first".into(),
+            })
         }
-        None => rfm_state_with_room(&header, &[], 8),
-    };
-    let (Some(day), Some(amount)) = (arg(fcinfo, 1), arg(fcinfo, 2)) else {
-        raise(Error::NullValues {
-            column: None,
-            rows: 1,
-            detail: Some(
-                "cltv_rfm_agg needs a date and an amount for every order; filter NULLs out first.".into(),
-            ),
-        })
-    };
-    let day = finite_day(day.value() as i32, "order_date") as f64;
-    let amount = f64::from_bits(amount.value() as u64);
-    if amount < 0.0 {
-        raise(Error::InvalidArgument {
-            what: format!("amount {amount}"),
-            reason: "is negative; returns are not purchases: filter them out or net them first".into(),
-        })
+        let mut used = state.as_slice()[PAIRS_AT] as usize;
+        if RFM_HEADER + 2 * (used + 1) > state.len() {
+            let values = state.as_slice();
+            state = rfm_state_with_room(values, &values[RFM_HEADER..RFM_HEADER + 2 * used], 2 * used);
+        }
+        let values = state.as_mut_slice();
+        used = rfm_push_in_place(&mut values[RFM_HEADER..], used, day, amount).or_raise();
+        values[PAIRS_AT] = used as f64;
+        state.into_datum()
     }
-    let mut used = state.as_slice()[PAIRS_AT] as usize;
-    if RFM_HEADER + 2 * (used + 1) > state.len() {
-        let values = state.as_slice();
-        state = rfm_state_with_room(values, &values[RFM_HEADER..RFM_HEADER + 2 * used], 2 * used);
-    }
-    let values = state.as_mut_slice();
-    used = rfm_push_in_place(&mut values[RFM_HEADER..], used, day, amount).or_raise();
-    values[PAIRS_AT] = used as f64;
-    state.into_datum()
 }
 
 v1_function_info!(pg_finfo_cltv_rfm_combine);
@@ -342,15 +359,19 @@ v1_function_info!(pg_finfo_cltv_rfm_combine);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_rfm_combine(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    if let Some(theirs) = arg(fcinfo, 1) {
-        // A lone partial state is copied as it is: check it first.
-        rfm_parse_state(read_state(theirs).as_slice()).or_raise();
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        if let Some(theirs) = arg(fcinfo, 1) {
+            // A lone partial state is copied as it is: check it first.
+            rfm_parse_state(read_state(theirs).as_slice()).or_raise();
+        }
+        combine(fcinfo, |ours, theirs| {
+            let (a, b) = (ours.as_slice(), theirs.as_slice());
+            let (_, merged) = rfm_merge_states(a, b, show_day).or_raise();
+            rfm_state_with_room(a, &merged, merged.len() / 2)
+        })
     }
-    combine(fcinfo, |ours, theirs, _| {
-        let (a, b) = (ours.as_slice(), theirs.as_slice());
-        let (_, merged) = rfm_merge_states(a, b, show_day).or_raise();
-        rfm_state_with_room(a, &merged, merged.len() / 2)
-    })
 }
 
 v1_function_info!(pg_finfo_cltv_rfm_final);
@@ -359,41 +380,45 @@ v1_function_info!(pg_finfo_cltv_rfm_final);
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_rfm_final(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
-    let null = |fcinfo: pg_sys::FunctionCallInfo| {
-        (*fcinfo).isnull = true;
-        pg_sys::Datum::from(0usize)
-    };
-    let Some(state) = arg(fcinfo, 0) else {
-        return null(fcinfo);
-    };
-    let state = read_state(state);
-    let Some(summary) = rfm_state_final(state.as_slice()).or_raise() else {
-        return null(fcinfo);
-    };
-    let type_oid = pg_sys::get_func_rettype((*(*fcinfo).flinfo).fn_oid);
-    let mut tuple = PgHeapTuple::new_composite_type_by_oid(type_oid).unwrap_or_else(|e| {
-        raise(Error::Internal {
-            reason: format!("the cltv_rfm_summary type: {e}"),
-        })
-    });
-    let set = |tuple: &mut PgHeapTuple<'_, AllocatedByRust>, name: &str, value: Option<f64>| {
-        tuple.set_by_name(name, value).unwrap_or_else(|e| {
+    // SAFETY: PostgreSQL calls this V1 function with the `fcinfo` of a call that matches
+    // its CREATE FUNCTION, valid for the whole call.
+    unsafe {
+        let null = |fcinfo: pg_sys::FunctionCallInfo| {
+            (*fcinfo).isnull = true;
+            pg_sys::Datum::from(0usize)
+        };
+        let Some(state) = arg(fcinfo, 0) else {
+            return null(fcinfo);
+        };
+        let state = read_state(state);
+        let Some(summary) = rfm_state_final(state.as_slice()).or_raise() else {
+            return null(fcinfo);
+        };
+        let type_oid = pg_sys::get_func_rettype((*(*fcinfo).flinfo).fn_oid);
+        let mut tuple = PgHeapTuple::new_composite_type_by_oid(type_oid).unwrap_or_else(|e| {
             raise(Error::Internal {
-                reason: format!("cltv_rfm_summary.{name}: {e}"),
+                reason: format!("the cltv_rfm_summary type: {e}"),
+            })
+        });
+        let set = |tuple: &mut PgHeapTuple<'_, AllocatedByRust>, name: &str, value: Option<f64>| {
+            tuple.set_by_name(name, value).unwrap_or_else(|e| {
+                raise(Error::Internal {
+                    reason: format!("cltv_rfm_summary.{name}: {e}"),
+                })
+            })
+        };
+        set(&mut tuple, "frequency", Some(summary.frequency));
+        set(&mut tuple, "recency", Some(summary.recency));
+        set(&mut tuple, "t", Some(summary.t));
+        set(&mut tuple, "monetary_value", Some(summary.monetary_value));
+        set(&mut tuple, "holdout_frequency", summary.holdout_frequency);
+        set(&mut tuple, "holdout_spend", summary.holdout_spend);
+        tuple.into_composite_datum().unwrap_or_else(|| {
+            raise(Error::Internal {
+                reason: "the cltv_rfm_summary could not be made a datum".into(),
             })
         })
-    };
-    set(&mut tuple, "frequency", Some(summary.frequency));
-    set(&mut tuple, "recency", Some(summary.recency));
-    set(&mut tuple, "t", Some(summary.t));
-    set(&mut tuple, "monetary_value", Some(summary.monetary_value));
-    set(&mut tuple, "holdout_frequency", summary.holdout_frequency);
-    set(&mut tuple, "holdout_spend", summary.holdout_spend);
-    tuple.into_composite_datum().unwrap_or_else(|| {
-        raise(Error::Internal {
-            reason: "the cltv_rfm_summary could not be made a datum".into(),
-        })
-    })
+    }
 }
 
 extension_sql_file!("../../sql/rfm_aggregate.sql", name = "rfm_aggregate");

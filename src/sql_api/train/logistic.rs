@@ -302,6 +302,8 @@ fn scored_pass(
         .query_one_unreported(query, vec![beta.into(), fractions.into()], |row| {
             Ok(row
                 .get_datum_by_ordinal(1)?
+                // SAFETY: column 1 of this query is the score state, a non-NULL float8[]
+                // here, valid while SPI holds the row (this closure).
                 .map(|datum| ScoredPass::from_state(unsafe { read_state(datum) }.as_slice())))
         })
         .unwrap_or_else(|| ctx.too_few_rows());
