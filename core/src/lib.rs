@@ -2,6 +2,8 @@
 //! ridge regression with statsmodels-compatible inference, distribution
 //! functions and the project-wide error type. No PostgreSQL types here.
 
+#![forbid(unsafe_code)]
+
 pub mod bgnbd;
 pub mod btyd;
 pub mod classification;
