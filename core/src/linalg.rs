@@ -378,7 +378,11 @@ mod tests {
             let sum: f64 = sv.iter().map(|s| s.powi(2 * k as i32)).sum();
             assert!((sum - trace).abs() < 1e-12 * trace, "k = {k}: {sum} vs {trace}");
             power = (0..n * n)
-                .map(|ij| (0..n).map(|l| power[(ij / n) * n + l] * ata[l * n + ij % n]).sum())
+                .map(|ij| {
+                    (0..n)
+                        .map(|l| power[(ij / n) * n + l] * ata[l * n + ij % n])
+                        .sum()
+                })
                 .collect();
         }
         assert!(sv.windows(2).all(|w| w[0] >= w[1]), "descending: {sv:?}");
