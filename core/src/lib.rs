@@ -12,6 +12,7 @@ pub mod encoding;
 pub mod error;
 pub mod explain;
 pub mod export;
+pub mod flat_state;
 pub mod gamma_gamma;
 pub mod groups;
 pub mod input_checks;

@@ -4,9 +4,9 @@
 use ndarray::{Array1, Array2};
 
 use crate::error::{Error, Result};
+use crate::flat_state::MAX_FEATURES;
 use crate::interrupt;
 use crate::limits::try_vec;
-use crate::suffstats::MAX_FEATURES;
 
 use super::analysis::{analyse, check_names, judge};
 use super::inference::build_fit;

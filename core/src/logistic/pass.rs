@@ -1,12 +1,13 @@
 //! One pass, read from its state: everything a Newton step needs.
 
 use crate::error::{Error, Result};
+use crate::flat_state::corrupt;
 use crate::interrupt;
 
 use super::state::{
-    beta_offset, comoment_offset, corrupt, gradient_offset, mean_offset, new_state, range_offset,
-    validate_counts, LogitStateMut, LOGLIK_COMP_IDX, LOGLIK_IDX, N_CORRECT_IDX, N_IDX, N_PERFECT_IDX,
-    N_POS_IDX, RESIDUAL_IDX, WEIGHT_IDX,
+    beta_offset, comoment_offset, gradient_offset, mean_offset, new_state, range_offset, validate_counts,
+    LogitStateMut, LOGLIK_COMP_IDX, LOGLIK_IDX, N_CORRECT_IDX, N_IDX, N_PERFECT_IDX, N_POS_IDX, RESIDUAL_IDX,
+    WEIGHT_IDX,
 };
 /// One pass, read from a state: everything a Newton step needs.
 #[derive(Debug, Clone, PartialEq)]

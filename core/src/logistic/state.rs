@@ -2,14 +2,16 @@
 //! the per-row accumulator and merge ([`LogitStateMut`]).
 
 use crate::error::{Error, Result};
+use crate::flat_state::{
+    as_count, packed_len, read_counts, validate_header as validate_layout, with_scratch, Layout,
+    MAX_FEATURES, P_IDX, VERSION_IDX,
+};
+use crate::flat_state::{corrupt, neumaier_add};
 use crate::model::linear_predictor;
-use crate::suffstats::MAX_FEATURES;
 /// Tag and version of the state layout. Far from the small integers of the
 /// linear-regression state, so neither can be misread as the other.
 pub const LAYOUT_VERSION: f64 = 1001.0;
 
-const VERSION_IDX: usize = 0;
-const P_IDX: usize = 1;
 pub(super) const N_IDX: usize = 2;
 pub(super) const N_POS_IDX: usize = 3;
 pub(super) const N_CORRECT_IDX: usize = 4;
@@ -24,10 +26,6 @@ pub const HEADER_LEN: usize = 10;
 /// A row counts as fitted perfectly when its probability is within 10·ε of
 /// its class (R's `glm.fit` warns at the same point): (2y − 1)·η ≥ ln(1/(10ε)).
 pub const PERFECT_ETA: f64 = 33.738_869_901_539_5;
-
-const fn packed_len(d: usize) -> usize {
-    d * (d + 1) / 2
-}
 
 pub(super) const fn beta_offset() -> usize {
     HEADER_LEN
@@ -90,52 +88,19 @@ pub fn new_state(p: usize) -> Vec<f64> {
     buf
 }
 
-/// A non-negative integer below 2^53 stored as f64.
-#[inline]
-fn as_count(v: f64) -> Option<u64> {
-    const LIMIT: f64 = 9_007_199_254_740_992.0;
-    if (0.0..LIMIT).contains(&v) && (v as u64) as f64 == v {
-        Some(v as u64)
-    } else {
-        None
-    }
-}
-
-pub(super) fn corrupt<T>(reason: String) -> Result<T> {
-    Err(Error::CorruptState { reason })
-}
+/// What [`validate_layout`] checks of a logistic state.
+const LAYOUT: Layout = Layout {
+    version: LAYOUT_VERSION,
+    header_len: HEADER_LEN,
+    state_len,
+    noun: "a logistic state",
+    version_note: " (a logistic regression state)",
+};
 
 /// Version, feature count and length; O(1), it runs on every row.
+#[inline]
 fn validate_header(buf: &[f64]) -> Result<usize> {
-    if buf.len() < HEADER_LEN {
-        return corrupt(format!(
-            "array has {} element(s), a logistic state has at least {HEADER_LEN}",
-            buf.len()
-        ));
-    }
-    if buf[VERSION_IDX] != LAYOUT_VERSION {
-        return corrupt(format!(
-            "layout version is {}, expected {LAYOUT_VERSION} (a logistic regression state)",
-            buf[VERSION_IDX]
-        ));
-    }
-    let p = match as_count(buf[P_IDX]) {
-        Some(p) if p <= MAX_FEATURES as u64 => p as usize,
-        _ => {
-            return corrupt(format!(
-                "feature count {} is not an integer in 0..={MAX_FEATURES}",
-                buf[P_IDX]
-            ))
-        }
-    };
-    if buf.len() != state_len(p) {
-        return corrupt(format!(
-            "array has {} elements, a logistic state for {p} feature(s) has {}",
-            buf.len(),
-            state_len(p)
-        ));
-    }
-    Ok(p)
+    validate_layout(buf, &LAYOUT)
 }
 
 /// The feature count of a logistic state at the front of `buf`, which may go on after it
@@ -151,17 +116,15 @@ pub fn prefix_features(buf: &[f64]) -> Result<usize> {
 /// Header plus the counters.
 pub(super) fn validate_counts(buf: &[f64]) -> Result<usize> {
     let p = validate_header(buf)?;
-    let mut counts = [0u64; 4];
-    for (slot, (idx, name)) in counts.iter_mut().zip([
-        (N_IDX, "row count"),
-        (N_POS_IDX, "positive row count"),
-        (N_PERFECT_IDX, "perfectly fitted row count"),
-        (N_CORRECT_IDX, "correctly classified row count"),
-    ]) {
-        *slot = as_count(buf[idx]).ok_or_else(|| Error::CorruptState {
-            reason: format!("{name} {} is not a non-negative integer", buf[idx]),
-        })?;
-    }
+    let counts = read_counts(
+        buf,
+        [
+            (N_IDX, "row count"),
+            (N_POS_IDX, "positive row count"),
+            (N_PERFECT_IDX, "perfectly fitted row count"),
+            (N_CORRECT_IDX, "correctly classified row count"),
+        ],
+    )?;
     if counts[1] > counts[0] || counts[2] > counts[3] || counts[3] > counts[0] {
         return corrupt(format!(
             "{} positive, {} perfectly fitted and {} correctly classified row(s) out of {}",
@@ -186,18 +149,6 @@ fn beta_changed(first: &[f64], now: &[f64]) -> Error {
         first: show(first),
         now: show(now),
     }
-}
-
-/// Neumaier's compensated addition of `v` to the sum `(sum, comp)`.
-#[inline(always)]
-fn neumaier_add(sum: &mut f64, comp: &mut f64, v: f64) {
-    let t = *sum + v;
-    if sum.abs() >= v.abs() {
-        *comp += (*sum - t) + v;
-    } else {
-        *comp += (v - t) + *sum;
-    }
-    *sum = t;
 }
 
 /// Mutable view over a state array (typically the aggregate's own `float8[]`).
@@ -274,14 +225,7 @@ impl<'a> LogitStateMut<'a> {
             "push: expected {} coefficients",
             self.p + 1
         );
-        const SMALL: usize = 32;
-        if self.p < SMALL {
-            let mut delta = [0.0; SMALL];
-            self.push_with_scratch(y, x, beta, &mut delta[..self.p])
-        } else {
-            let mut delta = [0.0; MAX_FEATURES];
-            self.push_with_scratch(y, x, beta, &mut delta[..self.p])
-        }
+        with_scratch(self.p, |delta| self.push_with_scratch(y, x, beta, delta))
     }
 
     #[inline(always)]
