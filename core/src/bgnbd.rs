@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::btyd::{check_fit_options, maximize, standard_errors, Derivatives, Likelihood, MaximizeError};
 use crate::error::{Error, Result};
 use crate::interrupt;
-use crate::special::{digamma, ln_gamma, trigamma};
+use crate::numerics::special::{digamma, ln_gamma, trigamma};
 
 const MODEL: &str = "BG/NBD";
 

@@ -23,7 +23,7 @@ pub use crate::bgnbd::{
 };
 pub use crate::gamma_gamma::{fit_gamma_gamma, GammaGammaFit, GammaGammaFitOptions, GammaGammaParams};
 
-use crate::linalg::cholesky;
+use crate::numerics::linalg::cholesky;
 
 /// Memory a BTYD fit holds per distinct customer summary (for
 /// `cltv.max_training_memory`): the summaries as the query returns them, the weighted

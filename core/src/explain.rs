@@ -6,9 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::linalg::cholesky;
 use crate::model::{check_score, sigmoid};
-use crate::stats::{normal_quantile, t_quantile};
+use crate::numerics::linalg::cholesky;
+use crate::numerics::stats::{normal_quantile, t_quantile};
 
 /// VIF above which training warns (the usual rule of thumb).
 pub const VIF_WARNING: f64 = 10.0;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::btyd::{check_fit_options, maximize, standard_errors, Derivatives, Likelihood, MaximizeError};
 use crate::error::{Error, Result};
 use crate::interrupt;
-use crate::special::{digamma, ln_beta, trigamma};
+use crate::numerics::special::{digamma, ln_beta, trigamma};
 
 const MODEL: &str = "Gamma-Gamma";
 

@@ -18,8 +18,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::linalg::{cholesky, singular_values, upper_triangular_extreme_singular_values, Cholesky};
-use crate::stats::{f_sf, t_quantile, t_two_sided_p};
+use crate::numerics::linalg::{
+    cholesky, singular_values, upper_triangular_extreme_singular_values, Cholesky,
+};
+use crate::numerics::stats::{f_sf, t_quantile, t_two_sided_p};
 use crate::suffstats::SuffStats;
 
 /// Name of the intercept in [`OlsFit::terms`].

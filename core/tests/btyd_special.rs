@@ -2,7 +2,7 @@
 //! The literals are printed by tests/reference/btyd_reference.py.
 
 use cltv_core::bgnbd::BgNbdParams;
-use cltv_core::special::{digamma, ln_beta, ln_gamma, trigamma};
+use cltv_core::numerics::special::{digamma, ln_beta, ln_gamma, trigamma};
 
 // Verbatim output of tests/reference/btyd_reference.py.
 #[rustfmt::skip]

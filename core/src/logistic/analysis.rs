@@ -3,7 +3,7 @@
 //! divergence tests (see the module documentation of [`crate::logistic`]).
 
 use crate::error::{Error, Result};
-use crate::linalg::{cholesky, Cholesky};
+use crate::numerics::linalg::{cholesky, Cholesky};
 use crate::ols::{COLLINEAR_TOL, CONSTANT_REL_TOL, DEPENDENCY_WEIGHT_TOL};
 
 use super::{LogitOptions, LogitPass};

@@ -1,8 +1,8 @@
 //! Inference at the estimate: covariance, Wald statistics, likelihood-ratio test and
 //! information criteria, as statsmodels' `Logit` reports them.
 
+use crate::numerics::stats::{chi2_sf, normal_quantile, normal_two_sided_p};
 use crate::ols::{CONFIDENCE_LEVEL, INTERCEPT_TERM};
-use crate::stats::{chi2_sf, normal_quantile, normal_two_sided_p};
 
 use super::analysis::Analysis;
 use super::{LogitFit, LogitOptions, LogitPass};

@@ -74,7 +74,7 @@
 //! features with large means (dates, amounts) do not cancel digits. In these
 //! centred coordinates the Newton system is block diagonal: the intercept
 //! separates, and the slopes are solved with the pivot-free Cholesky of
-//! [`crate::linalg`] after scaling the Hessian to unit diagonal, as
+//! [`crate::numerics::linalg`] after scaling the Hessian to unit diagonal, as
 //! [`crate::ols`] does. Log-likelihood terms use log1p/exp forms that never
 //! overflow and are summed with Neumaier compensation.
 //!

@@ -1,5 +1,5 @@
 //! Log-gamma, log-beta, digamma and trigamma for positive arguments, for the likelihoods
-//! and derivatives of the BTYD models and the incomplete beta of [`crate::stats`]: the one
+//! and derivatives of the BTYD models and the incomplete beta of [`crate::numerics::stats`]: the one
 //! home of the gamma family.
 //!
 //! Accuracy (tests against mpmath at 40 digits, `core/tests/btyd_special.rs`):

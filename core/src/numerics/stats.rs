@@ -12,7 +12,7 @@
 use statrs::distribution::{Continuous, ContinuousCDF, Normal, StudentsT};
 use statrs::function::gamma::gamma_ur;
 
-use crate::special::ln_beta;
+use crate::numerics::special::ln_beta;
 
 const FRAC_1_SQRT_PI: f64 = 0.564_189_583_547_756_3;
 
