@@ -3,10 +3,10 @@
 use crate::cache::{self, VersionKey};
 use crate::error::raise;
 use crate::trusted_sql::pinned;
-use cltv_core::clv::check_time_unit;
 use cltv_core::encoding::Design;
 use cltv_core::error::Error;
 use cltv_core::export::{self, ExportedModel};
+use cltv_core::fit::clv::check_time_unit;
 use cltv_core::groups::{GroupScorers, StoredGroups};
 use cltv_core::model::{ModelKind, ModelRef, Scorer};
 use cltv_core::options::{null_rules, NullRule};

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::clv::check_time_unit;
 use crate::error::{Error, Result};
+use crate::fit::clv::check_time_unit;
 use crate::model::{ModelKind, Scorer};
 use crate::options::{MissingPolicy, TrainOptions};
 use crate::segments::Segments;

@@ -1,8 +1,8 @@
 //! What scoring needs of a model, and nothing else: parsed once per query, used per row.
 
-use crate::bgnbd::{validate_summary, BgNbdParams};
 use crate::error::{Error, Result};
-use crate::gamma_gamma::GammaGammaParams;
+use crate::fit::bgnbd::{validate_summary, BgNbdParams};
+use crate::fit::gamma_gamma::GammaGammaParams;
 
 /// A reference such as `ltv_90d` (the deployed version) or `ltv_90d@3` (version 3).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -4,16 +4,16 @@
 //! the rows were split among them.
 
 use cltv_core::classification::pack_score;
-use cltv_core::input_checks;
-use cltv_core::logistic::{self, LogitPass, LogitStateMut};
-use cltv_core::ols::{fit_ols, OlsOptions};
-use cltv_core::rfm::{
+use cltv_core::fit::input_checks;
+use cltv_core::fit::logistic::{self, LogitPass, LogitStateMut};
+use cltv_core::fit::ols::{fit_ols, OlsOptions};
+use cltv_core::fit::rfm::{
     rfm_check_header, rfm_merge_states, rfm_parse_state, rfm_push_in_place, rfm_state_final,
     rfm_state_header, RfmOptions, RFM_STATE_HEADER_LEN,
 };
+use cltv_core::fit::scored_pass::{self, ScoredPass};
+use cltv_core::fit::suffstats::{self, StateMut, SuffStats};
 use cltv_core::score_state::{self, ScoreStateKind};
-use cltv_core::scored_pass::{self, ScoredPass};
-use cltv_core::suffstats::{self, StateMut, SuffStats};
 use proptest::prelude::*;
 
 /// Any double: raw bits (NaN payloads, subnormals, huge values), small numbers, the specials.
@@ -28,7 +28,7 @@ fn any_f64() -> impl Strategy<Value = f64> {
         Just(-0.0),
         Just(score_state::BINARY_METRICS_TAG),
         Just(score_state::SCORE_QUANTILES_TAG),
-        Just(cltv_core::rfm::RFM_STATE_TAG),
+        Just(cltv_core::fit::rfm::RFM_STATE_TAG),
         Just(suffstats::LAYOUT_VERSION),
     ]
 }

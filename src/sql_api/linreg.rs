@@ -9,8 +9,8 @@ use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
 use cltv_core::error::Error;
-use cltv_core::ols::{fit_ols, OlsOptions};
-use cltv_core::suffstats::{self, StateMut, SuffStats};
+use cltv_core::fit::ols::{fit_ols, OlsOptions};
+use cltv_core::fit::suffstats::{self, StateMut, SuffStats};
 use pgrx::prelude::*;
 use pgrx::JsonB;
 

@@ -7,7 +7,7 @@ use crate::error::{raise, OrRaise};
 use crate::float8_array::Float8Array;
 use crate::sql_api::{quote_ident, required};
 use cltv_core::error::Error;
-use cltv_core::rfm::{
+use cltv_core::fit::rfm::{
     rfm_check_header, rfm_merge_states, rfm_parse_state, rfm_push_in_place, rfm_state_final,
     rfm_state_header, summarize, RfmOptions, RFM_STATE_HEADER_LEN,
 };

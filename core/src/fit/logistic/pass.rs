@@ -1,7 +1,7 @@
 //! One pass, read from its state: everything a Newton step needs.
 
 use crate::error::{Error, Result};
-use crate::flat_state::corrupt;
+use crate::fit::flat_state::corrupt;
 use crate::interrupt;
 
 use super::state::{

@@ -19,7 +19,7 @@
 //! data have large means; raw sums of squares would cancel catastrophically.
 
 use crate::error::{Error, Result};
-use crate::flat_state::{
+use crate::fit::flat_state::{
     packed_len, read_counts, validate_header as validate_layout, with_scratch, Layout, MAX_FEATURES, P_IDX,
     VERSION_IDX,
 };

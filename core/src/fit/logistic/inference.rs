@@ -1,14 +1,14 @@
 //! Inference at the estimate: covariance, Wald statistics, likelihood-ratio test and
 //! information criteria, as statsmodels' `Logit` reports them.
 
+use crate::fit::ols::{CONFIDENCE_LEVEL, INTERCEPT_TERM};
 use crate::numerics::stats::{chi2_sf, normal_quantile, normal_two_sided_p};
-use crate::ols::{CONFIDENCE_LEVEL, INTERCEPT_TERM};
 
 use super::analysis::Analysis;
 use super::{LogitFit, LogitOptions, LogitPass};
 /// Inverse Hessian for [intercept, b] from the centred factor:
 /// Cov(b) = D⁻¹R⁻¹D⁻¹, Var(b₀) = 1/W + mᵀCov(b)m, Cov(b₀, b) = −Cov(b)m, with
-/// mᵀCov(b)m taken as the sum of squares ‖L⁻¹D⁻¹m‖² (as in [`crate::ols`]).
+/// mᵀCov(b)m taken as the sum of squares ‖L⁻¹D⁻¹m‖² (as in [`crate::fit::ols`]).
 pub(super) fn covariance(an: &Analysis, inverse_corr: &[f64], mean: &[f64], weight_sum: f64) -> Vec<f64> {
     let p = mean.len();
     let k = p + 1;

@@ -1,10 +1,10 @@
 //! The checks and the Newton step of one pass: data checks (rows, classes, constant and
 //! separating features), collinearity, the centred Newton system, and the convergence and
-//! divergence tests (see the module documentation of [`crate::logistic`]).
+//! divergence tests (see the module documentation of [`crate::fit::logistic`]).
 
 use crate::error::{Error, Result};
+use crate::fit::ols::{COLLINEAR_TOL, CONSTANT_REL_TOL, DEPENDENCY_WEIGHT_TOL};
 use crate::numerics::linalg::{cholesky, Cholesky};
-use crate::ols::{COLLINEAR_TOL, CONSTANT_REL_TOL, DEPENDENCY_WEIGHT_TOL};
 
 use super::{LogitOptions, LogitPass};
 /// A Newton step that still moves some coefficient by more than this (relative, as in

@@ -22,9 +22,9 @@
 //!
 //! With d = 0 or δ = 0 both give spend · E(H).
 
-use crate::bgnbd::{validate_summary, BgNbdParams};
 use crate::error::{Error, Result};
-use crate::gamma_gamma::GammaGammaParams;
+use crate::fit::bgnbd::{validate_summary, BgNbdParams};
+use crate::fit::gamma_gamma::GammaGammaParams;
 use crate::interrupt;
 
 /// The longest CLV horizon, in months (100 years). Each month costs one evaluation of

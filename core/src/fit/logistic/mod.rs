@@ -16,7 +16,7 @@
 //! l2 (and `l2 = 0` is the plain maximum-likelihood fit of statsmodels'
 //! `Logit`). A penalised fit has no classical sampling distribution, so its
 //! standard errors, z and p values, confidence intervals and `cov_params`
-//! are `None` (as for ridge in [`crate::ols`]); its `df_model` is the
+//! are `None` (as for ridge in [`crate::fit::ols`]); its `df_model` is the
 //! effective number of parameters tr(H(H + l2·I)⁻¹) over the slopes, which the
 //! LR test, AIC and BIC then use.
 //!
@@ -62,7 +62,7 @@
 //!   Hessian that turns singular after the first pass with such rows.
 //!
 //! Collinearity is judged on the first pass at zero slopes, where the weights
-//! are all equal and the check is exactly that of [`crate::ols`].
+//! are all equal and the check is exactly that of [`crate::fit::ols`].
 //! With `l2 > 0` constant and collinear features are allowed (coefficient 0 for
 //! a constant one) and separation does not arise.
 //!
@@ -75,7 +75,7 @@
 //! centred coordinates the Newton system is block diagonal: the intercept
 //! separates, and the slopes are solved with the pivot-free Cholesky of
 //! [`crate::numerics::linalg`] after scaling the Hessian to unit diagonal, as
-//! [`crate::ols`] does. Log-likelihood terms use log1p/exp forms that never
+//! [`crate::fit::ols`] does. Log-likelihood terms use log1p/exp forms that never
 //! overflow and are summed with Neumaier compensation.
 //!
 //! # Files

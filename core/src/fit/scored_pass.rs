@@ -1,5 +1,5 @@
 //! The IRLS pass that `cltv_train` expects to be its last: the Newton sums of the training
-//! rows ([`crate::logistic`]) and, in the same scan, every complete row's probability for
+//! rows ([`crate::fit::logistic`]) and, in the same scan, every complete row's probability for
 //! the training and test metrics, so that the metrics cost no pass of their own.
 //!
 //! The state is one `float8[]`:
@@ -15,7 +15,7 @@
 
 use crate::classification::{in_score_sample, pack_score};
 use crate::error::{Error, Result};
-use crate::logistic::{self, prefix_features, state_len, LogitPass, LogitStateMut};
+use crate::fit::logistic::{self, prefix_features, state_len, LogitPass, LogitStateMut};
 use crate::model::{linear_predictor, sigmoid};
 
 /// Count, training rows' sample fraction, test rows' sample fraction.

@@ -18,11 +18,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::fit::suffstats::SuffStats;
 use crate::numerics::linalg::{
     cholesky, singular_values, upper_triangular_extreme_singular_values, Cholesky,
 };
 use crate::numerics::stats::{f_sf, t_quantile, t_two_sided_p};
-use crate::suffstats::SuffStats;
 
 /// Name of the intercept in [`OlsFit::terms`].
 pub const INTERCEPT_TERM: &str = "(intercept)";

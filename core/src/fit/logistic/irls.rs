@@ -295,7 +295,7 @@ pub(super) fn objective(pass: &LogitPass, beta: &[f64], opts: &LogitOptions) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logistic::NEGLIGIBLE_ETA_CHANGE;
+    use crate::fit::logistic::NEGLIGIBLE_ETA_CHANGE;
 
     #[test]
     fn intercept_only_converges_to_the_log_odds() {

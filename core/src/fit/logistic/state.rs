@@ -2,11 +2,11 @@
 //! the per-row accumulator and merge ([`LogitStateMut`]).
 
 use crate::error::{Error, Result};
-use crate::flat_state::{
+use crate::fit::flat_state::{
     as_count, packed_len, read_counts, validate_header as validate_layout, with_scratch, Layout,
     MAX_FEATURES, P_IDX, VERSION_IDX,
 };
-use crate::flat_state::{corrupt, neumaier_add};
+use crate::fit::flat_state::{corrupt, neumaier_add};
 use crate::model::linear_predictor;
 /// Tag and version of the state layout. Far from the small integers of the
 /// linear-regression state, so neither can be misread as the other.
@@ -104,7 +104,7 @@ fn validate_header(buf: &[f64]) -> Result<usize> {
 }
 
 /// The feature count of a logistic state at the front of `buf`, which may go on after it
-/// (as in [`crate::scored_pass`]).
+/// (as in [`crate::fit::scored_pass`]).
 pub fn prefix_features(buf: &[f64]) -> Result<usize> {
     let p = match buf.get(P_IDX).copied().and_then(as_count) {
         Some(p) if p <= MAX_FEATURES as u64 => p as usize,
@@ -405,7 +405,7 @@ impl<'a> LogitStateMut<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logistic::LogitPass;
+    use crate::fit::logistic::LogitPass;
 
     #[test]
     fn layout_lengths_and_fresh_state() {
@@ -432,7 +432,7 @@ mod tests {
         let pass = LogitPass::from_state(&s).unwrap();
         assert_eq!((pass.n, pass.beta.clone()), (0, None));
         // An OLS state is refused.
-        let ols = crate::suffstats::new_state(2);
+        let ols = crate::fit::suffstats::new_state(2);
         assert!(matches!(
             LogitPass::from_state(&ols),
             Err(Error::CorruptState { .. })

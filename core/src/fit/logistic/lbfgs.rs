@@ -4,7 +4,7 @@
 use ndarray::{Array1, Array2};
 
 use crate::error::{Error, Result};
-use crate::flat_state::MAX_FEATURES;
+use crate::fit::flat_state::MAX_FEATURES;
 use crate::interrupt;
 use crate::limits::try_vec;
 

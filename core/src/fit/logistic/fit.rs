@@ -8,7 +8,7 @@ use crate::model::sigmoid;
 use super::LogitPass;
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct LogitFit {
-    /// [`INTERCEPT_TERM`](crate::ols::INTERCEPT_TERM), then the feature names.
+    /// [`INTERCEPT_TERM`](crate::fit::ols::INTERCEPT_TERM), then the feature names.
     pub terms: Vec<String>,
     /// Intercept first, then one coefficient per feature (log-odds scale).
     pub estimate: Vec<f64>,
