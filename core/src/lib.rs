@@ -4,20 +4,17 @@
 
 #![forbid(unsafe_code)]
 
-pub mod classification;
 pub mod encoding;
 pub mod error;
-pub mod explain;
+pub mod evaluation;
 pub mod export;
 pub mod fit;
 pub mod groups;
 pub mod interrupt;
 pub mod limits;
-pub mod metrics;
 pub mod model;
 pub mod numerics;
 pub mod options;
-pub mod score_state;
 pub mod segments;
 pub mod split;
 

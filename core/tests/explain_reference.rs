@@ -4,7 +4,7 @@
 
 mod common;
 
-use cltv_core::explain::{contributions, logistic_confidence_interval, ols_prediction_interval};
+use cltv_core::evaluation::explain::{contributions, logistic_confidence_interval, ols_prediction_interval};
 use cltv_core::fit::logistic::{new_state, Irls, LogitOptions, LogitPass, LogitStateMut, Step};
 use cltv_core::fit::ols::{fit_ols, OlsOptions};
 use common::{assert_rel, read_csv, Dataset};

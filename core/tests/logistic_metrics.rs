@@ -5,7 +5,7 @@
 
 mod common;
 
-use cltv_core::classification::{binary_metrics, binary_metrics_from_packed, pack_score};
+use cltv_core::evaluation::classification::{binary_metrics, binary_metrics_from_packed, pack_score};
 use cltv_core::fit::logistic::{Irls, LogitOptions, LogitPass, Step};
 use common::{assert_rel, read_csv};
 

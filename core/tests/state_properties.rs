@@ -3,7 +3,8 @@
 //! errors or succeeds and never panics; and merging partial states does not depend on how
 //! the rows were split among them.
 
-use cltv_core::classification::pack_score;
+use cltv_core::evaluation::classification::pack_score;
+use cltv_core::evaluation::score_state::{self, ScoreStateKind};
 use cltv_core::fit::input_checks;
 use cltv_core::fit::logistic::{self, LogitPass, LogitStateMut};
 use cltv_core::fit::ols::{fit_ols, OlsOptions};
@@ -13,7 +14,6 @@ use cltv_core::fit::rfm::{
 };
 use cltv_core::fit::scored_pass::{self, ScoredPass};
 use cltv_core::fit::suffstats::{self, StateMut, SuffStats};
-use cltv_core::score_state::{self, ScoreStateKind};
 use proptest::prelude::*;
 
 /// Any double: raw bits (NaN payloads, subnormals, huge values), small numbers, the specials.

@@ -15,11 +15,11 @@ use super::agg_state::{aggregate_context, append, arg, combine, new_growing, rea
 use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::Float8Array;
-use cltv_core::classification::{
+use cltv_core::error::{float_name, Error};
+use cltv_core::evaluation::classification::{
     binary_metrics_from_packed, in_score_sample, pack_score, packed_probability,
 };
-use cltv_core::error::{float_name, Error};
-use cltv_core::score_state::{self, ScoreStateKind};
+use cltv_core::evaluation::score_state::{self, ScoreStateKind};
 use cltv_core::segments::quantile_sorted_by;
 use pgrx::prelude::*;
 use pgrx::JsonB;

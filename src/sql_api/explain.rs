@@ -7,7 +7,9 @@ use super::v1_function_info;
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use cltv_core::error::Error;
-use cltv_core::explain::{contributions, logistic_confidence_interval, ols_prediction_interval, StoredFit};
+use cltv_core::evaluation::explain::{
+    contributions, logistic_confidence_interval, ols_prediction_interval, StoredFit,
+};
 use cltv_core::model::{check_score, sigmoid, ModelKind, ModelRef};
 use pgrx::heap_tuple::PgHeapTuple;
 use pgrx::prelude::*;

@@ -326,7 +326,7 @@ fn feature_vif(stats: &SuffStats) -> Vec<Option<f64>> {
         .flat_map(|i| (0..p).map(move |j| (i, j)))
         .map(|(i, j)| stats.comoment[i * d + j])
         .collect();
-    crate::explain::vif(&block, p)
+    crate::evaluation::explain::vif(&block, p)
 }
 
 fn is_constant(centred_sum_sq: f64, mean: f64, n: f64) -> bool {

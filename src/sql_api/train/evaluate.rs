@@ -6,7 +6,7 @@ use crate::catalog;
 use crate::error::raise;
 use crate::trusted_sql::required_cltv_function;
 use cltv_core::error::Error;
-use cltv_core::metrics::regression_metrics;
+use cltv_core::evaluation::metrics::regression_metrics;
 use cltv_core::model::{ModelKind, ModelRef};
 use cltv_core::options::metric_direction;
 use pgrx::prelude::*;

@@ -608,7 +608,7 @@ fn segments_with(ctx: &TrainContext, cut_points: Option<Vec<f64>>) -> Option<Seg
 /// A NOTICE when features are nearly collinear: a VIF above 10 or a condition number above
 /// 1e6. The fit is still exact; its coefficients are just hard to interpret one by one.
 fn warn_collinearity(names: &[String], vif: &[Option<f64>], condition_number: Option<f64>) {
-    use cltv_core::explain::{CONDITION_WARNING, VIF_WARNING};
+    use cltv_core::evaluation::explain::{CONDITION_WARNING, VIF_WARNING};
     let high: Vec<String> = names
         .iter()
         .zip(vif)

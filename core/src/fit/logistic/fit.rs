@@ -75,7 +75,7 @@ impl LogitFit {
     /// plain ones.
     pub fn describe_features(&mut self, first_pass: &LogitPass) {
         self.x_mean = first_pass.mean.clone();
-        self.vif = crate::explain::vif(&first_pass.comoment, first_pass.p);
+        self.vif = crate::evaluation::explain::vif(&first_pass.comoment, first_pass.p);
         let p = first_pass.p;
         // At β = 0 the weighted co-moments are the plain ones times the common weight.
         let variance = |j: usize| first_pass.comoment[j * p + j] / first_pass.weight_sum;

@@ -138,7 +138,7 @@ pub(super) fn validate_counts(buf: &[f64]) -> Result<usize> {
 fn beta_changed(first: &[f64], now: &[f64]) -> Error {
     let show = |beta: &[f64]| {
         if beta.len() <= 6 {
-            crate::score_state::list(beta)
+            crate::evaluation::score_state::list(beta)
         } else {
             let head: Vec<String> = beta[..4].iter().map(|v| crate::error::float_name(*v)).collect();
             format!("{{{},…}} ({} coefficients)", head.join(","), beta.len())
