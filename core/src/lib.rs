@@ -4,22 +4,20 @@
 
 #![forbid(unsafe_code)]
 
-pub mod encoding;
 pub mod error;
 pub mod evaluation;
-pub mod export;
 pub mod fit;
-pub mod groups;
 pub mod interrupt;
 pub mod limits;
 pub mod model;
 pub mod numerics;
-pub mod options;
-pub mod segments;
 pub mod split;
 
 pub use error::{Error, Result};
 
-// error.rs (edited in parallel) names `crate::ols::…` in two hints; this crate-private alias
-// keeps that path working until the merge, when those two lines can say `crate::fit::ols`.
+// Crate-private aliases for the old paths that files edited in parallel still name outside
+// their `use` lines (error.rs: `crate::ols::…` in two hints; model/options.rs:
+// `crate::encoding::…` and `crate::groups::…`). Drop them after the merge, with those
+// paths spelled `crate::fit::ols`, `crate::model::encoding` and `crate::model::groups`.
 use fit::ols;
+use model::{encoding, groups};

@@ -20,7 +20,7 @@ use cltv_core::evaluation::classification::{
     binary_metrics_from_packed, in_score_sample, pack_score, packed_probability,
 };
 use cltv_core::evaluation::score_state::{self, ScoreStateKind};
-use cltv_core::segments::quantile_sorted_by;
+use cltv_core::model::segments::quantile_sorted_by;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 

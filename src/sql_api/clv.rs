@@ -5,14 +5,14 @@ use super::predict::RowBinding;
 use super::v1_function_info;
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
-use cltv_core::encoding::Design;
 use cltv_core::error::Error;
 use cltv_core::fit::bgnbd::BgNbdParams;
 use cltv_core::fit::clv::{
     check_month_in_units, check_months, clv, month_for_unit, ClvOptions, Discounting, MONTH_IN_WEEKS,
 };
 use cltv_core::fit::gamma_gamma::GammaGammaParams;
-use cltv_core::model::{check_score, ModelRef, Scorer};
+use cltv_core::model::encoding::Design;
+use cltv_core::model::scoring::{check_score, ModelRef, Scorer};
 use pgrx::prelude::*;
 use std::rc::Rc;
 

@@ -10,7 +10,7 @@ use cltv_core::error::Error;
 use cltv_core::evaluation::explain::{
     contributions, logistic_confidence_interval, ols_prediction_interval, StoredFit,
 };
-use cltv_core::model::{check_score, sigmoid, ModelKind, ModelRef};
+use cltv_core::model::scoring::{check_score, sigmoid, ModelKind, ModelRef};
 use pgrx::heap_tuple::PgHeapTuple;
 use pgrx::prelude::*;
 use pgrx::{AllocatedByRust, JsonB};

@@ -3,8 +3,8 @@
 //! training accepts.
 
 use crate::error::OrRaise;
-use cltv_core::model::ModelKind;
-use cltv_core::options::OptionSpec;
+use cltv_core::model::options::OptionSpec;
+use cltv_core::model::scoring::ModelKind;
 use pgrx::prelude::*;
 
 /// Every option `cltv_train` accepts for `kind` (all of them for NULL): its name, the

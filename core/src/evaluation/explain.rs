@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::{check_score, sigmoid};
+use crate::model::scoring::{check_score, sigmoid};
 use crate::numerics::linalg::cholesky;
 use crate::numerics::stats::{normal_quantile, t_quantile};
 

@@ -16,7 +16,7 @@ use crate::error::{float_name, Error, Result};
 use crate::evaluation::classification::{
     binary_metrics_from_packed, pack_score, packed_probability, BinaryMetrics,
 };
-use crate::segments::quantile_sorted_by;
+use crate::model::segments::quantile_sorted_by;
 
 /// Tag of a `cltv_binary_metrics` state: kind 2611, layout version 1.
 pub const BINARY_METRICS_TAG: f64 = 2_611_001.0;

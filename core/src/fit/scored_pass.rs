@@ -16,7 +16,7 @@
 use crate::error::{Error, Result};
 use crate::evaluation::classification::{in_score_sample, pack_score};
 use crate::fit::logistic::{self, prefix_features, state_len, LogitPass, LogitStateMut};
-use crate::model::{linear_predictor, sigmoid};
+use crate::model::scoring::{linear_predictor, sigmoid};
 
 /// Count, training rows' sample fraction, test rows' sample fraction.
 const SCORES_HEADER_LEN: usize = 3;

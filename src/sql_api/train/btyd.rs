@@ -9,7 +9,7 @@ use cltv_core::fit::btyd;
 use cltv_core::fit::clv::check_time_unit;
 use cltv_core::fit::gamma_gamma::{fit_gamma_gamma, GammaGammaFitOptions};
 use cltv_core::limits;
-use cltv_core::model::ModelKind;
+use cltv_core::model::scoring::ModelKind;
 use pgrx::prelude::*;
 use serde_json::json;
 

@@ -13,9 +13,9 @@ use cltv_core::fit::logistic::{
     fit_lbfgs, lbfgs_bytes_per_row, Irls, LogitFit, LogitOptions, LogitPass, Step,
 };
 use cltv_core::fit::scored_pass::ScoredPass;
-use cltv_core::groups::GroupKey;
 use cltv_core::limits;
-use cltv_core::options::Solver;
+use cltv_core::model::groups::GroupKey;
+use cltv_core::model::options::Solver;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::json;

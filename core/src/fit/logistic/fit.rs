@@ -3,7 +3,7 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
-use crate::model::sigmoid;
+use crate::model::scoring::sigmoid;
 
 use super::LogitPass;
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -7,7 +7,7 @@ use crate::fit::flat_state::{
     MAX_FEATURES, P_IDX, VERSION_IDX,
 };
 use crate::fit::flat_state::{corrupt, neumaier_add};
-use crate::model::linear_predictor;
+use crate::model::scoring::linear_predictor;
 /// Tag and version of the state layout. Far from the small integers of the
 /// linear-regression state, so neither can be misread as the other.
 pub const LAYOUT_VERSION: f64 = 1001.0;

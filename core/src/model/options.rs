@@ -2,8 +2,8 @@
 //! an error that names it, never silently ignored.
 
 use crate::error::{Error, Result};
-use crate::model::ModelKind;
-use crate::segments::Segments;
+use crate::model::scoring::ModelKind;
+use crate::model::segments::Segments;
 use serde_json::{Map, Value};
 
 /// What to do with a NULL target or feature.
