@@ -1,5 +1,6 @@
 //! What the two regression states ([`crate::fit::suffstats`] for linear regression,
-//! [`crate::fit::logistic`]'s IRLS pass) share: a flat `float8[]` that starts with its layout
+//! [`crate::fit::logistic`]'s IRLS pass) share (and, for its counters, the first pass's
+//! [`crate::fit::input_checks`]): a flat `float8[]` that starts with its layout
 //! version and its feature count, row counters stored as exact integers, the check of
 //! that header on every row, the stack scratch buffer of the per-row update, and
 //! Neumaier-compensated sums.
