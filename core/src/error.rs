@@ -616,11 +616,11 @@ impl Error {
             )),
             Error::ConstantFeature { .. } => Some(format!(
                 "Its standard deviation is zero or at most {:e} of its mean, so its coefficient is not identifiable.",
-                crate::ols::CONSTANT_REL_TOL
+                crate::fit::ols::CONSTANT_REL_TOL
             )),
             Error::Collinear { .. } => Some(format!(
                 "Less than {:e} of its variance is left after regressing it on the features before it, so its coefficient cannot be estimated reliably.",
-                crate::ols::COLLINEAR_TOL
+                crate::fit::ols::COLLINEAR_TOL
             )),
             Error::CorruptState { .. } => Some(
                 "The array was not produced by this version of the cltv aggregate functions.".to_string(),
@@ -1458,14 +1458,14 @@ mod tests {
 
     #[test]
     fn gamma_gamma_errors_get_gamma_gamma_hints() {
-        let frequency = crate::gamma_gamma::validate_summary(-1.0, 5.0).unwrap_err();
+        let frequency = crate::fit::gamma_gamma::validate_summary(-1.0, 5.0).unwrap_err();
         assert!(frequency
             .hint()
             .unwrap()
             .starts_with("frequency is the number of repeat purchases"));
-        let spend = crate::gamma_gamma::validate_summary(2.0, -5.0).unwrap_err();
+        let spend = crate::fit::gamma_gamma::validate_summary(2.0, -5.0).unwrap_err();
         assert!(spend.hint().unwrap().contains("positive mean spend"));
-        assert!(crate::gamma_gamma::validate_summary(0.0, f64::NAN).is_ok());
+        assert!(crate::fit::gamma_gamma::validate_summary(0.0, f64::NAN).is_ok());
         let stuck = Error::ModelNotIdentified {
             model: "Gamma-Gamma".into(),
             parameter: "q".into(),

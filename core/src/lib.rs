@@ -1,34 +1,27 @@
 //! Plain-Rust math core of cltv: streaming sufficient statistics, OLS and
 //! ridge regression with statsmodels-compatible inference, distribution
 //! functions and the project-wide error type. No PostgreSQL types here.
+//!
+//! * [`numerics`]: linear algebra, the gamma family, distribution functions;
+//! * [`fit`]: the aggregate states of training passes and the estimators (OLS/ridge,
+//!   logistic regression, the BTYD models and CLV);
+//! * [`evaluation`]: classification and goodness-of-fit metrics, explanations;
+//! * [`model`]: what a trained model is: scoring, options, encoding, groups, segments,
+//!   the export document;
+//! * [`split`]: the train/test split; [`suggest`]: the nearest known name ("did you mean");
+//! * cross-cutting: [`error`] (the one error type), [`interrupt`] (cancellation),
+//!   [`limits`] (bounds and fallible allocation).
 
-pub mod bgnbd;
-pub mod btyd;
-pub mod classification;
-pub mod clv;
-pub mod encoding;
+#![forbid(unsafe_code)]
+
 pub mod error;
-pub mod explain;
-pub mod export;
-pub mod gamma_gamma;
-pub mod groups;
-pub mod input_checks;
+pub mod evaluation;
+pub mod fit;
 pub mod interrupt;
 pub mod limits;
-pub mod linalg;
-pub mod logistic;
-pub mod metrics;
 pub mod model;
-pub mod ols;
-pub mod options;
-pub mod rfm;
-pub mod score_state;
-pub mod scored_pass;
-pub mod segments;
-pub mod special;
+pub mod numerics;
 pub mod split;
-pub mod stats;
-pub mod suffstats;
 pub mod suggest;
 
 pub use error::{Error, Result};

@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn nearest_option_names() {
-        let keys = crate::options::OPTIONS.iter().map(|o| o.name);
+        let keys = crate::model::options::OPTIONS.iter().map(|o| o.name);
         assert_eq!(nearest("test_fracton", keys.clone()), Some("test_fraction"));
         assert_eq!(nearest("l1", keys.clone()), Some("l2"));
         assert_eq!(nearest("segment", keys.clone()), Some("segments"));

@@ -8,12 +8,12 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use cltv_core::bgnbd::{
+use cltv_core::fit::bgnbd::{
     calibration_table, compress, fit_bgnbd, BgNbdFit, BgNbdParams, FitOptions, CALIBRATION_TOP_BUCKET,
 };
-use cltv_core::clv::{clv, expected_discounted_purchases, ClvOptions, Discounting, MONTH_IN_WEEKS};
-use cltv_core::gamma_gamma::{fit_gamma_gamma, GammaGammaFitOptions, GammaGammaParams};
-use cltv_core::rfm::{rfm_merge, rfm_push, rfm_summarize, summarize, RfmOptions, RfmSummary};
+use cltv_core::fit::clv::{clv, expected_discounted_purchases, ClvOptions, Discounting, MONTH_IN_WEEKS};
+use cltv_core::fit::gamma_gamma::{fit_gamma_gamma, GammaGammaFitOptions, GammaGammaParams};
+use cltv_core::fit::rfm::{rfm_merge, rfm_push, rfm_summarize, summarize, RfmOptions, RfmSummary};
 
 // ------------------------------------------------------------------ published figures
 /// FHL 2005, BG/NBD on the 2,357-customer sample (rounded to 3 decimals).

@@ -1,11 +1,11 @@
 //! Inputs the BTYD functions must refuse, each with an error that names the culprit,
 //! and degenerate data that must give an error rather than NaN.
 
-use cltv_core::bgnbd::{calibration_table, fit_bgnbd, validate_summary, BgNbdParams, FitOptions};
-use cltv_core::clv::{clv, ClvOptions, Discounting, MONTH_IN_WEEKS};
 use cltv_core::error::Error;
-use cltv_core::gamma_gamma::{fit_gamma_gamma, GammaGammaFitOptions, GammaGammaParams};
-use cltv_core::rfm::{rfm_summarize, summarize, RfmOptions};
+use cltv_core::fit::bgnbd::{calibration_table, fit_bgnbd, validate_summary, BgNbdParams, FitOptions};
+use cltv_core::fit::clv::{clv, ClvOptions, Discounting, MONTH_IN_WEEKS};
+use cltv_core::fit::gamma_gamma::{fit_gamma_gamma, GammaGammaFitOptions, GammaGammaParams};
+use cltv_core::fit::rfm::{rfm_summarize, summarize, RfmOptions};
 
 fn weighted(rows: &[(f64, f64, f64)]) -> Vec<((f64, f64, f64), f64)> {
     rows.iter().map(|&r| (r, 1.0)).collect()
@@ -381,7 +381,7 @@ fn clv_options_are_checked() {
     assert!(clv(&bad_bg, &gg, 2.0, 30.0, 38.0, 20.0, &ok).is_err());
     // A customer without repeat purchases gets the population mean spend; m is ignored.
     let v0 = clv(&bg, &gg, 0.0, 0.0, 38.0, f64::NAN, &ok).unwrap();
-    let e = cltv_core::clv::expected_discounted_purchases(&bg, 0.0, 0.0, 38.0, &ok).unwrap();
+    let e = cltv_core::fit::clv::expected_discounted_purchases(&bg, 0.0, 0.0, 38.0, &ok).unwrap();
     assert!((v0 - e * gg.population_mean_spend()).abs() < 1e-12 * v0);
 }
 

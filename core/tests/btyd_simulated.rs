@@ -4,8 +4,8 @@
 //! small samples must fit without NaN, and the standard errors must match the
 //! spread of the estimates over independent replications.
 
-use cltv_core::bgnbd::{compress, fit_bgnbd, BgNbdParams, FitOptions};
-use cltv_core::gamma_gamma::{fit_gamma_gamma, GammaGammaFitOptions, GammaGammaParams};
+use cltv_core::fit::bgnbd::{compress, fit_bgnbd, BgNbdParams, FitOptions};
+use cltv_core::fit::gamma_gamma::{fit_gamma_gamma, GammaGammaFitOptions, GammaGammaParams};
 
 /// SplitMix64: tiny, good enough for simulation, identical on every platform.
 struct Rng(u64);

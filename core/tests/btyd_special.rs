@@ -1,8 +1,8 @@
 //! Special functions and the BG/NBD conditional expectation against mpmath.
 //! The literals are printed by tests/reference/btyd_reference.py.
 
-use cltv_core::bgnbd::BgNbdParams;
-use cltv_core::special::{digamma, ln_beta, ln_gamma, trigamma};
+use cltv_core::fit::bgnbd::BgNbdParams;
+use cltv_core::numerics::special::{digamma, ln_beta, ln_gamma, trigamma};
 
 // Verbatim output of tests/reference/btyd_reference.py.
 #[rustfmt::skip]

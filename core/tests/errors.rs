@@ -3,8 +3,8 @@
 mod common;
 
 use cltv_core::error::Error;
-use cltv_core::ols::{fit_ols, OlsOptions};
-use cltv_core::suffstats::{new_state, SuffStats};
+use cltv_core::fit::ols::{fit_ols, OlsOptions};
+use cltv_core::fit::suffstats::{new_state, SuffStats};
 
 fn names(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()

@@ -4,9 +4,9 @@
 
 mod common;
 
-use cltv_core::explain::{contributions, logistic_confidence_interval, ols_prediction_interval};
-use cltv_core::logistic::{new_state, Irls, LogitOptions, LogitPass, LogitStateMut, Step};
-use cltv_core::ols::{fit_ols, OlsOptions};
+use cltv_core::evaluation::explain::{contributions, logistic_confidence_interval, ols_prediction_interval};
+use cltv_core::fit::logistic::{new_state, Irls, LogitOptions, LogitPass, LogitStateMut, Step};
+use cltv_core::fit::ols::{fit_ols, OlsOptions};
 use common::{assert_rel, read_csv, Dataset};
 
 // statsmodels 0.15.0, numpy 2.4.6: core/tests/reference/explain_reference.py

@@ -6,7 +6,7 @@
 mod common;
 
 use cltv_core::error::Error;
-use cltv_core::logistic::{
+use cltv_core::fit::logistic::{
     finish, fit_lbfgs, initial_beta, new_state, newton_step, Irls, LogitFit, LogitOptions, LogitPass,
     LogitStateMut, Step,
 };

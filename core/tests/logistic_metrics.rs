@@ -5,8 +5,8 @@
 
 mod common;
 
-use cltv_core::classification::{binary_metrics, binary_metrics_from_packed, pack_score};
-use cltv_core::logistic::{Irls, LogitOptions, LogitPass, Step};
+use cltv_core::evaluation::classification::{binary_metrics, binary_metrics_from_packed, pack_score};
+use cltv_core::fit::logistic::{Irls, LogitOptions, LogitPass, Step};
 use common::{assert_rel, read_csv};
 
 // statsmodels 0.15.0, scikit-learn 1.9.1, numpy 2.4.6, scipy 1.17.1:
@@ -134,7 +134,7 @@ fn training_metrics_of_the_spector_fit_match_scikit_learn() {
 }
 
 /// Fits Spector's data by IRLS over in-memory rows, features transformed by `scale`.
-fn spector_fit(opts: &LogitOptions, scale: &[f64]) -> cltv_core::logistic::LogitFit {
+fn spector_fit(opts: &LogitOptions, scale: &[f64]) -> cltv_core::fit::logistic::LogitFit {
     let data = read_csv("spector_logit.csv");
     let rows: Vec<(bool, Vec<f64>)> = data
         .rows

@@ -8,7 +8,7 @@
 mod common;
 
 use cltv_core::error::Error;
-use cltv_core::logistic::{
+use cltv_core::fit::logistic::{
     fit_lbfgs, new_state, newton_step, Irls, LogitFit, LogitOptions, LogitPass, LogitStateMut, Step,
 };
 use common::{assert_all_rel, assert_rel, read_csv, unwrap_all, Dataset};

@@ -5,7 +5,7 @@
 mod common;
 
 use cltv_core::error::Error;
-use cltv_core::logistic::{
+use cltv_core::fit::logistic::{
     new_state, newton_step, state_len, Irls, LogitFit, LogitOptions, LogitPass, LogitStateMut, Step,
 };
 use common::{read_csv, Dataset};
@@ -319,7 +319,7 @@ fn mismatched_and_corrupt_states_are_refused() {
     let wider = state_of(2, &[(true, vec![1.0, 2.0])], &[0.0, 0.0, 0.0]);
     assert!(LogitStateMut::new(&mut m).unwrap().merge(&wider).is_err());
 
-    let ols = cltv_core::suffstats::new_state(1);
+    let ols = cltv_core::fit::suffstats::new_state(1);
     assert!(LogitStateMut::new(&mut ols.clone()).is_err());
     assert!(LogitStateMut::new(&mut m).unwrap().merge(&ols).is_err());
     assert!(LogitStateMut::new(&mut a[..a.len() - 1].to_vec()).is_err());

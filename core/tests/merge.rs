@@ -3,8 +3,8 @@
 mod common;
 
 use cltv_core::error::Error;
-use cltv_core::ols::{fit_ols, OlsOptions};
-use cltv_core::suffstats::{new_state, StateMut, SuffStats};
+use cltv_core::fit::ols::{fit_ols, OlsOptions};
+use cltv_core::fit::suffstats::{new_state, StateMut, SuffStats};
 use common::{read_csv, Dataset};
 
 /// Means relative to their magnitude, co-moments relative to their natural

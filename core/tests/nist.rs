@@ -13,8 +13,8 @@
 mod common;
 
 use cltv_core::error::Error;
-use cltv_core::ols::{fit_ols, OlsOptions};
-use cltv_core::suffstats::{StateMut, SuffStats};
+use cltv_core::fit::ols::{fit_ols, OlsOptions};
+use cltv_core::fit::suffstats::{StateMut, SuffStats};
 use common::{read_nist, rel_err, unwrap_all, NistDataset};
 
 const TOL: f64 = 1e-7;

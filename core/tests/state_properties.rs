@@ -1,19 +1,21 @@
 //! Property tests of every aggregate state type: whatever array a caller passes as a state
 //! (a crafted one, a truncated one, random bits), parsing, combining and finalising it
 //! errors or succeeds and never panics; and merging partial states does not depend on how
-//! the rows were split among them.
+//! the rows were split among them (for every state type: linear-regression sums, logistic
+//! passes, first-pass counts, scored passes, binary metrics, score quantiles, RFM), whether
+//! the partial states are merged left to right or right to left.
 
-use cltv_core::classification::pack_score;
-use cltv_core::input_checks;
-use cltv_core::logistic::{self, LogitPass, LogitStateMut};
-use cltv_core::ols::{fit_ols, OlsOptions};
-use cltv_core::rfm::{
+use cltv_core::evaluation::classification::pack_score;
+use cltv_core::evaluation::score_state::{self, ScoreStateKind};
+use cltv_core::fit::input_checks::{self, InputCounts, RowUse};
+use cltv_core::fit::logistic::{self, LogitPass, LogitStateMut};
+use cltv_core::fit::ols::{fit_ols, OlsOptions};
+use cltv_core::fit::rfm::{
     rfm_check_header, rfm_merge_states, rfm_parse_state, rfm_push_in_place, rfm_state_final,
     rfm_state_header, RfmOptions, RFM_STATE_HEADER_LEN,
 };
-use cltv_core::score_state::{self, ScoreStateKind};
-use cltv_core::scored_pass::{self, ScoredPass};
-use cltv_core::suffstats::{self, StateMut, SuffStats};
+use cltv_core::fit::scored_pass::{self, ScoredPass};
+use cltv_core::fit::suffstats::{self, StateMut, SuffStats};
 use proptest::prelude::*;
 
 /// Any double: raw bits (NaN payloads, subnormals, huge values), small numbers, the specials.
@@ -28,7 +30,7 @@ fn any_f64() -> impl Strategy<Value = f64> {
         Just(-0.0),
         Just(score_state::BINARY_METRICS_TAG),
         Just(score_state::SCORE_QUANTILES_TAG),
-        Just(cltv_core::rfm::RFM_STATE_TAG),
+        Just(cltv_core::fit::rfm::RFM_STATE_TAG),
         Just(suffstats::LAYOUT_VERSION),
     ]
 }
@@ -253,6 +255,12 @@ fn chunks<T>(rows: &[T], i: usize, j: usize) -> [&[T]; 3] {
     [&rows[..i], &rows[i..j], &rows[j..]]
 }
 
+/// Equal to 1e-9 of `scale` (at least 1). The pairwise mean/co-moment update of Chan et al.
+/// is exact in real arithmetic but rounds differently for each grouping of the rows, so
+/// merged sums of squares agree with the one-pass ones to some ulps of their scale, not
+/// bit for bit; 1e-9 is far above that rounding and far below what a wrong weight or a
+/// dropped term in a merge formula changes (order 1 relative). Counts, classes and the
+/// per-class minima and maxima are exact in any order and are compared exactly.
 fn close(a: f64, b: f64, scale: f64) -> bool {
     (a - b).abs() <= 1e-9 * scale.max(1.0) || (a.is_infinite() && a == b)
 }
@@ -369,4 +377,132 @@ proptest! {
         prop_assert_eq!(rfm_state_final(&merge(&merge(&a, &b), &c)).unwrap(), whole);
         prop_assert_eq!(rfm_state_final(&merge(&a, &merge(&b, &c))).unwrap(), whole);
     }
+
+    #[test]
+    fn first_pass_merge_is_independent_of_chunking(
+        rows in prop::collection::vec(first_pass_row(), 1..40),
+        i in 0usize..40, j in 0usize..40,
+    ) {
+        let whole = first_pass_state(&rows);
+        let [a, b, c] = chunks(&rows, i, j).map(first_pass_state);
+        let merge = |x: &[f64], y: &[f64]| {
+            let mut out = x.to_vec();
+            let (counts, sums) = input_checks::split_state_mut(&mut out).unwrap();
+            let (their_counts, their_sums) = input_checks::split_state(y).unwrap();
+            LogitStateMut::new(sums).unwrap().merge(their_sums).unwrap();
+            input_checks::merge_counts(counts, their_counts);
+            out
+        };
+        let read = |s: &[f64]| {
+            let (counts, sums) = input_checks::split_state(s).unwrap();
+            (InputCounts::read(counts), LogitPass::from_state(sums).unwrap())
+        };
+        let (whole_counts, whole_pass) = read(&whole);
+        for merged in [merge(&merge(&a, &b), &c), merge(&a, &merge(&b, &c))] {
+            let (counts, pass) = read(&merged);
+            // Counters and the smallest bad target: exact in any order.
+            prop_assert_eq!(counts, whole_counts);
+            prop_assert_eq!((pass.n, pass.n_positive, pass.n_correct), (whole_pass.n, whole_pass.n_positive, whole_pass.n_correct));
+            let n = whole_pass.n as f64;
+            prop_assert!(close(pass.log_likelihood, whole_pass.log_likelihood, n));
+            prop_assert!(close(pass.weight_sum, whole_pass.weight_sum, n));
+            for (x, y) in pass.comoment.iter().zip(&whole_pass.comoment) {
+                prop_assert!(close(*x, *y, 25.0 * n), "{} vs {}", x, y);
+            }
+            prop_assert_eq!(&pass.min_positive, &whole_pass.min_positive);
+            prop_assert_eq!(&pass.max_negative, &whole_pass.max_negative);
+        }
+    }
+
+    #[test]
+    fn scored_pass_merge_is_independent_of_chunking(
+        rows in prop::collection::vec((any::<bool>(), [-5.0..5.0f64, -5.0..5.0f64], any::<bool>()), 1..40),
+        i in 0usize..40, j in 0usize..40,
+        fractions in prop_oneof![Just((1.0, 1.0)), Just((0.5, 0.7))],
+    ) {
+        let whole = ScoredPass::from_state(&scored_state(&rows, fractions)).unwrap();
+        let [a, b, c] = chunks(&rows, i, j).map(|r| scored_state(r, fractions));
+        // The combine function, as the SQL layer runs it: merge the headers, append the scores.
+        let merge = |x: &[f64], y: &[f64]| {
+            let (p, _) = scored_pass::read_sizes(x).unwrap();
+            let (_, extra) = scored_pass::read_sizes(y).unwrap();
+            let header = scored_pass::header_len(p);
+            let mut out = x.to_vec();
+            scored_pass::merge_header(&mut out[..header], y).unwrap();
+            out.extend_from_slice(&y[header..header + extra]);
+            out[logistic::state_len(p)] += extra as f64;
+            out
+        };
+        let sorted = |mut v: Vec<u64>| { v.sort_unstable(); v };
+        for merged in [merge(&merge(&a, &b), &c), merge(&a, &merge(&b, &c))] {
+            let merged = ScoredPass::from_state(&merged).unwrap();
+            // Each row's score is computed from its own row alone, so the kept scores are
+            // the same bits in any chunking; only their order differs.
+            prop_assert_eq!(sorted(merged.train.0.clone()), sorted(whole.train.0.clone()));
+            prop_assert_eq!(sorted(merged.test.0.clone()), sorted(whole.test.0.clone()));
+            prop_assert_eq!((merged.train.1, merged.test.1), (whole.train.1, whole.test.1));
+            let (pass, whole_pass) = (&merged.pass, &whole.pass);
+            prop_assert_eq!((pass.n, pass.n_positive, pass.n_correct), (whole_pass.n, whole_pass.n_positive, whole_pass.n_correct));
+            let n = whole_pass.n as f64;
+            prop_assert!(close(pass.log_likelihood, whole_pass.log_likelihood, n));
+            for (x, y) in pass.comoment.iter().zip(&whole_pass.comoment) {
+                prop_assert!(close(*x, *y, 25.0 * n), "{} vs {}", x, y);
+            }
+        }
+    }
+}
+
+/// Target, features and split of a first-pass row.
+type FirstPassRow = (Option<f64>, Option<[f64; 2]>, bool);
+
+/// A first-pass row: target (NULL, 0, 1, out of range, NaN), features (NULL, finite,
+/// non-finite), and its split.
+fn first_pass_row() -> impl Strategy<Value = FirstPassRow> {
+    (
+        prop_oneof![
+            Just(None),
+            Just(Some(0.0)),
+            Just(Some(1.0)),
+            Just(Some(1.0)),
+            (-3i32..5).prop_map(|v| Some(f64::from(v))),
+            Just(Some(f64::NAN)),
+        ],
+        prop_oneof![
+            Just(None),
+            [-5.0..5.0f64, -5.0..5.0f64].prop_map(Some),
+            [-5.0..5.0f64, -5.0..5.0f64].prop_map(Some),
+            Just(Some([f64::INFINITY, 0.0])),
+        ],
+        any::<bool>(),
+    )
+}
+
+/// A first pass's state over `rows`, as its transition function builds it.
+fn first_pass_state(rows: &[FirstPassRow]) -> Vec<f64> {
+    let beta = [0.2, -0.4, 0.3];
+    let mut s = input_checks::new_counts().to_vec();
+    s.extend(logistic::new_state(2));
+    let (counts, sums) = input_checks::split_state_mut(&mut s).unwrap();
+    for (y, x, is_test) in rows {
+        if input_checks::count_row(counts, *y, x.as_ref().map(|x| &x[..]), *is_test, true) == RowUse::Train {
+            LogitStateMut::new(sums)
+                .unwrap()
+                .try_push(*y == Some(1.0), &x.unwrap(), &beta)
+                .unwrap();
+        }
+    }
+    s
+}
+
+/// A scored pass's state over `rows` (target, features, is_test).
+fn scored_state(rows: &[(bool, [f64; 2], bool)], fractions: (f64, f64)) -> Vec<f64> {
+    let beta = [0.1, 0.2, -0.3];
+    let mut s = scored_pass::new_header(2, fractions.0, fractions.1).unwrap();
+    for (y, x, test) in rows {
+        if let Some(score) = scored_pass::push_row(&mut s, *y, x, &beta, *test).unwrap() {
+            s[logistic::state_len(2)] += 1.0;
+            s.push(f64::from_bits(score));
+        }
+    }
+    s
 }

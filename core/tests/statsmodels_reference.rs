@@ -6,7 +6,7 @@
 
 mod common;
 
-use cltv_core::ols::{fit_ols, OlsOptions};
+use cltv_core::fit::ols::{fit_ols, OlsOptions};
 use common::{assert_all_rel, assert_rel, read_csv, unwrap_all, Dataset};
 
 // statsmodels 0.15.0, scikit-learn 1.9.1, numpy 2.4.6:

@@ -2,25 +2,25 @@
 //! confusion counts of any probabilities, as a parallel aggregate.
 //!
 //! An exact AUC needs every score sorted, so the state keeps them: a `float8[]` of
-//! `[tag, count, sample_fraction, k, q₁ … q_k, s₁, s₂, …]` (see `cltv_core::score_state`)
+//! `[tag, count, sample_fraction, k, q₁ … q_k, s₁, s₂, …]` (see `cltv_core::evaluation::score_state`)
 //! that grows by doubling, each score
-//! `sᵢ` one (p, y) pair packed in 64 bits (`cltv_core::classification::pack_score`: 8
+//! `sᵢ` one (p, y) pair packed in 64 bits (`cltv_core::evaluation::classification::pack_score`: 8
 //! bytes a row, sorted as integers); with quantiles q, the result also has the scores'
 //! quantiles (training's value-segment cut points, from the sort the AUC needs anyway).
 //! With `sample_fraction` < 1 it keeps a deterministic sample of the scores, tie groups
-//! whole (see `cltv_core::classification::in_score_sample`); `cltv_train` uses that above
+//! whole (see `cltv_core::evaluation::classification::in_score_sample`); `cltv_train` uses that above
 //! `SCORE_SAMPLE_ROWS` rows so that memory stays bounded.
 
 use super::agg_state::{aggregate_context, append, arg, combine, new_growing, read_state, writable_state};
 use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::Float8Array;
-use cltv_core::classification::{
+use cltv_core::error::{float_name, Error};
+use cltv_core::evaluation::classification::{
     binary_metrics_from_packed, in_score_sample, pack_score, packed_probability,
 };
-use cltv_core::error::{float_name, Error};
-use cltv_core::score_state::{self, ScoreStateKind};
-use cltv_core::segments::quantile_sorted_by;
+use cltv_core::evaluation::score_state::{self, ScoreStateKind};
+use cltv_core::model::segments::quantile_sorted_by;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 

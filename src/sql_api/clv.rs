@@ -6,14 +6,14 @@ use super::v1_function_info;
 use crate::call_site::{model_reference, CallSite};
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
-use cltv_core::bgnbd::BgNbdParams;
-use cltv_core::clv::{
+use cltv_core::error::Error;
+use cltv_core::fit::bgnbd::BgNbdParams;
+use cltv_core::fit::clv::{
     check_month_in_units, check_months, clv, month_for_unit, ClvOptions, Discounting, MONTH_IN_WEEKS,
 };
-use cltv_core::encoding::Design;
-use cltv_core::error::Error;
-use cltv_core::gamma_gamma::GammaGammaParams;
-use cltv_core::model::{check_score, ModelRef, Scorer};
+use cltv_core::fit::gamma_gamma::GammaGammaParams;
+use cltv_core::model::encoding::Design;
+use cltv_core::model::scoring::{check_score, ModelRef, Scorer};
 use pgrx::prelude::*;
 use std::rc::Rc;
 
@@ -308,7 +308,7 @@ fn cltv_tier(
         .map(|l| l.unwrap_or_else(|| no_nulls("labels")))
         .collect();
     Some(
-        cltv_core::segments::tier_of(value, &cut_points, &labels)
+        cltv_core::model::segments::tier_of(value, &cut_points, &labels)
             .or_raise()
             .to_string(),
     )

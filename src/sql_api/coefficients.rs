@@ -10,7 +10,7 @@ use crate::catalog;
 use crate::error::{raise, OrRaise};
 use crate::jsonb_arg::JsonbArg;
 use cltv_core::error::Error;
-use cltv_core::model::ModelRef;
+use cltv_core::model::scoring::ModelRef;
 use pgrx::prelude::*;
 
 type Row = (

@@ -8,10 +8,10 @@ use crate::call_site::{model_reference, CallSite};
 use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use cltv_core::error::Error;
-use cltv_core::explain::{
+use cltv_core::evaluation::explain::{
     by_column, contributions, logistic_confidence_interval, ols_prediction_interval, StoredFit,
 };
-use cltv_core::model::{check_score, sigmoid, ModelKind, ModelRef};
+use cltv_core::model::scoring::{check_score, sigmoid, ModelKind, ModelRef};
 use pgrx::heap_tuple::PgHeapTuple;
 use pgrx::prelude::*;
 use pgrx::{AllocatedByRust, JsonB};

@@ -9,9 +9,9 @@ use crate::sql_api::required;
 use crate::sql_api::train::unit_in_days;
 use crate::trusted_sql::pinned;
 use cltv_core::error::Error;
-use cltv_core::export::ExportedModel;
-use cltv_core::model::{check_model_name, ModelKind, ModelRef};
-use cltv_core::options::TrainOptions;
+use cltv_core::model::export::ExportedModel;
+use cltv_core::model::options::TrainOptions;
+use cltv_core::model::scoring::{check_model_name, ModelKind, ModelRef};
 use pgrx::prelude::*;
 use pgrx::JsonB;
 

@@ -1,7 +1,7 @@
 //! `cltv_linreg(y, x)`: exact linear regression as one parallel aggregate pass.
 //!
 //! The state is a `float8[]` of centred sufficient statistics (layout in
-//! `cltv_core::suffstats`), updated in place. With a combine function and no `internal`
+//! `cltv_core::fit::suffstats`), updated in place. With a combine function and no `internal`
 //! state, PostgreSQL's parallel workers and Citus workers can both compute partial states.
 
 use super::agg_state::{aggregate_context, arg, combine, copy_state, writable_state, Features};
@@ -9,8 +9,8 @@ use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
 use cltv_core::error::Error;
-use cltv_core::ols::{fit_ols, OlsOptions};
-use cltv_core::suffstats::{self, StateMut, SuffStats};
+use cltv_core::fit::ols::{fit_ols, OlsOptions};
+use cltv_core::fit::suffstats::{self, StateMut, SuffStats};
 use pgrx::prelude::*;
 use pgrx::JsonB;
 

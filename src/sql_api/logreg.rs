@@ -15,9 +15,9 @@ use super::v1_function_info;
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
 use cltv_core::error::Error;
-use cltv_core::input_checks::{self, RowUse};
-use cltv_core::logistic::{self, LogitPass, LogitStateMut};
-use cltv_core::scored_pass;
+use cltv_core::fit::input_checks::{self, RowUse};
+use cltv_core::fit::logistic::{self, LogitPass, LogitStateMut};
+use cltv_core::fit::scored_pass;
 use pgrx::prelude::*;
 
 v1_function_info!(pg_finfo_cltv_logreg_sfunc);
@@ -225,7 +225,7 @@ v1_function_info!(pg_finfo_cltv_logreg_scored_sfunc);
 
 /// Transition of `cltv_internal.logreg_scored_pass(y, beta, is_test, sample_fractions, VARIADIC x)`:
 /// a complete training row into the Newton sums at `beta`, and every complete row's
-/// probability into the scores (see `cltv_core::scored_pass`).
+/// probability into the scores (see `cltv_core::fit::scored_pass`).
 #[pg_guard]
 #[unsafe(no_mangle)]
 pub unsafe extern "C-unwind" fn cltv_logreg_scored_sfunc(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {

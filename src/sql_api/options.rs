@@ -1,10 +1,10 @@
 //! `cltv_options(kind)`: every option of `cltv_train`, from the table its parser validates
-//! against (`cltv_core::options::OPTIONS`), so the documentation cannot drift from what
+//! against (`cltv_core::model::options::OPTIONS`), so the documentation cannot drift from what
 //! training accepts.
 
 use crate::error::OrRaise;
-use cltv_core::model::ModelKind;
-use cltv_core::options::OptionSpec;
+use cltv_core::model::options::OptionSpec;
+use cltv_core::model::scoring::ModelKind;
 use pgrx::prelude::*;
 
 /// Every option `cltv_train` accepts for `kind` (all of them for NULL): its name, the

@@ -10,10 +10,10 @@ use crate::catalog::{self, LoadedModel};
 use crate::error::{raise, OrRaise};
 use crate::float8_array::{Float8Array, Float8ArrayIssue};
 use crate::jsonb_arg::JsonbArg;
-use cltv_core::encoding::{Design, Input};
 use cltv_core::error::{Error, RowColumns};
-use cltv_core::groups::push_key_part;
-use cltv_core::model::{check_score, ModelKind, ModelRef, Scorer};
+use cltv_core::model::encoding::{Design, Input};
+use cltv_core::model::groups::push_key_part;
+use cltv_core::model::scoring::{check_score, ModelKind, ModelRef, Scorer};
 use pgrx::prelude::*;
 use pgrx::FromDatum;
 use std::rc::Rc;
@@ -311,7 +311,7 @@ impl RowBinding {
         }
     }
 
-    /// The row's group key (see `cltv_core::groups`) into `key`.
+    /// The row's group key (see `cltv_core::model::groups`) into `key`.
     ///
     /// # Safety
     /// `header` is a valid, detoasted row datum of the row type this binding was made for.

@@ -1,5 +1,5 @@
 //! `cltv_rfm`: per-customer RFM summaries (frequency, recency, T, monetary value, and the
-//! holdout's purchases) of an orders table, with the conventions of `cltv_core::rfm`.
+//! holdout's purchases) of an orders table, with the conventions of `cltv_core::fit::rfm`.
 
 use super::agg_state::{aggregate_context, arg, combine, read_state, writable_state};
 use super::v1_function_info;
@@ -7,7 +7,7 @@ use crate::error::{raise, OrRaise};
 use crate::float8_array::Float8Array;
 use crate::sql_api::{quote_ident, required};
 use cltv_core::error::Error;
-use cltv_core::rfm::{
+use cltv_core::fit::rfm::{
     rfm_check_header, rfm_merge_states, rfm_parse_state, rfm_push_in_place, rfm_state_final,
     rfm_state_header, summarize, RfmOptions, RFM_STATE_HEADER_LEN,
 };
@@ -174,7 +174,7 @@ fn cltv_rfm(
 // under `GROUP BY customer`, parallel with a combine function.
 //
 // State: `[tag, calibration_end, holdout_end (NaN: none), unit_days, pairs, day₁, spend₁, …]`
-// with room to spare (see `cltv_core::rfm::rfm_state_header`); days are PostgreSQL day
+// with room to spare (see `cltv_core::fit::rfm::rfm_state_header`); days are PostgreSQL day
 // numbers (days since 2000-01-01).
 
 const RFM_HEADER: usize = RFM_STATE_HEADER_LEN;

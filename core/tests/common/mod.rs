@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use cltv_core::suffstats::{new_state, StateMut, SuffStats};
+use cltv_core::fit::suffstats::{new_state, StateMut, SuffStats};
 
 pub fn data_path(file: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,4 +1,4 @@
-"""Reference values for the tests in src/stats.rs, printed as Rust literals.
+"""Reference values for the tests in core/src/numerics/stats.rs, printed as Rust literals.
 
 Each value is computed with mpmath at 50 significant digits (betainc, erfc,
 gammainc, findroot) from the exact binary value of the f64 inputs, then

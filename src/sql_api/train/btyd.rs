@@ -3,13 +3,13 @@
 
 use super::{RowCounts, TrainContext, Trained};
 use crate::error::{raise, OrRaise};
-use cltv_core::bgnbd::{fit_bgnbd, FitOptions};
-use cltv_core::btyd;
-use cltv_core::clv::check_time_unit;
 use cltv_core::error::Error;
-use cltv_core::gamma_gamma::{fit_gamma_gamma, GammaGammaFitOptions};
+use cltv_core::fit::bgnbd::{fit_bgnbd, FitOptions};
+use cltv_core::fit::btyd;
+use cltv_core::fit::clv::check_time_unit;
+use cltv_core::fit::gamma_gamma::{fit_gamma_gamma, GammaGammaFitOptions};
 use cltv_core::limits;
-use cltv_core::model::ModelKind;
+use cltv_core::model::scoring::ModelKind;
 use pgrx::prelude::*;
 use serde_json::json;
 

@@ -5,9 +5,9 @@
 use super::{is_categorical, SourceColumns, TrainingSql};
 use crate::error::{raise, OrRaise};
 use crate::sql_api::quote_ident;
-use cltv_core::encoding::Categorical;
 use cltv_core::error::Error;
-use cltv_core::options::TrainOptions;
+use cltv_core::model::encoding::Categorical;
+use cltv_core::model::options::TrainOptions;
 use pgrx::prelude::*;
 
 /// The vocabulary of each categorical feature, in feature order; empty if there is none.

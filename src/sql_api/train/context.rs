@@ -7,9 +7,9 @@ use super::sql::TrainingSql;
 use crate::error::raise;
 use crate::trusted_sql::cltv_function;
 use cltv_core::error::Error;
-use cltv_core::groups::StoredGroups;
-use cltv_core::options::{MissingPolicy, TrainOptions};
-use cltv_core::segments::Segments;
+use cltv_core::model::groups::StoredGroups;
+use cltv_core::model::options::{MissingPolicy, TrainOptions};
+use cltv_core::model::segments::Segments;
 use pgrx::prelude::*;
 
 /// What the first pass of every kind counts, read from four consecutive columns.

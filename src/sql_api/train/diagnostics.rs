@@ -5,14 +5,14 @@ use super::context::TrainContext;
 use super::sql::TrainingSql;
 use crate::error::{raise, OrRaise};
 use cltv_core::error::Error;
-use cltv_core::model::check_model_name;
+use cltv_core::model::scoring::check_model_name;
 use cltv_core::split::SplitRule;
 use pgrx::prelude::*;
 
 /// A NOTICE when features are nearly collinear: a VIF above 10 or a condition number above
 /// 1e6. The fit is still exact; its coefficients are just hard to interpret one by one.
 pub(super) fn warn_collinearity(names: &[String], vif: &[Option<f64>], condition_number: Option<f64>) {
-    use cltv_core::explain::{CONDITION_WARNING, VIF_WARNING};
+    use cltv_core::evaluation::explain::{CONDITION_WARNING, VIF_WARNING};
     let high: Vec<String> = names
         .iter()
         .zip(vif)

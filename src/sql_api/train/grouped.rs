@@ -4,8 +4,8 @@
 use super::TrainContext;
 use crate::error::{raise, OrRaise};
 use cltv_core::error::Error;
-use cltv_core::groups::{describe_key, GroupFallback, GroupKey, StoredGroups};
 use cltv_core::limits;
+use cltv_core::model::groups::{describe_key, GroupFallback, GroupKey, StoredGroups};
 use serde_json::json;
 
 /// The tail of a query that returns one row per group: at most one group more than

@@ -6,9 +6,9 @@ use crate::error::raise;
 use crate::error::OrRaise;
 use crate::trusted_sql::required_cltv_function;
 use cltv_core::error::Error;
-use cltv_core::metrics::regression_metrics;
-use cltv_core::ols::{fit_ols, OlsOptions};
-use cltv_core::suffstats::{StateMut, SuffStats};
+use cltv_core::evaluation::metrics::regression_metrics;
+use cltv_core::fit::ols::{fit_ols, OlsOptions};
+use cltv_core::fit::suffstats::{StateMut, SuffStats};
 use pgrx::prelude::*;
 
 /// The sufficient statistics' aggregate over the rows `s`: over the feature columns where

@@ -8,12 +8,14 @@ use crate::sql_api::agg_state::read_state;
 use crate::sql_api::binary_metrics::{metrics_json, SCORE_SAMPLE_ROWS};
 use crate::trusted_sql::{cltv_function, required_cltv_function};
 use cltv_core::error::Error;
-use cltv_core::groups::GroupKey;
-use cltv_core::input_checks::{self, InputCounts};
+use cltv_core::fit::input_checks::{self, InputCounts};
+use cltv_core::fit::logistic::{
+    fit_lbfgs, lbfgs_bytes_per_row, Irls, LogitFit, LogitOptions, LogitPass, Step,
+};
+use cltv_core::fit::scored_pass::ScoredPass;
 use cltv_core::limits;
-use cltv_core::logistic::{fit_lbfgs, lbfgs_bytes_per_row, Irls, LogitFit, LogitOptions, LogitPass, Step};
-use cltv_core::options::Solver;
-use cltv_core::scored_pass::ScoredPass;
+use cltv_core::model::groups::GroupKey;
+use cltv_core::model::options::Solver;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::json;

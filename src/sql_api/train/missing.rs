@@ -6,7 +6,7 @@ use super::{SourceColumns, TrainingSql};
 use crate::error::raise;
 use crate::sql_api::quote_ident;
 use cltv_core::error::Error;
-use cltv_core::options::{MissingPolicy, TrainOptions};
+use cltv_core::model::options::{MissingPolicy, TrainOptions};
 use pgrx::prelude::*;
 
 /// What the pre-pass found: the value imputed for each imputed numeric feature, and how

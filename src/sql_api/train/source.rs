@@ -10,7 +10,7 @@ use pgrx::PgRelation;
 
 /// The relation `source` names, locked as a `regclass` argument would be.
 pub(crate) fn resolve(function: &str, source: &str) -> PgRelation {
-    if cltv_core::model::looks_like_query(source) {
+    if cltv_core::model::scoring::looks_like_query(source) {
         raise(Error::QueryAsSource {
             function: function.to_string(),
             source: source.to_string(),

@@ -1,5 +1,6 @@
-//! Log-gamma, digamma and trigamma for positive arguments, for the likelihoods
-//! and derivatives of the BTYD models.
+//! Log-gamma, log-beta, digamma and trigamma for positive arguments, for the likelihoods
+//! and derivatives of the BTYD models and the incomplete beta of [`crate::numerics::stats`]: the one
+//! home of the gamma family.
 //!
 //! Accuracy (tests against mpmath at 40 digits, `core/tests/btyd_special.rs`):
 //! `ln_gamma` ~2e-16 relative, and ~1e-17 absolute near its zeros at 1 and 2;

@@ -1,8 +1,8 @@
 //! What scoring needs of a model, and nothing else: parsed once per query, used per row.
 
-use crate::bgnbd::{validate_summary, BgNbdParams};
 use crate::error::{Error, Result};
-use crate::gamma_gamma::GammaGammaParams;
+use crate::fit::bgnbd::{validate_summary, BgNbdParams};
+use crate::fit::gamma_gamma::GammaGammaParams;
 
 /// A reference such as `ltv_90d` (the deployed version) or `ltv_90d@3` (version 3).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -263,7 +263,7 @@ impl Scorer {
                 Ok(p.expected_purchases(h, x[0], x[1], x[2]))
             }
             (Scorer::GammaGamma(p), None) => {
-                crate::gamma_gamma::validate_summary(x[0], x[1])?;
+                crate::fit::gamma_gamma::validate_summary(x[0], x[1])?;
                 // A customer without repeat purchases gets the population mean (x = 0 in the formula).
                 Ok(p.conditional_expected_spend(x[0], x[1]))
             }

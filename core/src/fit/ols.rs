@@ -18,9 +18,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::linalg::{cholesky, singular_values, upper_triangular_extreme_singular_values, Cholesky};
-use crate::stats::{f_sf, t_quantile, t_two_sided_p};
-use crate::suffstats::SuffStats;
+use crate::fit::suffstats::SuffStats;
+use crate::numerics::linalg::{
+    cholesky, singular_values, upper_triangular_extreme_singular_values, Cholesky,
+};
+use crate::numerics::stats::{f_sf, t_quantile, t_two_sided_p};
 
 /// Name of the intercept in [`OlsFit::terms`].
 pub const INTERCEPT_TERM: &str = "(intercept)";
@@ -324,7 +326,7 @@ fn feature_vif(stats: &SuffStats) -> Vec<Option<f64>> {
         .flat_map(|i| (0..p).map(move |j| (i, j)))
         .map(|(i, j)| stats.comoment[i * d + j])
         .collect();
-    crate::explain::vif(&block, p)
+    crate::evaluation::explain::vif(&block, p)
 }
 
 fn is_constant(centred_sum_sq: f64, mean: f64, n: f64) -> bool {

@@ -19,13 +19,14 @@
 //! data have large means; raw sums of squares would cancel catastrophically.
 
 use crate::error::{Error, Result};
+use crate::fit::flat_state::{
+    packed_len, read_counts, validate_header as validate_layout, with_scratch, Layout, MAX_FEATURES, P_IDX,
+    VERSION_IDX,
+};
 
 /// Bumped whenever the layout changes, so old states are rejected, not misread.
 pub const LAYOUT_VERSION: f64 = 1.0;
-pub const MAX_FEATURES: usize = 1000;
 
-const VERSION_IDX: usize = 0;
-const P_IDX: usize = 1;
 const NULL_ROWS_IDX: usize = 2;
 const NONFINITE_ROWS_IDX: usize = 3;
 const N_IDX: usize = 4;
@@ -35,11 +36,6 @@ pub const MEANS_OFFSET: usize = HEADER_LEN;
 /// Offset of the packed co-moment triangle for `p` features.
 pub const fn comoment_offset(p: usize) -> usize {
     MEANS_OFFSET + p + 1
-}
-
-/// Number of entries in the packed upper triangle of a `d`×`d` matrix.
-const fn packed_len(d: usize) -> usize {
-    d * (d + 1) / 2
 }
 
 /// Position of `(i, j)`, `i <= j`, in a packed upper triangle of order `d`.
@@ -76,70 +72,34 @@ pub fn new_state(p: usize) -> Vec<f64> {
     buf
 }
 
-/// A non-negative integer below 2^53 stored as f64, else `None`. Uses an
-/// integer round trip, not `fract()`, which is a libm call on baseline x86-64
-/// and this runs on every row.
-#[inline]
-fn as_count(v: f64) -> Option<u64> {
-    const LIMIT: f64 = 9_007_199_254_740_992.0; // 2^53
-    if (0.0..LIMIT).contains(&v) && (v as u64) as f64 == v {
-        Some(v as u64)
-    } else {
-        None
-    }
-}
+/// What [`validate_layout`] checks of a linear-regression state.
+const LAYOUT: Layout = Layout {
+    version: LAYOUT_VERSION,
+    header_len: HEADER_LEN,
+    state_len,
+    noun: "a state",
+    version_note: "",
+};
 
 /// Checks version, feature count and length; returns p. O(1): it runs on
 /// every transition.
+#[inline]
 fn validate_header(buf: &[f64]) -> Result<usize> {
-    let corrupt = |reason: String| Err(Error::CorruptState { reason });
-    if buf.len() < HEADER_LEN {
-        return corrupt(format!(
-            "array has {} element(s), a state has at least {HEADER_LEN}",
-            buf.len()
-        ));
-    }
-    if buf[VERSION_IDX] != LAYOUT_VERSION {
-        return corrupt(format!(
-            "layout version is {}, expected {LAYOUT_VERSION}",
-            buf[VERSION_IDX]
-        ));
-    }
-    let p_raw = buf[P_IDX];
-    let p = match as_count(p_raw) {
-        Some(p) if p <= MAX_FEATURES as u64 => p as usize,
-        _ => {
-            return corrupt(format!(
-                "feature count {p_raw} is not an integer in 0..={MAX_FEATURES}"
-            ))
-        }
-    };
-    if buf.len() != state_len(p) {
-        return corrupt(format!(
-            "array has {} elements, a state for {p} feature(s) has {}",
-            buf.len(),
-            state_len(p)
-        ));
-    }
-    Ok(p)
+    validate_layout(buf, &LAYOUT)
 }
 
 /// [`validate_header`] plus the row counters; for whole-state reads, where
 /// the extra checks cost nothing next to the O(p²) work.
 fn validate_state(buf: &[f64]) -> Result<usize> {
     let p = validate_header(buf)?;
-    for (idx, name) in [
-        (NULL_ROWS_IDX, "NULL row count"),
-        (NONFINITE_ROWS_IDX, "non-finite row count"),
-        (N_IDX, "row count"),
-    ] {
-        let v = buf[idx];
-        if as_count(v).is_none() {
-            return Err(Error::CorruptState {
-                reason: format!("{name} {v} is not a non-negative integer"),
-            });
-        }
-    }
+    read_counts(
+        buf,
+        [
+            (NULL_ROWS_IDX, "NULL row count"),
+            (NONFINITE_ROWS_IDX, "non-finite row count"),
+            (N_IDX, "row count"),
+        ],
+    )?;
     Ok(p)
 }
 
@@ -179,16 +139,8 @@ impl<'a> StateMut<'a> {
     #[inline]
     pub fn push(&mut self, y: f64, x: &[f64]) {
         assert_eq!(x.len(), self.p, "push: expected {} feature values", self.p);
-        // δ lives on the stack; a small buffer for the common case keeps the
-        // per-row cost of zeroing it negligible.
-        const SMALL: usize = 32;
-        if self.p < SMALL {
-            let mut delta = [0.0; SMALL];
-            self.push_with_scratch(y, x, &mut delta[..self.p + 1]);
-        } else {
-            let mut delta = [0.0; MAX_FEATURES + 1];
-            self.push_with_scratch(y, x, &mut delta[..self.p + 1]);
-        }
+        // δ lives on the stack.
+        with_scratch(self.p + 1, |delta| self.push_with_scratch(y, x, delta));
     }
 
     #[inline(always)]

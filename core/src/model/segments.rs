@@ -48,8 +48,8 @@ fn invalid(reason: String) -> Error {
 impl Segments {
     /// The default tiers of a model of `kind`: risk labels for a logistic model (see
     /// [`DEFAULT_RISK_LABELS`]), value labels otherwise; the same quantiles.
-    pub fn default_for(kind: crate::model::ModelKind) -> Segments {
-        let labels: &[&str] = if kind == crate::model::ModelKind::Logistic {
+    pub fn default_for(kind: crate::model::scoring::ModelKind) -> Segments {
+        let labels: &[&str] = if kind == crate::model::scoring::ModelKind::Logistic {
             &DEFAULT_RISK_LABELS
         } else {
             &DEFAULT_LABELS
@@ -62,7 +62,7 @@ impl Segments {
 
     /// The `"segments"` option: `{"labels": [...], "quantiles": [...]}`, either key optional
     /// (an omitted one is `kind`'s default, see [`Segments::default_for`]).
-    pub fn parse(value: &Value, kind: crate::model::ModelKind) -> Result<Segments> {
+    pub fn parse(value: &Value, kind: crate::model::scoring::ModelKind) -> Result<Segments> {
         let map = value.as_object().ok_or_else(|| {
             invalid(format!(
                 "must be an object with \"labels\" and \"quantiles\", got {value}"
@@ -288,7 +288,7 @@ mod tests {
 
     #[test]
     fn the_option_is_checked() {
-        use crate::model::ModelKind;
+        use crate::model::scoring::ModelKind;
         let s = Segments::parse(
             &json!({"labels": ["low", "high"], "quantiles": [0.5]}),
             ModelKind::Linear,

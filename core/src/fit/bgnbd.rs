@@ -10,10 +10,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::btyd::{check_fit_options, maximize, standard_errors, Derivatives, Likelihood, MaximizeError};
 use crate::error::{Error, Result};
+use crate::fit::btyd::{
+    check_fit_options, maximize, standard_errors, Derivatives, Likelihood, MaximizeError,
+};
 use crate::interrupt;
-use crate::special::{digamma, ln_gamma, trigamma};
+use crate::numerics::special::{digamma, ln_gamma, trigamma};
 
 const MODEL: &str = "BG/NBD";
 
@@ -151,10 +153,10 @@ impl BgNbdParams {
         Ok(())
     }
 
-    /// Checks that r, α, a, b are in the range a fit produces ([`crate::btyd::SHAPE_RANGE`],
-    /// α in [`crate::btyd::SCALE_RANGE`]): what a stored (imported) model must pass.
+    /// Checks that r, α, a, b are in the range a fit produces ([`crate::fit::btyd::SHAPE_RANGE`],
+    /// α in [`crate::fit::btyd::SCALE_RANGE`]): what a stored (imported) model must pass.
     pub fn check_fitted(&self) -> Result<()> {
-        use crate::btyd::{check_fitted_parameter, SCALE_RANGE, SHAPE_RANGE};
+        use crate::fit::btyd::{check_fitted_parameter, SCALE_RANGE, SHAPE_RANGE};
         check_fitted_parameter(MODEL, "r", self.r, SHAPE_RANGE)?;
         check_fitted_parameter(MODEL, "alpha", self.alpha, SCALE_RANGE)?;
         check_fitted_parameter(MODEL, "a", self.a, SHAPE_RANGE)?;

@@ -1,5 +1,5 @@
 //! The IRLS pass that `cltv_train` expects to be its last: the Newton sums of the training
-//! rows ([`crate::logistic`]) and, in the same scan, every complete row's probability for
+//! rows ([`crate::fit::logistic`]) and, in the same scan, every complete row's probability for
 //! the training and test metrics, so that the metrics cost no pass of their own.
 //!
 //! The state is one `float8[]`:
@@ -13,10 +13,10 @@
 //! whose fraction is below 1 keeps a deterministic sample of its scores
 //! ([`in_score_sample`]), as `cltv_binary_metrics` does.
 
-use crate::classification::{in_score_sample, pack_score};
 use crate::error::{Error, Result};
-use crate::logistic::{self, prefix_features, state_len, LogitPass, LogitStateMut};
-use crate::model::{linear_predictor, sigmoid};
+use crate::evaluation::classification::{in_score_sample, pack_score};
+use crate::fit::logistic::{self, prefix_features, state_len, LogitPass, LogitStateMut};
+use crate::model::scoring::{linear_predictor, sigmoid};
 
 /// Count, training rows' sample fraction, test rows' sample fraction.
 const SCORES_HEADER_LEN: usize = 3;
@@ -132,8 +132,8 @@ pub fn merge_header(ours: &mut [f64], theirs: &[f64]) -> Result<()> {
     if ours[sums + 1..sums + 3] != theirs[sums + 1..sums + 3] {
         return Err(Error::ArgumentChanged {
             argument: "sample_fractions".into(),
-            first: crate::score_state::list(&ours[sums + 1..sums + 3]),
-            now: crate::score_state::list(&theirs[sums + 1..sums + 3]),
+            first: crate::evaluation::score_state::list(&ours[sums + 1..sums + 3]),
+            now: crate::evaluation::score_state::list(&theirs[sums + 1..sums + 3]),
         });
     }
     LogitStateMut::new(&mut ours[..sums])?.merge(&theirs[..sums])
@@ -175,7 +175,7 @@ impl ScoredPass {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classification::{binary_metrics_from_packed, packed_probability};
+    use crate::evaluation::classification::{binary_metrics_from_packed, packed_probability};
 
     fn rows() -> Vec<(bool, [f64; 2], bool)> {
         (0..40)

@@ -2,8 +2,8 @@
 //! an error that names it, never silently ignored.
 
 use crate::error::{Error, Result};
-use crate::model::ModelKind;
-use crate::segments::Segments;
+use crate::model::scoring::ModelKind;
+use crate::model::segments::Segments;
 use serde_json::{Map, Value};
 
 /// What to do with a NULL target or feature.
@@ -85,7 +85,7 @@ pub enum NullRule {
 /// The rule for each term of `design` from a version's `preprocessing`: `"missing"` (the
 /// default policy), `"missing_by_feature"` (overrides, by input column) and `"imputation"`
 /// (term → value; for a categorical input, each of its indicators' value).
-pub fn null_rules(preprocessing: &Value, design: &crate::encoding::Design) -> Result<Vec<NullRule>> {
+pub fn null_rules(preprocessing: &Value, design: &crate::model::encoding::Design) -> Result<Vec<NullRule>> {
     let corrupt = |reason: String| Error::CorruptModel { reason };
     let policy_of = |v: &Value| -> Result<MissingPolicy> {
         serde_json::from_value(v.clone()).map_err(|e| corrupt(format!("preprocessing: {e}")))
@@ -192,12 +192,12 @@ pub struct TrainOptions {
     /// Categorical features: the most levels one may have, rare levels folded into
     /// `other`, and what scoring does with a level training never saw.
     pub max_categories: usize,
-    pub min_frequency: Option<crate::encoding::MinFrequency>,
-    pub unseen: crate::encoding::Unseen,
+    pub min_frequency: Option<crate::model::encoding::MinFrequency>,
+    pub unseen: crate::model::encoding::Unseen,
     /// One model per value of these columns (linear models), and what groups that cannot
     /// be fitted, or are unknown at scoring, get.
     pub group_by: Vec<String>,
-    pub group_fallback: crate::groups::GroupFallback,
+    pub group_fallback: crate::model::groups::GroupFallback,
     /// The most groups a `"group_by"` training may form (training and test rows).
     pub max_groups: u64,
     /// `"keep_versions"`: after a successful training, keep the newest this many versions
@@ -224,11 +224,11 @@ impl Default for TrainOptions {
             metric: "rmse".into(),
             segments: Segments::default(),
             standardize: None,
-            max_categories: crate::encoding::DEFAULT_MAX_CATEGORIES,
+            max_categories: crate::model::encoding::DEFAULT_MAX_CATEGORIES,
             min_frequency: None,
-            unseen: crate::encoding::Unseen::default(),
+            unseen: crate::model::encoding::Unseen::default(),
             group_by: Vec::new(),
-            group_fallback: crate::groups::GroupFallback::default(),
+            group_fallback: crate::model::groups::GroupFallback::default(),
             max_groups: crate::limits::DEFAULT_MAX_GROUPS,
             keep_versions: None,
         }
@@ -534,8 +534,8 @@ impl TrainOptions {
                         key,
                         value,
                         &[
-                            ("error", crate::groups::GroupFallback::Error),
-                            ("pooled", crate::groups::GroupFallback::Pooled),
+                            ("error", crate::model::groups::GroupFallback::Error),
+                            ("pooled", crate::model::groups::GroupFallback::Pooled),
                         ],
                     )?
                 }
@@ -549,7 +549,7 @@ impl TrainOptions {
                             })? as usize;
                 }
                 "min_frequency" => {
-                    parsed.min_frequency = Some(crate::encoding::parse_min_frequency(value).ok_or_else(|| {
+                    parsed.min_frequency = Some(crate::model::encoding::parse_min_frequency(value).ok_or_else(|| {
                         invalid(
                             key,
                             format!("must be a row count (an integer >= 1) or a share of the training rows in (0, 1), got {value}"),
@@ -561,8 +561,8 @@ impl TrainOptions {
                         key,
                         value,
                         &[
-                            ("reference", crate::encoding::Unseen::Reference),
-                            ("error", crate::encoding::Unseen::Error),
+                            ("reference", crate::model::encoding::Unseen::Reference),
+                            ("error", crate::model::encoding::Unseen::Error),
                         ],
                     )?
                 }
@@ -843,7 +843,8 @@ mod tests {
 
     #[test]
     fn null_rules_replay_the_stored_preprocessing() {
-        let features = crate::encoding::Design::numeric(&["a".to_string(), "b".to_string(), "c".to_string()]);
+        let features =
+            crate::model::encoding::Design::numeric(&["a".to_string(), "b".to_string(), "c".to_string()]);
         let rules = null_rules(
             &json!({"missing": "mean", "missing_by_feature": {"b": "drop", "c": "error"}, "imputation": {"a": 2.5}}),
             &features,

@@ -10,7 +10,9 @@
 //! ~df (SciPy's F tail shows the same ~3e-11). Irrelevant for p-values.
 
 use statrs::distribution::{Continuous, ContinuousCDF, Normal, StudentsT};
-use statrs::function::gamma::{gamma_ur, ln_gamma};
+use statrs::function::gamma::gamma_ur;
+
+use crate::numerics::special::ln_beta;
 
 const FRAC_1_SQRT_PI: f64 = 0.564_189_583_547_756_3;
 
@@ -88,37 +90,6 @@ fn normal_upper_tail(z: f64) -> f64 {
     let head = (z * 65536.0).trunc() / 65536.0;
     let tail = (z - head) * (z + head);
     0.5 * (-0.5 * head * head).exp() * (-0.5 * tail).exp() * erfcx_continued_fraction(x)
-}
-
-/// Stirling-series remainder δ(z) = lnΓ(z) − [(z−½)ln z − z + ½ln 2π], z ≥ 20.
-fn stirling_remainder(z: f64) -> f64 {
-    let r = 1.0 / z;
-    let r2 = r * r;
-    r * (1.0 / 12.0
-        - r2 * (1.0 / 360.0
-            - r2 * (1.0 / 1260.0 - r2 * (1.0 / 1680.0 - r2 * (1.0 / 1188.0 - r2 * 691.0 / 360360.0)))))
-}
-
-/// ln B(a, b) accurate to ~1e-15 absolute even when a or b is huge, where
-/// lnΓ(a) + lnΓ(b) − lnΓ(a+b) would cancel digits of size a·ln a.
-fn ln_beta(a: f64, b: f64) -> f64 {
-    const LARGE: f64 = 20.0;
-    let (small, big) = if a < b { (a, b) } else { (b, a) };
-    let half_ln_2pi = 0.918_938_533_204_672_8;
-    if big < LARGE {
-        ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
-    } else if small < LARGE {
-        // lnΓ(big + small) − lnΓ(big) by Stirling, written without cancellation.
-        let ln_gamma_ratio = (big - 0.5) * (small / big).ln_1p() + small * (big + small).ln() - small
-            + stirling_remainder(big + small)
-            - stirling_remainder(big);
-        ln_gamma(small) - ln_gamma_ratio
-    } else {
-        half_ln_2pi - (big - 0.5) * (small / big).ln_1p() - small * (big / small).ln_1p() - 0.5 * small.ln()
-            + stirling_remainder(big)
-            + stirling_remainder(small)
-            - stirling_remainder(big + small)
-    }
 }
 
 /// Continued fraction for the incomplete beta (Numerical Recipes `betacf`,

@@ -6,7 +6,7 @@
 //! Scoring encodes a row's key into a reusable buffer, so a lookup allocates nothing.
 
 use crate::error::{Error, Result};
-use crate::model::{ModelKind, Scorer};
+use crate::model::scoring::{ModelKind, Scorer};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 

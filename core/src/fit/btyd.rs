@@ -1,10 +1,10 @@
 //! "Buy till you die" customer-lifetime-value models: the shared Newton
 //! maximiser, and one place to import the whole family from.
 //!
-//! * [`crate::rfm`]: per-customer frequency / recency / T / spend summaries from transactions;
-//! * [`crate::bgnbd`]: the BG/NBD purchase model (Fader, Hardie & Lee 2005);
-//! * [`crate::gamma_gamma`]: the Gamma-Gamma spend model (Fader & Hardie, note 025);
-//! * [`crate::clv`]: discounted customer lifetime value from the two.
+//! * [`crate::fit::rfm`]: per-customer frequency / recency / T / spend summaries from transactions;
+//! * [`crate::fit::bgnbd`]: the BG/NBD purchase model (Fader, Hardie & Lee 2005);
+//! * [`crate::fit::gamma_gamma`]: the Gamma-Gamma spend model (Fader & Hardie, note 025);
+//! * [`crate::fit::clv`]: discounted customer lifetime value from the two.
 //!
 //! Both models are fitted by maximum likelihood with the same optimiser:
 //! Newton's method on the log-parameters φ = ln θ (so every iterate is
@@ -17,13 +17,13 @@
 //! natural scale, or the fit stops unconverged [`STALLED_FAR_OUT`] from it:
 //! the likelihood then has no finite maximum.
 
-pub use crate::bgnbd::{
+pub use crate::fit::bgnbd::{
     calibration_table, compress, fit_bgnbd, validate_summary, BgNbdFit, BgNbdParams, CalibrationBucket,
     FitOptions, Summary,
 };
-pub use crate::gamma_gamma::{fit_gamma_gamma, GammaGammaFit, GammaGammaFitOptions, GammaGammaParams};
+pub use crate::fit::gamma_gamma::{fit_gamma_gamma, GammaGammaFit, GammaGammaFitOptions, GammaGammaParams};
 
-use crate::linalg::cholesky;
+use crate::numerics::linalg::cholesky;
 
 /// Memory a BTYD fit holds per distinct customer summary (for
 /// `cltv.max_training_memory`): the summaries as the query returns them, the weighted

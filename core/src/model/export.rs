@@ -5,11 +5,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::clv::check_time_unit;
 use crate::error::{Error, Result};
-use crate::model::{ModelKind, Scorer};
-use crate::options::{MissingPolicy, TrainOptions};
-use crate::segments::Segments;
+use crate::fit::clv::check_time_unit;
+use crate::model::options::{MissingPolicy, TrainOptions};
+use crate::model::scoring::{ModelKind, Scorer};
+use crate::model::segments::Segments;
 
 /// The `format` field of every export.
 pub const FORMAT: &str = "cltv-model";
@@ -130,13 +130,13 @@ impl ExportedModel {
             .ok_or_else(|| invalid("preprocessing.missing is missing".into()))?;
         serde_json::from_value::<MissingPolicy>(missing.clone())
             .map_err(|e| invalid(format!("preprocessing.missing: {e}")))?;
-        let design = crate::encoding::Design::from_preprocessing(&self.preprocessing, &self.features)
+        let design = crate::model::encoding::Design::from_preprocessing(&self.preprocessing, &self.features)
             .map_err(|e| invalid(e.message()))?;
-        crate::options::null_rules(&self.preprocessing, &design).map_err(|e| invalid(e.message()))?;
+        crate::model::options::null_rules(&self.preprocessing, &design).map_err(|e| invalid(e.message()))?;
         if let Some(groups) = self.preprocessing.get("groups") {
-            let stored = serde_json::from_value::<crate::groups::StoredGroups>(groups.clone())
+            let stored = serde_json::from_value::<crate::model::groups::StoredGroups>(groups.clone())
                 .map_err(|e| invalid(format!("preprocessing.groups: {e}")))?;
-            crate::groups::GroupScorers::new(kind, stored, self.coefficients.len())
+            crate::model::groups::GroupScorers::new(kind, stored, self.coefficients.len())
                 .map_err(|e| invalid(e.message()))?;
         }
         self.check_time_unit(kind, unit_days)?;

@@ -5,11 +5,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::encoding::{Design, Input};
 use crate::error::{Error, Result};
-use crate::linalg::cholesky;
-use crate::model::{check_score, sigmoid};
-use crate::stats::{normal_quantile, t_quantile};
+use crate::model::encoding::{Design, Input};
+use crate::model::scoring::{check_score, sigmoid};
+use crate::numerics::linalg::cholesky;
+use crate::numerics::stats::{normal_quantile, t_quantile};
 
 /// VIF above which training warns (the usual rule of thumb).
 pub const VIF_WARNING: f64 = 10.0;
@@ -242,7 +242,7 @@ mod tests {
 
     #[test]
     fn by_column_sums_the_levels_of_a_categorical_column() {
-        use crate::encoding::{Categorical, Unseen};
+        use crate::model::encoding::{Categorical, Unseen};
         let counts = vec![
             ("web".to_string(), 50),
             ("email".to_string(), 30),

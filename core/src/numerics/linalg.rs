@@ -130,53 +130,6 @@ impl Cholesky {
     }
 }
 
-/// Eigenvalues of a symmetric matrix by cyclic Jacobi rotations, ascending.
-///
-/// Rotations are skipped when `|a_pq| ≤ ε·sqrt(|a_pp a_qq|)`, the relative
-/// criterion that keeps small eigenvalues of graded matrices accurate.
-pub fn symmetric_eigenvalues(a: &[f64], n: usize) -> Vec<f64> {
-    assert_eq!(a.len(), n * n, "symmetric_eigenvalues: matrix must be {n}x{n}");
-    let mut m = a.to_vec();
-    for _sweep in 0..100 {
-        let mut rotated = false;
-        for p in 0..n {
-            for q in p + 1..n {
-                let apq = m[p * n + q];
-                let (app, aqq) = (m[p * n + p], m[q * n + q]);
-                if apq.abs() <= f64::EPSILON * (app * aqq).abs().sqrt() || apq.abs() < f64::MIN_POSITIVE {
-                    continue;
-                }
-                rotated = true;
-                let theta = (aqq - app) / (2.0 * apq);
-                let t = theta.signum() / (theta.abs() + theta.hypot(1.0));
-                let c = 1.0 / t.hypot(1.0);
-                let s = t * c;
-                for k in 0..n {
-                    let (mkp, mkq) = (m[k * n + p], m[k * n + q]);
-                    m[k * n + p] = c * mkp - s * mkq;
-                    m[k * n + q] = s * mkp + c * mkq;
-                }
-                for k in 0..n {
-                    let (mpk, mqk) = (m[p * n + k], m[q * n + k]);
-                    m[p * n + k] = c * mpk - s * mqk;
-                    m[q * n + k] = s * mpk + c * mqk;
-                }
-                // Exact values for the annihilated pair, free of rounding.
-                m[p * n + p] = app - t * apq;
-                m[q * n + q] = aqq + t * apq;
-                m[p * n + q] = 0.0;
-                m[q * n + p] = 0.0;
-            }
-        }
-        if !rotated {
-            break;
-        }
-    }
-    let mut eig: Vec<f64> = (0..n).map(|i| m[i * n + i]).collect();
-    eig.sort_by(|x, y| x.total_cmp(y));
-    eig
-}
-
 /// Singular values of a `rows`×`cols` matrix (row-major) by one-sided
 /// (Hestenes) Jacobi, descending.
 ///
@@ -407,30 +360,9 @@ mod tests {
     }
 
     #[test]
-    fn jacobi_eigenvalues_known() {
-        // [[2, 1], [1, 2]] has eigenvalues 1 and 3.
-        let e = symmetric_eigenvalues(&[2.0, 1.0, 1.0, 2.0], 2);
-        assert!((e[0] - 1.0).abs() < 1e-15 && (e[1] - 3.0).abs() < 1e-15);
-        // Tridiagonal (2, -1) of order n: 2 - 2cos(kπ/(n+1)).
-        let n = 8;
-        let mut a = vec![0.0; n * n];
-        for i in 0..n {
-            a[i * n + i] = 2.0;
-            if i + 1 < n {
-                a[i * n + i + 1] = -1.0;
-                a[(i + 1) * n + i] = -1.0;
-            }
-        }
-        let e = symmetric_eigenvalues(&a, n);
-        for (k, v) in e.iter().enumerate() {
-            let exact = 2.0 - 2.0 * ((k + 1) as f64 * std::f64::consts::PI / (n + 1) as f64).cos();
-            assert!((v - exact).abs() < 1e-14, "{v} vs {exact}");
-        }
-    }
-
-    #[test]
     fn singular_values_known() {
-        // Singular values are the square roots of the eigenvalues of AᵀA.
+        // The σ² are the eigenvalues of AᵀA, so Σσ^(2k) = tr((AᵀA)^k); for k = 1..n these
+        // power sums determine the n eigenvalues (Newton's identities).
         let n = 5;
         let a: Vec<f64> = (0..n * n).map(|k| ((k * 5 + 1) % 9) as f64 - 4.0).collect();
         let mut ata = vec![0.0; n * n];
@@ -439,12 +371,21 @@ mod tests {
                 ata[i * n + j] = (0..n).map(|k| a[k * n + i] * a[k * n + j]).sum();
             }
         }
-        let mut eig = symmetric_eigenvalues(&ata, n);
-        eig.reverse();
         let sv = singular_values(&a, n, n);
-        for (s, e) in sv.iter().zip(&eig) {
-            assert!((s * s - e).abs() < 1e-12 * eig[0], "{s}² vs {e}");
+        let mut power = ata.clone();
+        for k in 1..=n {
+            let trace: f64 = (0..n).map(|i| power[i * n + i]).sum();
+            let sum: f64 = sv.iter().map(|s| s.powi(2 * k as i32)).sum();
+            assert!((sum - trace).abs() < 1e-12 * trace, "k = {k}: {sum} vs {trace}");
+            power = (0..n * n)
+                .map(|ij| {
+                    (0..n)
+                        .map(|l| power[(ij / n) * n + l] * ata[l * n + ij % n])
+                        .sum()
+                })
+                .collect();
         }
+        assert!(sv.windows(2).all(|w| w[0] >= w[1]), "descending: {sv:?}");
         // diag(3, 1e-9) keeps its tiny singular value to full relative precision.
         let sv = singular_values(&[3.0, 0.0, 0.0, 1e-9], 2, 2);
         assert_eq!(sv, vec![3.0, 1e-9]);
@@ -454,7 +395,7 @@ mod tests {
     }
 
     #[test]
-    fn power_iteration_extremes_match_jacobi() {
+    fn power_iteration_extremes_match_one_sided_jacobi() {
         let k = 12;
         let mut u = vec![0.0; k * k];
         for i in 0..k {

@@ -2,6 +2,7 @@
 //! a `float8[]` aggregate state so that the checks cost no extra pass and no SQL filters.
 
 use crate::error::{Error, Result};
+use crate::fit::flat_state::as_count;
 
 /// Elements in front of the model's own state.
 pub const LEN: usize = 6;
@@ -81,10 +82,9 @@ pub fn check_counts(counts: &[f64]) -> Result<()> {
             ),
         });
     }
-    const LIMIT: f64 = 9_007_199_254_740_992.0;
     for i in [ROWS, TEST, INCOMPLETE, NON_FINITE, BAD_TARGET] {
         let v = counts[i];
-        if !((0.0..LIMIT).contains(&v) && v.fract() == 0.0) {
+        if as_count(v).is_none() {
             return Err(Error::CorruptState {
                 reason: format!(
                     "row counter {} is not a non-negative integer",

@@ -9,10 +9,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::btyd::{check_fit_options, maximize, standard_errors, Derivatives, Likelihood, MaximizeError};
 use crate::error::{Error, Result};
+use crate::fit::btyd::{
+    check_fit_options, maximize, standard_errors, Derivatives, Likelihood, MaximizeError,
+};
 use crate::interrupt;
-use crate::special::{digamma, ln_beta, trigamma};
+use crate::numerics::special::{digamma, ln_beta, trigamma};
 
 const MODEL: &str = "Gamma-Gamma";
 
@@ -28,7 +30,7 @@ pub struct GammaGammaParams {
 pub struct GammaGammaFitOptions {
     /// Newton iterations at most (default 100).
     pub max_iter: u32,
-    /// As [`crate::bgnbd::FitOptions::tol`] (default 1e-8).
+    /// As [`crate::fit::bgnbd::FitOptions::tol`] (default 1e-8).
     pub tol: f64,
     /// Starting point; the default is p = 1, q = 2, γ = mean of m̄ (which matches the
     /// mean spend: E[m̄] = pγ/(q−1)).
@@ -80,10 +82,10 @@ impl GammaGammaParams {
         Ok(())
     }
 
-    /// Checks that p, q are in the range a fit produces ([`crate::btyd::SHAPE_RANGE`]) and
-    /// γ in [`crate::btyd::SCALE_RANGE`]: what a stored (imported) model must pass.
+    /// Checks that p, q are in the range a fit produces ([`crate::fit::btyd::SHAPE_RANGE`]) and
+    /// γ in [`crate::fit::btyd::SCALE_RANGE`]: what a stored (imported) model must pass.
     pub fn check_fitted(&self) -> Result<()> {
-        use crate::btyd::{check_fitted_parameter, SCALE_RANGE, SHAPE_RANGE};
+        use crate::fit::btyd::{check_fitted_parameter, SCALE_RANGE, SHAPE_RANGE};
         check_fitted_parameter(MODEL, "p", self.p, SHAPE_RANGE)?;
         check_fitted_parameter(MODEL, "q", self.q, SHAPE_RANGE)?;
         check_fitted_parameter(MODEL, "v", self.v, SCALE_RANGE)

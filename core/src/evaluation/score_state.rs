@@ -12,9 +12,11 @@
 //! as Citus ships it); a score-quantiles score is the score itself. The tag names the kind
 //! of state and its layout version, so an array from anywhere else is refused, not misread.
 
-use crate::classification::{binary_metrics_from_packed, pack_score, packed_probability, BinaryMetrics};
 use crate::error::{float_name, Error, Result};
-use crate::segments::quantile_sorted_by;
+use crate::evaluation::classification::{
+    binary_metrics_from_packed, pack_score, packed_probability, BinaryMetrics,
+};
+use crate::model::segments::quantile_sorted_by;
 
 /// Tag of a `cltv_binary_metrics` state: kind 2611, layout version 1.
 pub const BINARY_METRICS_TAG: f64 = 2_611_001.0;
@@ -260,7 +262,7 @@ pub fn score_quantiles_final(buf: &[f64]) -> Result<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classification::binary_metrics;
+    use crate::evaluation::classification::binary_metrics;
 
     /// A state as the aggregate builds it: the header, then the scores.
     fn state(kind: ScoreStateKind, fraction: f64, quantiles: &[f64], scores: &[f64]) -> Vec<f64> {

@@ -22,9 +22,9 @@
 //!
 //! With d = 0 or δ = 0 both give spend · E(H).
 
-use crate::bgnbd::{validate_summary, BgNbdParams};
 use crate::error::{Error, Result};
-use crate::gamma_gamma::GammaGammaParams;
+use crate::fit::bgnbd::{validate_summary, BgNbdParams};
+use crate::fit::gamma_gamma::GammaGammaParams;
 use crate::interrupt;
 
 /// The longest CLV horizon, in months (100 years). Each month costs one evaluation of
@@ -265,7 +265,7 @@ pub fn clv(
     gg.validate()?;
     // A negative mean spend would make a negative CLV, NaN no number: refused as scoring
     // the spend model refuses them.
-    crate::gamma_gamma::validate_summary(x, m)?;
+    crate::fit::gamma_gamma::validate_summary(x, m)?;
     let purchases = expected_discounted_purchases(bg, x, t_x, t, opts)?;
     if purchases == 0.0 {
         return Ok(0.0);
