@@ -10,6 +10,7 @@ use crate::model::encoding::{Design, Input};
 use crate::model::scoring::{check_score, sigmoid};
 use crate::numerics::linalg::cholesky;
 use crate::numerics::stats::{normal_quantile, t_quantile};
+use std::cell::Cell;
 
 /// VIF above which training warns (the usual rule of thumb).
 pub const VIF_WARNING: f64 = 10.0;
@@ -166,6 +167,27 @@ fn check_level(level: f64) -> Result<()> {
     Ok(())
 }
 
+thread_local! {
+    /// The last quantile an interval needed, by (probability, df) bits (df NaN: normal).
+    static LAST_QUANTILE: Cell<(u64, u64, f64)> = const { Cell::new((u64::MAX, u64::MAX, f64::NAN)) };
+}
+
+/// `quantile()`, remembered for the last (probability, df): a query scores row after row at
+/// one level (and a model, or a group, at one df), and a t quantile costs microseconds
+/// against the interval's fraction of one. A pure memo: the same arguments give the same bits.
+fn remembered_quantile(prob: f64, df: f64, quantile: impl FnOnce() -> f64) -> f64 {
+    let key = (prob.to_bits(), df.to_bits());
+    LAST_QUANTILE.with(|last| {
+        let (p, d, value) = last.get();
+        if (p, d) == key {
+            return value;
+        }
+        let value = quantile();
+        last.set((key.0, key.1, value));
+        value
+    })
+}
+
 /// The exact OLS prediction interval for a new observation at `x`:
 /// ŷ ± t(df_resid, (1 + level)/2) · √(σ² + x̃ᵀ Cov(b) x̃), as statsmodels'
 /// `get_prediction(x).summary_frame()` reports in `obs_ci_lower` / `obs_ci_upper`.
@@ -186,7 +208,9 @@ pub fn ols_prediction_interval(
     let fit = estimate[0] + estimate[1..].iter().zip(x).map(|(b, v)| b * v).sum::<f64>();
     let fit = check_score(fit, "prediction", &model, &name_of, x)?;
     let se = (sigma * sigma + quadratic_form(cov, x)).sqrt();
-    let t = t_quantile((1.0 + level) / 2.0, df_resid);
+    let t = remembered_quantile((1.0 + level) / 2.0, df_resid, || {
+        t_quantile((1.0 + level) / 2.0, df_resid)
+    });
     let lower = check_score(fit - t * se, "lower prediction bound", &model, &name_of, x)?;
     let upper = check_score(fit + t * se, "upper prediction bound", &model, &name_of, x)?;
     Ok((fit, lower, upper))
@@ -208,7 +232,9 @@ pub fn logistic_confidence_interval(
     let eta = estimate[0] + estimate[1..].iter().zip(x).map(|(b, v)| b * v).sum::<f64>();
     let eta = check_score(eta, "log-odds", &model, &name_of, x)?;
     let se = quadratic_form(cov, x).sqrt();
-    let z = normal_quantile((1.0 + level) / 2.0);
+    let z = remembered_quantile((1.0 + level) / 2.0, f64::NAN, || {
+        normal_quantile((1.0 + level) / 2.0)
+    });
     let half = check_score(z * se, "log-odds interval half-width", &model, &name_of, x)?;
     Ok((sigmoid(eta), sigmoid(eta - half), sigmoid(eta + half)))
 }
@@ -216,6 +242,28 @@ pub fn logistic_confidence_interval(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remembered_quantiles_are_the_quantiles() {
+        // Alternating arguments: each call must give its own quantile, never the last one.
+        for _ in 0..3 {
+            for (p, df) in [(0.975, 30.0), (0.95, 30.0), (0.975, 12.0), (0.975, f64::NAN)] {
+                let expected = if df.is_nan() {
+                    normal_quantile(p)
+                } else {
+                    t_quantile(p, df)
+                };
+                let got = remembered_quantile(p, df, || {
+                    if df.is_nan() {
+                        normal_quantile(p)
+                    } else {
+                        t_quantile(p, df)
+                    }
+                });
+                assert_eq!(got.to_bits(), expected.to_bits());
+            }
+        }
+    }
 
     #[test]
     fn vif_of_two_features_is_one_over_one_minus_r_squared() {

@@ -7,7 +7,7 @@ use crate::error::OrRaise;
 use crate::trusted_sql::required_cltv_function;
 use cltv_core::error::Error;
 use cltv_core::evaluation::metrics::regression_metrics;
-use cltv_core::fit::ols::{fit_ols, OlsOptions};
+use cltv_core::fit::ols::{fit_ols, fit_ols_for_group, OlsOptions};
 use cltv_core::fit::suffstats::{StateMut, SuffStats};
 use pgrx::prelude::*;
 
@@ -196,7 +196,7 @@ pub(super) fn train_grouped(ctx: &TrainContext) -> Trained {
         let Some(state) = state else { continue };
         let key = GroupedFits::parse_key(&key_text);
         let stats = SuffStats::from_state(&state).or_raise();
-        let outcome = fit_ols(&stats, ctx.features, &options).map(|fit| {
+        let outcome = fit_ols_for_group(&stats, ctx.features, &options).map(|fit| {
             let mut json = serde_json::to_value(&fit).expect("an OLS fit serialises");
             json["n_test"] = counts.n_test.into();
             (json, fit.estimate)
