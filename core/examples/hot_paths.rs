@@ -5,6 +5,7 @@
 //!   remembered (one model, one level: every row of a query);
 //! - the condition number of one fit at p = 95, which each group of a grouped linear fit
 //!   used to compute.
+//!
 //! Each figure is the best of seven runs.
 
 use cltv_core::evaluation::explain::ols_prediction_interval;
