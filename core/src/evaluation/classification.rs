@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::fit::flat_state::neumaier_add;
 
 /// A row is predicted positive when its probability is at least this.
 pub const THRESHOLD: f64 = 0.5;
@@ -198,16 +199,6 @@ pub fn in_score_sample(p: f64, fraction: f64) -> bool {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^= z >> 31;
     ((z >> 11) as f64) * (1.0 / (1u64 << 53) as f64) < fraction
-}
-
-fn neumaier_add(sum: &mut f64, comp: &mut f64, v: f64) {
-    let t = *sum + v;
-    if sum.abs() >= v.abs() {
-        *comp += (*sum - t) + v;
-    } else {
-        *comp += (v - t) + *sum;
-    }
-    *sum = t;
 }
 
 #[cfg(test)]

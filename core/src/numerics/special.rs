@@ -75,6 +75,14 @@ fn stirling_remainder(x: f64) -> f64 {
                 - r2 * (1.0 / 1680.0 - r2 * (1.0 / 1188.0 - r2 * (691.0 / 360_360.0 - r2 / 156.0))))))
 }
 
+/// The regularized upper incomplete gamma function Q(a, x) = Γ(a, x)/Γ(a), for a > 0 and
+/// x > 0: the χ² survival function's core. statrs' series and continued fraction, to
+/// 1e-12 relative (1e-9 above 10⁴ degrees of freedom) against scipy's reference values in
+/// `stats`' `chi2_sf_matches_scipy`; named here so that the gamma family has one home.
+pub fn upper_regularized_gamma(a: f64, x: f64) -> f64 {
+    statrs::function::gamma::gamma_ur(a, x)
+}
+
 /// ln Γ(x) for x > 0.
 pub fn ln_gamma(x: f64) -> f64 {
     if x.is_nan() || x <= 0.0 {

@@ -10,7 +10,6 @@
 //! ~df (SciPy's F tail shows the same ~3e-11). Irrelevant for p-values.
 
 use statrs::distribution::{Continuous, ContinuousCDF, Normal, StudentsT};
-use statrs::function::gamma::gamma_ur;
 
 use crate::numerics::special::ln_beta;
 
@@ -268,7 +267,7 @@ pub fn chi2_sf(x: f64, df: f64) -> f64 {
     if x.is_infinite() {
         return 0.0;
     }
-    gamma_ur(0.5 * df, 0.5 * x)
+    super::special::upper_regularized_gamma(0.5 * df, 0.5 * x)
 }
 
 #[cfg(test)]
