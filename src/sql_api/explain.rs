@@ -12,9 +12,8 @@ use cltv_core::evaluation::explain::{
     by_column, contributions, logistic_confidence_interval, ols_prediction_interval, StoredFit,
 };
 use cltv_core::model::scoring::{check_score, sigmoid, ModelKind, ModelRef};
-use pgrx::heap_tuple::PgHeapTuple;
 use pgrx::prelude::*;
-use pgrx::{AllocatedByRust, JsonB};
+use pgrx::{JsonB, PgMemoryContexts};
 use serde_json::json;
 use std::rc::Rc;
 
@@ -30,6 +29,9 @@ struct ExplainSite {
     row_group: Option<usize>,
     row: Option<RowBinding>,
     values: Vec<f64>,
+    /// `cltv_predict_interval`'s result row type, blessed, in the call site's memory: looked
+    /// up once, not per row.
+    interval_desc: std::cell::Cell<pg_sys::TupleDesc>,
 }
 
 impl ExplainSite {
@@ -96,6 +98,7 @@ unsafe fn bind<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a ExplainSite> 
                 row_group: None,
                 row: None,
                 values: vec![0.0; n],
+                interval_desc: std::cell::Cell::new(std::ptr::null_mut()),
             }
         });
         let header = pg_sys::pg_detoast_datum(args[1].value.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
@@ -308,23 +311,20 @@ pub unsafe extern "C-unwind" fn cltv_predict_interval_row(fcinfo: pg_sys::Functi
             }
         }
         .or_raise();
-        let type_oid = pg_sys::get_func_rettype((*(*fcinfo).flinfo).fn_oid);
-        let mut tuple = PgHeapTuple::new_composite_type_by_oid(type_oid).unwrap_or_else(|e| {
-            raise(Error::Internal {
-                reason: format!("the cltv_interval type: {e}"),
-            })
-        });
-        let set = |tuple: &mut PgHeapTuple<'_, AllocatedByRust>, name: &str, value: f64| {
-            tuple.set_by_name(name, value).unwrap_or_else(|e| {
-                raise(Error::Internal {
-                    reason: format!("cltv_interval.{name}: {e}"),
-                })
-            })
-        };
-        set(&mut tuple, "prediction", prediction);
-        set(&mut tuple, "lower", lower);
-        set(&mut tuple, "upper", upper);
-        tuple.into_composite_datum().expect("a composite datum")
+        let mut desc = site.interval_desc.get();
+        if desc.is_null() {
+            let flinfo = (*fcinfo).flinfo;
+            let type_oid = pg_sys::get_func_rettype((*flinfo).fn_oid);
+            // In the call site's memory, which outlives every row of the query.
+            desc = PgMemoryContexts::For((*flinfo).fn_mcxt)
+                .switch_to(|_| pg_sys::BlessTupleDesc(pg_sys::lookup_rowtype_tupdesc_copy(type_oid, -1)));
+            site.interval_desc.set(desc);
+        }
+        // cltv_interval is (prediction, lower, upper), all float8 (sql/explain.sql).
+        let mut values = [prediction, lower, upper].map(|v| v.into_datum().expect("a float8 datum"));
+        let mut nulls = [false; 3];
+        let tuple = pg_sys::heap_form_tuple(desc, values.as_mut_ptr(), nulls.as_mut_ptr());
+        pg_sys::HeapTupleHeaderGetDatum((*tuple).t_data)
     }
 }
 
