@@ -271,3 +271,27 @@ COMMENT ON FUNCTION @extschema@.cltv_evaluate(text, text) IS
     'cltv_evaluate with the source named as text (resolved as a regclass is); a query string is refused with a hint to make it a view';
 COMMENT ON FUNCTION @extschema@.cltv_tier(float8, float8[], text[]) IS
     'The tier of a value at ascending cut points (at a cut point, the higher tier), as cltv_segment: with cltv_score_quantiles over a cohort, tiers of cltv_clv values; NULL in, NULL out';
+
+-- Vocabulary (issue 14): the OLS aggregates under the model kind's name.
+CREATE AGGREGATE @extschema@.cltv_linear(y float8, x float8[]) (
+    SFUNC = cltv_internal.linreg_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_internal.linreg_combine,
+    FINALFUNC = cltv_internal.linreg_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cltv_linear(float8, float8[]) IS
+    'Ordinary least squares of y on x with an intercept, in one parallel pass; returns the fit as jsonb (cltv_linreg is its older name)';
+CREATE AGGREGATE @extschema@.cltv_linear_columns(y float8, VARIADIC x "any") (
+    SFUNC = cltv_internal.linreg_columns_sfunc,
+    STYPE = float8[],
+    COMBINEFUNC = cltv_internal.linreg_combine,
+    FINALFUNC = cltv_internal.linreg_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE @extschema@.cltv_linear_columns(float8, "any") IS
+    'cltv_linear over feature columns of any numeric type, cltv_linear_columns(y, x1, x2, ...): no array built per row; the terms are named x[1], x[2], ... by position (cltv_linreg_columns is its older name)';
+COMMENT ON AGGREGATE @extschema@.cltv_linreg(float8, float8[]) IS
+    'Ordinary least squares of y on x with an intercept, in one parallel pass; returns the fit as jsonb (the older name of cltv_linear)';
+COMMENT ON AGGREGATE @extschema@.cltv_linreg_columns(float8, "any") IS
+    'cltv_linreg over feature columns of any numeric type (the older name of cltv_linear_columns)';

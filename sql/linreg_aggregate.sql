@@ -22,4 +22,4 @@ CREATE AGGREGATE cltv_linreg(y float8, x float8[]) (
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE cltv_linreg(float8, float8[]) IS
-    'Ordinary least squares of y on x with an intercept, in one parallel pass; returns the fit as jsonb';
+    'Ordinary least squares of y on x with an intercept, in one parallel pass; returns the fit as jsonb (the older name of cltv_linear)';

@@ -110,3 +110,9 @@ SELECT i AS coefficient,
 SELECT (fit ->> 'n')::int AS n, (fit ->> 'rows_skipped_null')::int AS rows_skipped_null
   FROM (SELECT cltv_linreg(CASE WHEN year = 1950 THEN NULL ELSE totemp END, ARRAY[gnp]) AS fit FROM longley) f;
 SELECT cltv_linreg(totemp, ARRAY[gnp]) IS NULL AS no_rows_gives_null FROM longley WHERE false;
+
+-- cltv_linear and cltv_linear_columns are the names of these aggregates after the model
+-- kind (kind => 'linear'); cltv_linreg and cltv_linreg_columns, their older names, stay.
+SELECT cltv_linear(totemp, ARRAY[gnpdefl, gnp, unemp, armed, pop, year]) = fit AS same_fit,
+       (SELECT cltv_linear_columns(totemp, gnpdefl, gnp, unemp, armed, pop, year) FROM longley) = fit AS same_fit_from_columns
+  FROM longley, longley_fit GROUP BY fit;
