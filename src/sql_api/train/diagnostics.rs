@@ -13,15 +13,34 @@ use pgrx::prelude::*;
 /// 1e6. The fit is still exact; its coefficients are just hard to interpret one by one.
 pub(super) fn warn_collinearity(names: &[String], vif: &[Option<f64>], condition_number: Option<f64>) {
     use cltv_core::evaluation::explain::{CONDITION_WARNING, VIF_WARNING};
-    let high: Vec<String> = names
+    // At most SHOWN features, the largest VIFs, in the model's order: a wide model can have
+    // hundreds, and cltv_coefficients lists every one.
+    const SHOWN: usize = 10;
+    let mut high: Vec<(usize, &String, f64)> = names
         .iter()
         .zip(vif)
-        .filter_map(|(name, v)| v.filter(|v| *v > VIF_WARNING).map(|v| format!("{name} ({v:.1})")))
+        .enumerate()
+        .filter_map(|(i, (name, v))| v.filter(|v| *v > VIF_WARNING).map(|v| (i, name, v)))
         .collect();
+    let more = high.len().saturating_sub(SHOWN);
+    if more > 0 {
+        high.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        high.truncate(SHOWN);
+        high.sort_by_key(|h| h.0);
+    }
     if !high.is_empty() {
+        let listed: Vec<String> = high
+            .iter()
+            .map(|(_, name, v)| format!("{name} ({v:.1})"))
+            .collect();
+        let rest = if more > 0 {
+            format!(" and {more} more (cltv_coefficients lists every VIF)")
+        } else {
+            String::new()
+        };
         notice!(
-            "features with a variance inflation factor above {VIF_WARNING}: {}; their coefficients are unstable, consider dropping or combining some",
-            high.join(", ")
+            "features with a variance inflation factor above {VIF_WARNING}: {}{rest}; their coefficients are unstable, consider dropping or combining some",
+            listed.join(", ")
         );
     }
     if let Some(c) = condition_number.filter(|c| *c > CONDITION_WARNING) {

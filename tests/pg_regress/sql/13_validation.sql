@@ -150,5 +150,15 @@ SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('m', 'val_many', 'y',
 SELECT * FROM pg_temp.error_of($$ SELECT * FROM cltv_train('m', 'val_many', 'y', ARRAY['c1500'], kind => 'logistic',
                                                            options => '{"max_categories": 5000}') $$);
 
+-- Twelve nearly collinear features: the collinearity NOTICE names the ten with the largest
+-- variance inflation factors, in the model's order, and counts the rest.
+DO $$ BEGIN
+    EXECUTE format('CREATE TABLE val_vif AS SELECT i, %s, i::float8 + sin(i) AS y FROM generate_series(1, 200) AS i',
+                   (SELECT string_agg(format('i + sin(i * %s) * %s AS x%s', j, j / 20.0, j), ', ') FROM generate_series(1, 12) j));
+END $$;
+SELECT n_train FROM cltv_train('vif', 'val_vif', 'y', (SELECT array_agg('x' || j ORDER BY j) FROM generate_series(1, 12) j),
+                               options => '{"test_fraction": 0}');
+SELECT count(*) FILTER (WHERE vif > 10) AS features_above_10 FROM cltv_coefficients('vif');
+
 SET client_min_messages = warning;
-DROP TABLE lin, doc, summaries, val_visits, val_wide, val_many;
+DROP TABLE lin, doc, summaries, val_visits, val_wide, val_many, val_vif;
