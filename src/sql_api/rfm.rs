@@ -67,6 +67,24 @@ fn cltv_rfm(
         format!("o.{}::float8", quote_ident(amount_column)),
     );
     let source_name = format!("{}.{}", source.namespace(), source.name());
+    // Each named column exists, or an error names it and the relation (with a near miss),
+    // before any query: PostgreSQL's own would name the query's alias instead.
+    let columns: Vec<String> = source
+        .tuple_desc()
+        .iter()
+        .filter(|a| !a.is_dropped())
+        .map(|a| a.name().to_string())
+        .collect();
+    for column in [customer_column, date_column, amount_column] {
+        if !columns.iter().any(|c| c == column) {
+            raise(Error::UndefinedColumn {
+                relation: source_name.clone(),
+                column: column.to_string(),
+                suggestion: cltv_core::suggest::nearest(column, columns.iter().map(String::as_str))
+                    .map(str::to_string),
+            })
+        }
+    }
     check_rfm_dates(calibration_day, holdout_day);
     check_unit(&unit);
     let rows = crate::trusted_sql::pinned(|| {
