@@ -227,7 +227,11 @@ fn load_version(name: &str, version: i32) -> LoadedModel {
         groups,
     } = Preprocessing::from_json(&preprocessing, &fail)
         .and_then(|p| p.validate(kind, &features, coefficients.len(), &fail))
-        .unwrap_or_else(|e| raise(corrupt(e.message())));
+        .unwrap_or_else(|e| match e {
+            // Said once: "stored model is corrupt: m@1: preprocessing...".
+            Error::CorruptModel { reason } => raise(corrupt(reason)),
+            e => raise(corrupt(e.message())),
+        });
     LoadedModel {
         groups,
         name: name.to_string(),
