@@ -4,11 +4,11 @@ use crate::cache::{self, VersionKey};
 use crate::error::raise;
 use crate::trusted_sql::pinned;
 use cltv_core::error::Error;
-use cltv_core::fit::clv::check_time_unit;
 use cltv_core::model::encoding::Design;
 use cltv_core::model::export::{self, ExportedModel};
-use cltv_core::model::groups::{GroupScorers, StoredGroups};
-use cltv_core::model::options::{null_rules, NullRule};
+use cltv_core::model::groups::GroupScorers;
+use cltv_core::model::options::NullRule;
+use cltv_core::model::preprocessing::{Preprocessing, Replay};
 use cltv_core::model::scoring::{ModelKind, ModelRef, Scorer};
 use cltv_core::model::segments::Segments;
 use pgrx::prelude::*;
@@ -218,29 +218,20 @@ fn load_version(name: &str, version: i32) -> LoadedModel {
             features.len()
         )));
     }
-    let design =
-        Design::from_preprocessing(&preprocessing, &features).unwrap_or_else(|e| raise(corrupt(e.message())));
-    let null_rules = null_rules(&preprocessing, &design).unwrap_or_else(|e| raise(corrupt(e.message())));
-    let time_unit = match (preprocessing.get("time_unit"), preprocessing.get("unit_days")) {
-        (Some(unit), Some(days)) => match (unit.as_str(), days.as_f64()) {
-            (Some(unit), Some(days)) if check_time_unit(unit, days).is_ok() => Some((unit.to_string(), days)),
-            _ => raise(corrupt(format!(
-                "preprocessing.time_unit {unit} / unit_days {days}"
-            ))),
-        },
-        _ => None,
-    };
-    let segments = preprocessing.get("segments").map(|v| {
-        Segments::from_stored(v).unwrap_or_else(|_| raise(corrupt(format!("preprocessing.segments: {v}"))))
-    });
-    let groups = preprocessing.get("groups").map(|v| {
-        serde_json::from_value::<StoredGroups>(v.clone())
-            .map_err(|e| Error::CorruptModel {
-                reason: format!("preprocessing.groups: {e}"),
-            })
-            .and_then(|stored| GroupScorers::new(kind, stored, coefficients.len()))
-            .unwrap_or_else(|e| raise(corrupt(e.message())))
-    });
+    let fail = |reason: String| Error::CorruptModel { reason };
+    let Replay {
+        design,
+        null_rules,
+        time_unit,
+        segments,
+        groups,
+    } = Preprocessing::from_json(&preprocessing, &fail)
+        .and_then(|p| p.validate(kind, &features, coefficients.len(), &fail))
+        .unwrap_or_else(|e| match e {
+            // Said once: "stored model is corrupt: m@1: preprocessing...".
+            Error::CorruptModel { reason } => raise(corrupt(reason)),
+            e => raise(corrupt(e.message())),
+        });
     LoadedModel {
         groups,
         name: name.to_string(),
@@ -679,10 +670,10 @@ pub fn training_call(model: &str) -> StoredCall {
         Spi::connect(|client| {
             // source_trusted is 0.4.0's; before it, an import is known by its metrics.
             let rows = client.select(
-                "SELECT source, target, CASE WHEN preprocessing ? 'inputs'
-                        THEN ARRAY(SELECT jsonb_array_elements_text(preprocessing->'inputs')) ELSE features END,
+                "SELECT source, target, features,
                         kind, options, version,
-                        coalesce((to_jsonb(v) ->> 'source_trusted')::boolean, NOT (metrics ? 'imported_from'))
+                        coalesce((to_jsonb(v) ->> 'source_trusted')::boolean, NOT (metrics ? 'imported_from')),
+                        preprocessing
                    FROM cltv.model_versions v
                   WHERE model = $1 ORDER BY version DESC LIMIT 1",
                 None,
@@ -700,14 +691,23 @@ pub fn training_call(model: &str) -> StoredCall {
                     },
                     row.get::<i32>(6)?.unwrap_or_default(),
                     row.get::<bool>(7)?.unwrap_or(false),
+                    row.get::<JsonB>(8)?.map(|j| j.0).unwrap_or_default(),
                 ))),
             }
         })
         .unwrap_or_else(|e| spi_failed(e))
     });
-    let Some((call, version, trusted)) = found else {
+    let Some((mut call, version, trusted, preprocessing)) = found else {
         no_such_model(model, None)
     };
+    // The input columns, which a categorical one's terms are not.
+    let fail = |reason: String| Error::CorruptModel {
+        reason: format!("{model}@{version}: {reason}"),
+    };
+    call.features = Preprocessing::from_json(&preprocessing, &fail)
+        .unwrap_or_else(|e| raise(e))
+        .input_columns(&call.features)
+        .to_vec();
     if !trusted {
         raise(Error::UntrustedSource {
             model: model.to_string(),

@@ -8,6 +8,7 @@ use cltv_core::model::encoding::{parse_min_frequency, Categorical, Design, Unsee
 use cltv_core::model::export::ExportedModel;
 use cltv_core::model::groups::{GroupFallback, GroupScorers, StoredGroups};
 use cltv_core::model::options::{null_rules, TrainOptions};
+use cltv_core::model::preprocessing::Preprocessing;
 use cltv_core::model::scoring::{ModelKind, ModelRef, Scorer};
 use cltv_core::model::segments::Segments;
 use cltv_core::{Error, Result};
@@ -84,6 +85,21 @@ const WORDS: &[&str] = &[
     "channel",
     "x",
     "",
+];
+
+/// The keys of a version's preprocessing, and one no reader knows.
+const PREPROCESSING_KEYS: &[&str] = &[
+    "missing",
+    "time_unit",
+    "unit_days",
+    "missing_by_feature",
+    "imputation",
+    "inputs",
+    "categorical",
+    "unseen",
+    "groups",
+    "segments",
+    "note",
 ];
 
 fn word() -> impl Strategy<Value = String> {
@@ -164,7 +180,11 @@ fn logistic_document() -> Value {
         })
         .collect();
     let mut preprocessing = json!({"missing": "mean", "imputation": imputation});
-    design.to_preprocessing(&mut preprocessing);
+    let mut design_part = Preprocessing::default();
+    design.to_preprocessing(&mut design_part);
+    for (key, value) in design_part.to_json().as_object().unwrap() {
+        preprocessing[key] = value.clone();
+    }
     let segments = Segments {
         cut_points: vec![0.2, 0.5, 0.8],
         ..Segments::default()
@@ -335,10 +355,22 @@ fn read_stored_parts(preprocessing: &Value, features: Option<&Value>, coefficien
     let terms: Vec<String> = features
         .and_then(|f| serde_json::from_value(f.clone()).ok())
         .unwrap_or_else(|| vec!["x".into()]);
-    if let Ok(design) = Design::from_preprocessing(preprocessing, &terms) {
-        let _ = null_rules(preprocessing, &design);
+    let coefficient_list: Vec<f64> = coefficients
+        .and_then(|c| serde_json::from_value(c.clone()).ok())
+        .unwrap_or_default();
+    let corrupt = |reason| Error::CorruptModel { reason };
+    if let Ok(stored) = Preprocessing::from_json(preprocessing, &corrupt) {
+        if let Ok(design) = Design::from_preprocessing(&stored, &terms) {
+            let _ = null_rules(&stored, &design);
+        }
+        let _ = null_rules(&stored, &Design::numeric(&terms));
+        for kind in KINDS {
+            let _ = stored.validate(kind, &terms, coefficient_list.len(), &corrupt);
+        }
+        // Written back, the document reads the same.
+        let again = Preprocessing::from_json(&stored.to_json(), &corrupt);
+        assert_eq!(again.as_ref(), Ok(&stored));
     }
-    let _ = null_rules(preprocessing, &Design::numeric(&terms));
     if let Some(segments) = preprocessing.get("segments") {
         for kind in KINDS {
             let _ = Segments::parse(segments, kind);
@@ -398,6 +430,24 @@ proptest! {
         let mut object = Map::new();
         object.insert("preprocessing".into(), part);
         read_every_part(&Value::Object(object));
+    }
+
+    #[test]
+    fn random_preprocessing_never_panics(
+        entries in prop::collection::vec((prop::sample::select(PREPROCESSING_KEYS), any_json()), 0..8),
+        features in prop::collection::vec(word(), 0..4),
+        n_coefficients in 0usize..6,
+    ) {
+        let document = Value::Object(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect());
+        let corrupt = |reason| Error::CorruptModel { reason };
+        if let Ok(stored) = Preprocessing::from_json(&document, &corrupt) {
+            // Nothing read is lost: written back, it is the document.
+            prop_assert_eq!(stored.to_json(), document.clone());
+            for kind in KINDS {
+                let _ = stored.validate(kind, &features, n_coefficients, &corrupt);
+            }
+        }
+        read_stored_parts(&document, Some(&json!(features)), None);
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //! has every indicator 0.
 
 use crate::error::{Error, Result};
+use crate::model::preprocessing::Preprocessing;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
 
 /// The level that training levels rarer than `min_frequency` fold into.
@@ -312,54 +313,45 @@ impl Design {
 
     /// The parts of a version's `preprocessing` that describe the design; nothing for an
     /// all-numeric one (versions before categorical support read the same way).
-    pub fn to_preprocessing(&self, preprocessing: &mut Value) {
+    pub fn to_preprocessing(&self, preprocessing: &mut Preprocessing) {
         if !self.has_categories() {
             return;
         }
-        preprocessing["inputs"] = self.inputs.iter().map(|i| i.column().to_string()).collect();
-        preprocessing["categorical"] = self
-            .inputs
-            .iter()
-            .filter_map(|i| match i {
-                Input::Category {
-                    column, categorical, ..
-                } => Some((column.clone(), json!(categorical))),
-                Input::Number { .. } => None,
-            })
-            .collect::<serde_json::Map<_, _>>()
-            .into();
-        preprocessing["unseen"] = json!(self.unseen);
+        preprocessing.inputs = Some(self.inputs.iter().map(|i| i.column().to_string()).collect());
+        preprocessing.categorical = Some(
+            self.inputs
+                .iter()
+                .filter_map(|i| match i {
+                    Input::Category {
+                        column, categorical, ..
+                    } => Some((column.clone(), categorical.clone())),
+                    Input::Number { .. } => None,
+                })
+                .collect(),
+        );
+        preprocessing.unseen = Some(self.unseen);
     }
 
     /// The design of a stored version with terms `terms`, checked against them.
-    pub fn from_preprocessing(preprocessing: &Value, terms: &[String]) -> Result<Design> {
+    pub fn from_preprocessing(preprocessing: &Preprocessing, terms: &[String]) -> Result<Design> {
         let corrupt = |reason: String| Error::CorruptModel {
             reason: format!("preprocessing: {reason}"),
         };
-        let Some(inputs) = preprocessing.get("inputs") else {
+        let Some(inputs) = &preprocessing.inputs else {
             return Ok(Design::numeric(terms));
         };
-        let inputs: Vec<String> =
-            serde_json::from_value(inputs.clone()).map_err(|e| corrupt(format!("inputs: {e}")))?;
-        let categorical = preprocessing.get("categorical").cloned().unwrap_or(json!({}));
         let columns = inputs
-            .into_iter()
+            .iter()
             .map(|column| {
-                let vocabulary = match categorical.get(&column) {
-                    None => None,
-                    Some(v) => Some(
-                        serde_json::from_value::<Categorical>(v.clone())
-                            .map_err(|e| corrupt(format!("categorical.{column}: {e}")))?,
-                    ),
-                };
-                Ok((column, vocabulary))
+                let vocabulary = preprocessing
+                    .categorical
+                    .as_ref()
+                    .and_then(|c| c.get(column))
+                    .cloned();
+                (column.clone(), vocabulary)
             })
-            .collect::<Result<Vec<_>>>()?;
-        let unseen = match preprocessing.get("unseen") {
-            None => Unseen::default(),
-            Some(v) => serde_json::from_value(v.clone()).map_err(|e| corrupt(format!("unseen: {e}")))?,
-        };
-        let design = Design::new(columns, unseen);
+            .collect();
+        let design = Design::new(columns, preprocessing.unseen.unwrap_or_default());
         if design.terms != terms {
             return Err(corrupt(format!(
                 "the inputs make the terms {:?}, but the version's features are {terms:?}",
@@ -404,6 +396,7 @@ pub fn parse_min_frequency(value: &Value) -> Option<MinFrequency> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn counts(levels: &[(&str, u64)]) -> Vec<(String, u64)> {
         levels.iter().map(|(l, n)| (l.to_string(), *n)).collect()
@@ -525,7 +518,7 @@ mod tests {
     fn the_preprocessing_round_trips_and_is_checked_against_the_terms() {
         let c = Categorical::from_counts("c", &counts(&[("a", 1), ("b", 3)]), 10, None).unwrap();
         let design = Design::new(vec![("x".into(), None), ("c".into(), Some(c))], Unseen::Error);
-        let mut pre = json!({"missing": "error"});
+        let mut pre = Preprocessing::new(crate::model::options::MissingPolicy::Error);
         design.to_preprocessing(&mut pre);
         let back = Design::from_preprocessing(&pre, design.terms()).unwrap();
         assert_eq!(back.terms(), design.terms());
@@ -533,9 +526,9 @@ mod tests {
         assert!(Design::from_preprocessing(&pre, &["x".into()]).is_err());
         assert_eq!(back.imputed_terms(1), Some(vec![("c=b".to_string(), 1.0)]));
         // Versions with numeric inputs only store nothing.
-        let mut plain = json!({});
+        let mut plain = Preprocessing::default();
         Design::numeric(&["x".into()]).to_preprocessing(&mut plain);
-        assert_eq!(plain, json!({}));
+        assert_eq!(plain.to_json(), json!({}));
     }
 
     #[test]

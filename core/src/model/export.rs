@@ -7,9 +7,9 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::fit::clv::check_time_unit;
-use crate::model::options::{MissingPolicy, TrainOptions};
+use crate::model::options::TrainOptions;
+use crate::model::preprocessing::Preprocessing;
 use crate::model::scoring::{ModelKind, Scorer};
-use crate::model::segments::Segments;
 
 /// The `format` field of every export.
 pub const FORMAT: &str = "cltv-model";
@@ -124,31 +124,19 @@ impl ExportedModel {
                 return Err(invalid("fit.estimate and coefficients disagree".into()));
             }
         }
-        let missing = self
-            .preprocessing
-            .get("missing")
-            .ok_or_else(|| invalid("preprocessing.missing is missing".into()))?;
-        serde_json::from_value::<MissingPolicy>(missing.clone())
-            .map_err(|e| invalid(format!("preprocessing.missing: {e}")))?;
-        let design = crate::model::encoding::Design::from_preprocessing(&self.preprocessing, &self.features)
-            .map_err(|e| invalid(e.message()))?;
-        crate::model::options::null_rules(&self.preprocessing, &design).map_err(|e| invalid(e.message()))?;
-        if let Some(groups) = self.preprocessing.get("groups") {
-            let stored = serde_json::from_value::<crate::model::groups::StoredGroups>(groups.clone())
-                .map_err(|e| invalid(format!("preprocessing.groups: {e}")))?;
-            crate::model::groups::GroupScorers::new(kind, stored, self.coefficients.len())
-                .map_err(|e| invalid(e.message()))?;
+        let preprocessing = Preprocessing::from_json(&self.preprocessing, &invalid)?;
+        if preprocessing.missing.is_none() {
+            return Err(invalid("preprocessing.missing is missing".into()));
         }
-        self.check_time_unit(kind, unit_days)?;
-        if let Some(segments) = self.preprocessing.get("segments") {
-            if kind.fixed_features().is_some() {
-                return Err(invalid(format!(
-                    "preprocessing.segments: a {} model has no value segments",
-                    kind.as_str()
-                )));
-            }
-            Segments::from_stored(segments)
-                .map_err(|e| invalid(format!("preprocessing.segments: {}", e.message())))?;
+        // The design's, the NULL rules' and the groups' errors say the part is corrupt.
+        let replay = preprocessing
+            .validate(kind, &self.features, self.coefficients.len(), &invalid)
+            .map_err(|e| match e {
+                Error::CorruptModel { .. } => invalid(e.message()),
+                e => e,
+            })?;
+        if let (Some((unit, stored)), Some(written)) = (&replay.time_unit, &preprocessing.unit_days) {
+            check_unit_days(unit, *stored, written, unit_days)?;
         }
         TrainOptions::parse(kind, &self.options).map_err(|e| invalid(format!("options: {}", e.message())))?;
         for (name, value) in [
@@ -167,53 +155,33 @@ impl ExportedModel {
         }
         Ok(kind)
     }
+}
 
-    /// `preprocessing.time_unit` and `unit_days`: both or neither, only for the BTYD kinds;
-    /// the unit measured as training measures it, in its range, and `unit_days` that length.
-    fn check_time_unit(&self, kind: ModelKind, unit_days: impl Fn(&str) -> Result<f64>) -> Result<()> {
-        let (unit, days) =
-            match (
-                self.preprocessing.get("time_unit"),
-                self.preprocessing.get("unit_days"),
-            ) {
-                (None, None) => return Ok(()),
-                (Some(unit), Some(days)) if kind.fixed_features().is_some() => (unit, days),
-                (Some(_), Some(_)) => {
-                    return Err(invalid(format!(
-                        "preprocessing.time_unit: a {} model has no time unit",
-                        kind.as_str()
-                    )))
-                }
-                _ => return Err(invalid(
-                    "preprocessing.time_unit and unit_days go together, an interval and its length in days"
-                        .into(),
-                )),
-            };
-        let bad = |field: &str, value: &Value, e: Error| {
-            invalid(format!("preprocessing.{field} {value}: {}", e.message()))
-        };
-        let Some(unit_text) = unit.as_str() else {
-            return Err(invalid(format!(
-                "preprocessing.time_unit {unit}: must be a text such as \"1 week\""
-            )));
-        };
-        let measured = unit_days(unit_text)
-            .and_then(|d| check_time_unit(unit_text, d))
-            .map_err(|e| bad("time_unit", unit, e))?;
-        let stored = days.as_f64().ok_or_else(|| {
+/// A time unit's stored length against its length measured as training measures it: the
+/// unit in range, and the two the same.
+/// `written` is `stored` as the document writes it, for the message.
+fn check_unit_days(
+    unit: &str,
+    stored: f64,
+    written: &serde_json::Number,
+    unit_days: impl Fn(&str) -> Result<f64>,
+) -> Result<()> {
+    let measured = unit_days(unit)
+        .and_then(|d| check_time_unit(unit, d))
+        .map_err(|e| {
             invalid(format!(
-                "preprocessing.unit_days {days}: must be a number of days"
+                "preprocessing.time_unit {}: {}",
+                Value::from(unit),
+                e.message()
             ))
         })?;
-        check_time_unit(unit_text, stored).map_err(|e| bad("unit_days", days, e))?;
-        if (stored / measured - 1.0).abs() > 1e-9 {
-            return Err(invalid(format!(
-                "preprocessing.unit_days {days} is not the length of time_unit \"{unit_text}\", {} days",
-                crate::error::sql_float(measured)
-            )));
-        }
-        Ok(())
+    if (stored / measured - 1.0).abs() > 1e-9 {
+        return Err(invalid(format!(
+            "preprocessing.unit_days {written} is not the length of time_unit \"{unit}\", {} days",
+            crate::error::sql_float(measured)
+        )));
     }
+    Ok(())
 }
 
 #[cfg(test)]

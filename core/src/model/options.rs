@@ -85,38 +85,33 @@ pub enum NullRule {
 /// The rule for each term of `design` from a version's `preprocessing`: `"missing"` (the
 /// default policy), `"missing_by_feature"` (overrides, by input column) and `"imputation"`
 /// (term → value; for a categorical input, each of its indicators' value).
-pub fn null_rules(preprocessing: &Value, design: &crate::model::encoding::Design) -> Result<Vec<NullRule>> {
-    let corrupt = |reason: String| Error::CorruptModel { reason };
-    let policy_of = |v: &Value| -> Result<MissingPolicy> {
-        serde_json::from_value(v.clone()).map_err(|e| corrupt(format!("preprocessing: {e}")))
-    };
-    let default = match preprocessing.get("missing") {
-        None => MissingPolicy::Error,
-        Some(v) => policy_of(v)?,
-    };
+pub fn null_rules(
+    preprocessing: &crate::model::preprocessing::Preprocessing,
+    design: &crate::model::encoding::Design,
+) -> Result<Vec<NullRule>> {
+    let default = preprocessing.missing();
     design
         .terms()
         .iter()
         .enumerate()
         .map(|(i, term)| {
             let f = design.column_of_term(i);
-            if let Some(v) = preprocessing.get("imputation").and_then(|m| m.get(term)) {
-                return v
-                    .as_f64()
-                    .filter(|v| v.is_finite())
-                    .map(NullRule::Impute)
-                    .ok_or_else(|| corrupt(format!("preprocessing.imputation.{term}: {v}")));
+            if let Some(v) = preprocessing.imputation.as_ref().and_then(|m| m.get(term)) {
+                // Finite: checked when the document was read.
+                return Ok(NullRule::Impute(*v));
             }
-            let policy = match preprocessing.get("missing_by_feature").and_then(|m| m.get(f)) {
-                Some(v) => policy_of(v)?,
-                None => default,
-            };
+            let policy = preprocessing
+                .missing_by_feature
+                .as_ref()
+                .and_then(|m| m.get(f))
+                .copied()
+                .unwrap_or(default);
             match policy {
                 MissingPolicy::Error => Ok(NullRule::Error),
                 MissingPolicy::Drop => Ok(NullRule::Drop),
-                _ => Err(corrupt(format!(
-                    "feature \"{f}\" is imputed, but no value is stored"
-                ))),
+                _ => Err(Error::CorruptModel {
+                    reason: format!("feature \"{f}\" is imputed, but no value is stored"),
+                }),
             }
         })
         .collect()
@@ -845,14 +840,23 @@ mod tests {
     fn null_rules_replay_the_stored_preprocessing() {
         let features =
             crate::model::encoding::Design::numeric(&["a".to_string(), "b".to_string(), "c".to_string()]);
+        let read = |v: Value| {
+            crate::model::preprocessing::Preprocessing::from_json(&v, &|reason| Error::CorruptModel {
+                reason,
+            })
+            .unwrap()
+        };
         let rules = null_rules(
-            &json!({"missing": "mean", "missing_by_feature": {"b": "drop", "c": "error"}, "imputation": {"a": 2.5}}),
+            &read(json!({"missing": "mean", "missing_by_feature": {"b": "drop", "c": "error"}, "imputation": {"a": 2.5}})),
             &features,
         )
         .unwrap();
         assert_eq!(rules, [NullRule::Impute(2.5), NullRule::Drop, NullRule::Error]);
-        assert_eq!(null_rules(&json!({}), &features).unwrap(), [NullRule::Error; 3]);
-        assert!(null_rules(&json!({"missing": "mean"}), &features).is_err());
+        assert_eq!(
+            null_rules(&read(json!({})), &features).unwrap(),
+            [NullRule::Error; 3]
+        );
+        assert!(null_rules(&read(json!({"missing": "mean"})), &features).is_err());
     }
 
     #[test]

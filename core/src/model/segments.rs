@@ -117,11 +117,23 @@ impl Segments {
     /// and one finite cut point per quantile, in ascending order (ties allowed: training
     /// predictions can repeat).
     pub fn from_stored(value: &Value) -> Result<Segments> {
-        let stored: Segments = serde_json::from_value(value.clone()).map_err(|e| {
+        let stored = Segments::stored_shape(value)?;
+        stored.check_stored()?;
+        Ok(stored)
+    }
+
+    /// The shape of stored segments: an object with the three lists, nothing checked yet.
+    pub fn stored_shape(value: &Value) -> Result<Segments> {
+        serde_json::from_value(value.clone()).map_err(|e| {
             invalid(format!(
                 "must be an object with \"labels\", \"quantiles\" and \"cut_points\", got {value} ({e})"
             ))
-        })?;
+        })
+    }
+
+    /// The checks of [`Segments::from_stored`] once the shape is read.
+    pub fn check_stored(&self) -> Result<()> {
+        let stored = self;
         stored.validate()?;
         if stored.cut_points.len() != stored.quantiles.len() {
             return Err(invalid(format!(
@@ -138,7 +150,7 @@ impl Segments {
                 stored.cut_points
             )));
         }
-        Ok(stored)
+        Ok(())
     }
 
     /// The tier of `score`: the number of cut points at or below it picks the label.

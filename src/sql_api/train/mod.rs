@@ -13,6 +13,7 @@ use crate::trusted_sql::pinned;
 use cltv_core::error::Error;
 use cltv_core::model::encoding::Design;
 use cltv_core::model::options::{Promote, TrainOptions};
+use cltv_core::model::preprocessing::Preprocessing;
 use cltv_core::model::scoring::{check_train_terms, ModelKind};
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgRelation};
@@ -194,19 +195,13 @@ fn run_training(call: TrainCall) -> TrainRow {
             coefficients: trained.coefficients,
             fit: trained.fit,
             preprocessing: {
-                let mut preprocessing = json!({ "missing": ctx.opts.missing });
+                let mut preprocessing = Preprocessing::new(ctx.opts.missing);
                 if let Some((unit, days)) = time_unit {
-                    preprocessing["time_unit"] = unit.into();
-                    preprocessing["unit_days"] = days.into();
+                    preprocessing.set_time_unit(unit, days);
                 }
                 if !ctx.opts.missing_by_feature.is_empty() {
-                    preprocessing["missing_by_feature"] = ctx
-                        .opts
-                        .missing_by_feature
-                        .iter()
-                        .map(|(f, p)| (f.clone(), json!(p)))
-                        .collect::<serde_json::Map<_, _>>()
-                        .into();
+                    preprocessing.missing_by_feature =
+                        Some(ctx.opts.missing_by_feature.iter().cloned().collect());
                 }
                 if let Some(imputation) = &imputation {
                     // Per term: a numeric feature's value, each indicator's for a level.
@@ -214,23 +209,13 @@ fn run_training(call: TrainCall) -> TrainRow {
                         .filter(|&i| ctx.opts.missing_for(&features[i]).imputes())
                         .filter_map(|i| design.imputed_terms(i))
                         .flatten();
-                    preprocessing["imputation"] = imputation
-                        .values
-                        .iter()
-                        .cloned()
-                        .chain(categorical)
-                        .map(|(f, v)| (f, json!(v)))
-                        .collect::<serde_json::Map<_, _>>()
-                        .into();
+                    preprocessing.imputation =
+                        Some(imputation.values.iter().cloned().chain(categorical).collect());
                 }
                 design.to_preprocessing(&mut preprocessing);
-                if let Some(groups) = &trained.groups {
-                    preprocessing["groups"] = serde_json::to_value(groups).expect("groups serialise");
-                }
-                if let Some(segments) = &trained.segments {
-                    preprocessing["segments"] = serde_json::to_value(segments).expect("segments serialise");
-                }
-                preprocessing
+                preprocessing.groups = trained.groups;
+                preprocessing.segments = trained.segments;
+                preprocessing.to_json()
             },
             options: stored_options,
             metrics: metrics.clone(),

@@ -1,7 +1,8 @@
 -- No silent nonsense: a finite row whose score overflows is an error, not ±Infinity, NaN,
 -- "platinum" or a null prediction; an imported document passes the checks training applies;
 -- a real level "other" is not merged with the rare-level bucket; the feature limit is the
--- true one, checked before the work that would fail on it.
+-- true one, checked before the work that would fail on it; a stored preprocessing of the
+-- wrong shape is a corrupt version, named with the key.
 SET client_min_messages = warning;
 DROP EXTENSION IF EXISTS cltv CASCADE;
 CREATE EXTENSION cltv;
@@ -159,6 +160,19 @@ END $$;
 SELECT n_train FROM cltv_train('vif', 'val_vif', 'y', (SELECT array_agg('x' || j ORDER BY j) FROM generate_series(1, 12) j),
                                options => '{"test_fraction": 0}');
 SELECT count(*) FILTER (WHERE vif > 10) AS features_above_10 FROM cltv_coefficients('vif');
+
+-- A version's stored preprocessing is read key by key: a key no reader knows (one a later
+-- cltv might write) is kept and changes nothing; a known key of the wrong shape makes the
+-- version corrupt, and the error names the version and the key.
+UPDATE cltv.model_versions SET preprocessing = preprocessing || '{"note": "kept"}' WHERE model = 'lin';
+SELECT cltv_predict('lin', r) AS prediction, (SELECT preprocessing ->> 'note' FROM cltv.model_versions WHERE model = 'lin') AS note
+  FROM (SELECT 3.0::float8 AS x) r;
+UPDATE cltv.model_versions SET preprocessing = preprocessing || '{"missing": "guess"}' WHERE model = 'lin';
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('lin', r) FROM (SELECT 3.0::float8 AS x) r $$);
+UPDATE cltv.model_versions SET preprocessing = preprocessing || '{"missing": "error", "imputation": {"x": "many"}}' WHERE model = 'lin';
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('lin', r) FROM (SELECT 3.0::float8 AS x) r $$);
+UPDATE cltv.model_versions SET preprocessing = preprocessing - 'imputation' || '{"time_unit": "1 week", "unit_days": 7.0}' WHERE model = 'lin';
+SELECT * FROM pg_temp.error_of($$ SELECT cltv_predict('lin', r) FROM (SELECT 3.0::float8 AS x) r $$);
 
 SET client_min_messages = warning;
 DROP TABLE lin, doc, summaries, val_visits, val_wide, val_many, val_vif;
