@@ -168,7 +168,14 @@ fn unschedule(schema: &str, model: &str) -> Result<bool, pgrx::spi::SpiError> {
 /// deploys what improves. A failed run is logged in `cltv.training_runs`. Scheduling the
 /// same model again replaces its schedule. Returns pg_cron's job id.
 #[pg_extern(volatile, parallel_unsafe)]
-fn cltv_schedule_training(model: &str, schedule: &str, promote: default!(Option<&str>, "NULL")) -> i64 {
+fn cltv_schedule_training(
+    model: Option<&str>,
+    schedule: Option<&str>,
+    promote: default!(Option<&str>, "NULL"),
+) -> i64 {
+    // Not STRICT (promote may be NULL), so NULL arguments are checked here.
+    let model = required(model, "cltv_schedule_training", "model");
+    let schedule = required(schedule, "cltv_schedule_training", "schedule");
     pinned(|| schedule_training(model, schedule, promote))
 }
 

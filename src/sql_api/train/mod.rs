@@ -381,7 +381,7 @@ fn cltv_train_by_name(
 #[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn cltv_retrain(
-    model: &str,
+    model: Option<&str>,
     promote: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
@@ -395,6 +395,8 @@ fn cltv_retrain(
         name!(deployed, bool),
     ),
 > {
+    // Not STRICT (promote may be NULL), so a NULL model is checked here.
+    let model = crate::sql_api::required(model, "cltv_retrain", "model");
     TableIterator::once(pinned(|| retrain(model, promote)))
 }
 

@@ -100,6 +100,8 @@ SELECT pg_temp.try(call) FROM unnest(ARRAY[
     $$ SELECT * FROM cltv_import(NULL) $$,
     $$ SELECT * FROM cltv_train(NULL, 'bad_t', 'y', ARRAY['a']) $$,
     $$ SELECT * FROM cltv_train('n', 'bad_t', 'y', ARRAY['a', NULL]) $$,
+    $$ SELECT * FROM cltv_retrain(NULL) $$,
+    $$ SELECT cltv_schedule_training('good', NULL) $$,
     $$ SELECT cltv_predict('good', ARRAY[]::float8[]) $$,
     $$ SELECT cltv_predict('good', ARRAY[1, 2, 3]) $$,
     $$ SELECT cltv_internal.logreg_state(true, '{}', '{}') $$,
