@@ -546,13 +546,19 @@ fn has_lifecycle_catalog(client: &mut pgrx::spi::SpiClient<'_>) -> Result<bool, 
         .unwrap_or(false))
 }
 
-/// Whether the catalog has 0.4.0's model_versions.source_trusted (and grants).
-fn has_source_trust(client: &mut pgrx::spi::SpiClient<'_>) -> Result<bool, pgrx::spi::SpiError> {
+/// Whether the catalog has the table `name` (`cltv.…`): the library serves databases
+/// still at an older version, whose catalog lacks the newer tables.
+fn catalog_has(client: &mut pgrx::spi::SpiClient<'_>, name: &str) -> Result<bool, pgrx::spi::SpiError> {
     Ok(client
-        .update("SELECT to_regclass('cltv.model_grants') IS NOT NULL", None, &[])?
+        .update("SELECT to_regclass($1) IS NOT NULL", None, &[name.into()])?
         .first()
         .get::<bool>(1)?
         .unwrap_or(false))
+}
+
+/// Whether the catalog has 0.4.0's model_versions.source_trusted (and grants).
+fn has_source_trust(client: &mut pgrx::spi::SpiClient<'_>) -> Result<bool, pgrx::spi::SpiError> {
+    catalog_has(client, "cltv.model_grants")
 }
 
 /// Serve `version` of `model` from now on (from the commit on, for other sessions).
@@ -882,11 +888,7 @@ fn export_visible(model: &LoadedModel) -> ExportedModel {
 /// Whether the catalog has 0.5.0's run log (an older database served by this library has
 /// none, and runs are then not logged).
 fn has_run_log(client: &mut pgrx::spi::SpiClient<'_>) -> Result<bool, pgrx::spi::SpiError> {
-    Ok(client
-        .update("SELECT to_regclass('cltv.training_runs') IS NOT NULL", None, &[])?
-        .first()
-        .get::<bool>(1)?
-        .unwrap_or(false))
+    catalog_has(client, "cltv.training_runs")
 }
 
 /// One row of `cltv.training_runs`.
